@@ -1,0 +1,95 @@
+"""Thread helpers, native-async detection and the sync -> async bridge.
+
+The bridge runs a coroutine on one dedicated background event loop thread, the way
+fsspec does, so that sync code may call the async API even from inside a running loop
+(a Jupyter cell) without nest-asyncio: the calling thread blocks, the kernel's loop is
+never re-entered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import inspect
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def background_loop() -> asyncio.AbstractEventLoop:
+    """The shared background loop, started on first use."""
+    global _loop, _thread
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="genro-storage-loop", daemon=True
+            )
+            thread.start()
+            _loop, _thread = loop, thread
+        return _loop
+
+
+def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the background loop and block until it is done.
+
+    Safe to call from a thread whose own loop is running (Jupyter); refused on the
+    background loop itself, where it would deadlock.
+    """
+    if not inspect.iscoroutine(coro):
+        raise TypeError(f"run_sync() needs a coroutine, not {type(coro).__name__}")
+    loop = background_loop()
+    if threading.current_thread() is _thread:
+        coro.close()
+        raise RuntimeError("run_sync() called on the genro-storage background loop: await it")
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result(timeout)
+    except BaseException:
+        future.cancel()
+        raise
+
+
+def _shutdown() -> None:
+    global _loop
+    loop = _loop
+    if loop is None or loop.is_closed():
+        return
+
+    async def _cancel_rest() -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        asyncio.run_coroutine_threadsafe(_cancel_rest(), loop).result(5)
+    except Exception:  # noqa: BLE001 - best effort at interpreter exit
+        pass
+    loop.call_soon_threadsafe(loop.stop)
+    if _thread is not None:
+        _thread.join(5)
+    loop.close()
+    _loop = None
+
+
+atexit.register(_shutdown)
+
+
+def is_async_filesystem(fs: Any) -> bool:
+    """True when an fsspec filesystem implements its I/O natively in asyncio."""
+    try:
+        from fsspec.asyn import AsyncFileSystem
+    except ImportError:  # pragma: no cover - fsspec is a core dependency
+        return False
+    if not isinstance(fs, AsyncFileSystem):
+        return False
+    # Some AsyncFileSystem subclasses never override the async methods.
+    own = type(fs)._cat_file
+    return own is not AsyncFileSystem._cat_file

@@ -1,0 +1,131 @@
+"""One exception hierarchy for both APIs and every backend.
+
+Each class also derives from the matching builtin so that ``except FileNotFoundError``
+and friends keep working in code written for plain files.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "StorageError",
+    "StorageNotFoundError",
+    "StorageExistsError",
+    "StoragePermissionError",
+    "StorageConfigError",
+    "StorageBackendError",
+]
+
+
+class StorageError(Exception):
+    """Base class of every error raised by genro-storage."""
+
+
+class StorageNotFoundError(StorageError, FileNotFoundError):
+    """The file or directory does not exist."""
+
+
+class StorageExistsError(StorageError, FileExistsError):
+    """The destination already exists and the operation refuses to replace it."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """The mount's permissions, the store or the path rules refuse the operation."""
+
+
+class StorageConfigError(StorageError, ValueError):
+    """A mount configuration or a path given by the caller is invalid."""
+
+
+class StorageBackendError(StorageError):
+    """A backend failed in a way that has no more precise class; see ``__cause__``."""
+
+
+def not_found(where: str) -> StorageNotFoundError:
+    """The one message shape for a missing file on every backend."""
+    return StorageNotFoundError(f"No such file or directory: '{where}'")
+
+
+def already_exists(where: str) -> StorageExistsError:
+    return StorageExistsError(f"Already exists: '{where}'")
+
+
+def is_a_directory(where: str) -> StorageError:
+    return StorageError(f"Is a directory, not a file: '{where}'")
+
+
+def not_a_directory(where: str) -> StorageError:
+    return StorageError(f"Not a directory: '{where}'")
+
+
+def read_only(mount: str, action: str) -> StoragePermissionError:
+    return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
+
+
+def unsupported(backend: str, feature: str) -> StorageError:
+    return StorageError(f"The '{backend}' backend does not support {feature}")
+
+
+def translate_error(exc: BaseException, where: str) -> BaseException:
+    """Map a backend library's exception onto this hierarchy.
+
+    ``where`` is the user-facing ``mount:path``; it goes into the message instead of the
+    backend's own wording so that every backend says the same thing.
+    """
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, FileNotFoundError | KeyError):
+        return not_found(where)
+    if isinstance(exc, FileExistsError):
+        return already_exists(where)
+    if isinstance(exc, IsADirectoryError):
+        return is_a_directory(where)
+    if isinstance(exc, NotADirectoryError):
+        return not_a_directory(where)
+    if isinstance(exc, PermissionError):
+        return StoragePermissionError(f"Permission denied by the store: '{where}'")
+    status = _http_status(exc)
+    if status == 404:
+        return not_found(where)
+    if status in (401, 403):
+        return StoragePermissionError(f"Permission denied by the store: '{where}'")
+    if status in (409, 412):
+        return already_exists(where)
+    name = type(exc).__name__
+    return StorageBackendError(f"Backend error on '{where}': {name}: {_short(exc)}")
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """Best-effort HTTP status of an exception from botocore, azure, aiohttp or gcsfs."""
+    for attr in ("status", "status_code", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore ClientError
+        meta = response.get("ResponseMetadata", {})
+        code = response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "NoSuchBucket", "404", "NoSuchVersion"):
+            return 404
+        return meta.get("HTTPStatusCode")
+    return None
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return first[:limit]
+
+
+class errors_as_storage:  # noqa: N801 - used like a function: ``with errors_as_storage(w):``
+    """Context manager translating backend exceptions raised inside it (sync or async code)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, StorageError):
+            return False
+        raise translate_error(exc, self.where) from exc

@@ -1,0 +1,378 @@
+"""Node operations written once as logic generators (see ``sansio``), shared by
+``StorageNode`` and ``AsyncStorageNode``: facts, writes, hashing, tree walks, and the
+whole copy/move machinery with skip strategies, progress, concurrency and cleanup.
+
+A logic function receives nodes; it reaches their backend through ``node._backend``
+and yields ops. It never knows whether it runs under the sync or the async driver.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import require
+from .exceptions import (
+    StorageConfigError,
+    StorageError,
+    StorageNotFoundError,
+    is_a_directory,
+)
+from .info import FileInfo
+from .paths import join, relative_to
+from .sansio import Logic, Parallel, blocking, call, callback
+from .skip import SkipIf, check_strategy, comparable_etag, should_skip
+
+CHUNK_SIZE = 4 * 1024 * 1024
+ON_ERROR = ("stop", "continue")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: bytes within the current file, files across the transfer."""
+
+    path: str
+    bytes_done: int
+    bytes_total: int | None
+    files_done: int
+    files_total: int
+    skipped: bool = False
+
+
+@dataclass
+class TransferReport:
+    """What a copy or move did. ``failed`` is filled only with ``on_error='continue'``."""
+
+    copied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, BaseException]] = field(default_factory=list)
+    bytes_copied: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class StorageTransferError(StorageError):
+    """A file of a tree transfer failed; ``failures`` lists ``(source, error)`` pairs."""
+
+    def __init__(self, message: str, failures: list[tuple[str, BaseException]]) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    skip_if: SkipIf = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    progress: Callable[[Progress], Any] | None = None
+    concurrency: int = 8
+    on_error: str = "stop"
+    chunk_size: int = CHUNK_SIZE
+
+    @classmethod
+    def make(
+        cls,
+        skip_if: SkipIf = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        progress: Callable[[Progress], Any] | None = None,
+        concurrency: int = 8,
+        on_error: str = "stop",
+        chunk_size: int = CHUNK_SIZE,
+    ) -> TransferOptions:
+        check_strategy(skip_if)
+        if on_error not in ON_ERROR:
+            raise StorageConfigError(f"on_error must be 'stop' or 'continue', not {on_error!r}")
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise StorageConfigError(f"concurrency must be an integer >= 1, not {concurrency!r}")
+        if progress is not None and not callable(progress):
+            raise StorageConfigError("progress must be a callable")
+        return cls(
+            skip_if, _patterns(include), _patterns(exclude), progress, concurrency, on_error,
+            chunk_size,
+        )  # fmt: skip
+
+    def selects(self, relpath: str) -> bool:
+        """Whether include/exclude keep this file (patterns match the relative path or
+        the file name)."""
+        name = relpath.rsplit("/", 1)[-1]
+
+        def hit(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatch.fnmatch(relpath, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+        if self.include and not hit(self.include):
+            return False
+        return not (self.exclude and hit(self.exclude))
+
+
+def _patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+# -- facts -------------------------------------------------------------------------
+
+
+def info_or_none(node: Any) -> Logic[FileInfo | None]:
+    try:
+        return (yield call(node._backend.info, node.path))
+    except StorageNotFoundError:
+        return None
+
+
+def fact(node: Any, name: str) -> Logic[Any]:
+    """``exists``/``isfile``/``isdir`` never raise for a missing node; ``size``/``mtime`` do."""
+    if name == "exists":
+        return (yield call(node._backend.exists, node.path))
+    if name in ("isfile", "isdir"):
+        found = yield from info_or_none(node)
+        return found is not None and getattr(found, name)
+    found = yield call(node._backend.info, node.path)
+    return getattr(found, name)
+
+
+# -- writes ------------------------------------------------------------------------
+
+
+def write_bytes(node: Any, data: bytes) -> Logic[None]:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"write_bytes() needs bytes, not {type(data).__name__}")
+    require(node.config, "write", f"write '{node.fullpath}'")
+    new_path = yield call(node._backend.write_bytes, node.path, bytes(data))
+    if new_path is not None:
+        node._path = new_path
+
+
+def mkdir(node: Any, parents: bool, exist_ok: bool) -> Logic[None]:
+    require(node.config, "write", f"create directory '{node.fullpath}'")
+    yield call(node._backend.mkdir, node.path, parents, exist_ok)
+
+
+def delete(node: Any, recursive: bool, missing_ok: bool) -> Logic[None]:
+    require(node.config, "delete", f"delete '{node.fullpath}'")
+    try:
+        yield call(node._backend.delete, node.path, recursive)
+    except StorageNotFoundError:
+        if not missing_ok:
+            raise
+
+
+def set_metadata(node: Any, metadata: dict[str, str]) -> Logic[None]:
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+    require(node.config, "write", f"set metadata on '{node.fullpath}'")
+    yield call(node._backend.set_metadata, node.path, metadata)
+
+
+# -- hashing and walking -----------------------------------------------------------
+
+
+def md5hash(node: Any, known: FileInfo | None = None) -> Logic[str]:
+    """The content MD5: from the store when it has it, else computed while streaming."""
+    stored = comparable_etag(known) if known is not None else None
+    if stored:
+        return stored
+    stored = yield call(node._backend.md5hash, node.path)
+    if stored:
+        return stored
+    digest = hashlib.md5(usedforsecurity=False)
+    reader = yield call(node._backend.open_read, node.path)
+    try:
+        while chunk := (yield call(reader.read, CHUNK_SIZE)):
+            yield blocking(digest.update, chunk)
+    finally:
+        yield call(reader.close)
+    return digest.hexdigest()
+
+
+def walk(node: Any) -> Logic[tuple[list[FileInfo], list[FileInfo]]]:
+    """Every file and directory below ``node``, as infos with mount-relative paths."""
+    files: list[FileInfo] = []
+    dirs: list[FileInfo] = []
+    pending = [node.path]
+    while pending:
+        folder = pending.pop()
+        cursor = None
+        while True:
+            page = yield call(node._backend.list, folder, 1000, cursor)
+            for entry in page.entries:
+                if entry.isdir:
+                    dirs.append(entry)
+                    pending.append(entry.path)
+                else:
+                    files.append(entry)
+            cursor = page.cursor
+            if cursor is None:
+                break
+    files.sort(key=lambda e: e.path)
+    dirs.sort(key=lambda e: e.path)
+    return files, dirs
+
+
+# -- copy and move -----------------------------------------------------------------
+
+
+class _Counter:
+    """Shared file counts of one transfer, for progress events."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+
+def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -> Logic[Any]:
+    """Copy (or move) ``src`` to exactly ``dst``: a file to a file, a tree to a tree."""
+    verb = "move" if move else "copy"
+    require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
+    if move:
+        require(src.config, "delete", f"move '{src.fullpath}' away")
+    if src.mount == dst.mount and src.path == dst.path:
+        raise StorageError(f"Cannot {verb} '{src.fullpath}' onto itself")
+    src_info = yield call(src._backend.info, src.path)
+    dst_info = yield from info_or_none(dst)
+    report = TransferReport()
+    if not src_info.isdir:
+        if dst_info is not None and dst_info.isdir:
+            raise is_a_directory(dst.fullpath)
+        counter = _Counter(1)
+        yield from _transfer_file(src, dst, src_info, options, report, counter, move)
+        return report
+
+    if dst_info is not None and dst_info.isfile:
+        raise StorageError(f"Cannot {verb} directory '{src.fullpath}' onto file '{dst.fullpath}'")
+    if src.mount == dst.mount and dst.path.startswith(f"{src.path}/" if src.path else ""):
+        raise StorageError(f"Cannot {verb} '{src.fullpath}' into itself ('{dst.fullpath}')")
+    files, dirs = yield from walk(src)
+    chosen = [f for f in files if options.selects(relative_to(f.path, src.path))]
+    if dst._backend.capabilities.real_directories:
+        yield call(dst._backend.mkdir, dst.path, True, True)
+        for folder in dirs:
+            target = join(dst.path, relative_to(folder.path, src.path))
+            yield call(dst._backend.mkdir, target, True, True)
+    counter = _Counter(len(chosen))
+    logics = tuple(
+        _transfer_file(
+            src._at(f.path),
+            dst._at(join(dst.path, relative_to(f.path, src.path))),
+            f,
+            options,
+            report,
+            counter,
+            move,
+        )
+        for f in chosen
+    )
+    collect = options.on_error == "continue"
+    results = yield Parallel(logics, options.concurrency, collect_errors=collect)
+    for info, result in zip(chosen, results, strict=True):
+        if isinstance(result, BaseException):
+            report.failed.append((src._at(info.path).fullpath, result))
+    if report.failed:
+        return report
+    if move and (not options.include and not options.exclude):
+        yield call(src._backend.delete, src.path, True)
+    return report
+
+
+def _transfer_file(
+    src: Any,
+    dst: Any,
+    src_info: FileInfo,
+    options: TransferOptions,
+    report: TransferReport,
+    counter: _Counter,
+    move: bool,
+) -> Logic[None]:
+    try:
+        if options.skip_if is not None and (
+            yield from _should_skip(src, dst, src_info, options.skip_if)
+        ):
+            report.skipped.append(src.fullpath)
+            counter.done += 1
+            yield from _progress(options, src, src_info.size or 0, src_info.size, counter, True)
+            return
+        sent = yield from _copy_bytes(src, dst, src_info, options, counter, move)
+    except StorageError as exc:
+        if counter.total > 1 and not isinstance(exc, StorageTransferError):
+            # In a tree, name the file that failed; keep the original as the cause.
+            raise StorageTransferError(
+                f"Transfer of '{src.fullpath}' to '{dst.fullpath}' failed: {exc}",
+                [(src.fullpath, exc)],
+            ) from exc
+        raise
+    report.copied.append(src.fullpath)
+    report.bytes_copied += sent
+    counter.done += 1
+    yield from _progress(options, src, sent, src_info.size, counter)
+
+
+def _should_skip(src: Any, dst: Any, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
+    if callable(skip_if):
+        return bool((yield callback(skip_if, src, dst)))
+    dst_info = yield from info_or_none(dst)
+    if dst_info is None or not dst_info.isfile:
+        return False
+    src_hash = dst_hash = None
+    if skip_if == "hash":
+        src_hash = yield from md5hash(src, src_info)
+        dst_hash = yield from md5hash(dst, dst_info)
+    return should_skip(str(skip_if), src_info, dst_info, src_hash, dst_hash)
+
+
+def _copy_bytes(
+    src: Any, dst: Any, src_info: FileInfo, options: TransferOptions, counter: _Counter, move: bool
+) -> Logic[int]:
+    """Stream one file; the destination appears only when the whole file has arrived."""
+    size = src_info.size
+    if src._backend is dst._backend and move:
+        yield call(src._backend.move, src.path, dst.path)
+        return size or 0
+    if src._backend.same_store(dst._backend):
+        yield call(src._backend.server_copy, src.path, dst._backend, dst.path)
+        sent = size or 0
+    else:
+        sent = 0
+        reader = yield call(src._backend.open_read, src.path)
+        try:
+            writer = yield call(dst._backend.open_write, dst.path)
+            try:
+                while chunk := (yield call(reader.read, options.chunk_size)):
+                    yield call(writer.write, chunk)
+                    sent += len(chunk)
+                    yield from _progress(options, src, sent, size, counter)
+                new_path = yield call(writer.commit)
+            except BaseException:
+                yield call(writer.abort)
+                raise
+        finally:
+            yield call(reader.close)
+        if isinstance(new_path, str):
+            dst._path = new_path
+        if size is not None and sent != size:
+            raise StorageError(
+                f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
+            )
+    if move:
+        yield call(src._backend.delete, src.path, False)
+    return sent
+
+
+def _progress(
+    options: TransferOptions,
+    src: Any,
+    done: int,
+    total: int | None,
+    counter: _Counter,
+    skipped: bool = False,
+) -> Logic[None]:
+    if options.progress is not None:
+        event = Progress(src.fullpath, done, total, counter.done, counter.total, skipped)
+        yield call(options.progress, event)

@@ -1,0 +1,227 @@
+"""Logic written once, run by a sync driver or an async driver.
+
+Operations that need I/O are written as generators that ``yield`` an *op* (a call to
+make) and receive its result. ``drive_sync`` runs such a generator with plain calls;
+``drive_async`` awaits calls that return awaitables and moves blocking calls to a
+thread. This is how the sync and async APIs share one implementation of every
+decision (copy planning, skip strategies, progress, cleanup on failure) without one
+tree being a copy of the other. An exception raised by an op (including
+``asyncio.CancelledError``) is thrown back into the generator, so its ``except`` and
+``finally`` blocks may still yield cleanup ops before the exception propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Logic = Generator[Any, Any, T]
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call ``fn``; under the async driver its result is awaited if it is awaitable."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Blocking(Call):
+    """A call that blocks: made directly by the sync driver, in a thread by the async one."""
+
+
+@dataclass(frozen=True)
+class Callback(Call):
+    """A user callback taking nodes. Under the async driver a coroutine function is
+    awaited with the async nodes; a plain function runs in a thread with sync nodes
+    (``node.as_sync()``), so ``dst.exists`` works there as in the sync API."""
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Run several logic generators; concurrently (at most ``limit``) under async.
+
+    Returns one result per generator, in order. With ``collect_errors`` an exception
+    becomes that generator's result instead of stopping the others.
+    """
+
+    logics: tuple[Logic[Any], ...]
+    limit: int = 8
+    collect_errors: bool = False
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Call:
+    return Call(fn, args, kwargs)
+
+
+def blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Blocking:
+    return Blocking(fn, args, kwargs)
+
+
+def callback(fn: Callable[..., Any], *args: Any) -> Callback:
+    return Callback(fn, args, {})
+
+
+# -- sync driver ----------------------------------------------------------------
+
+
+def drive_sync(logic: Logic[T]) -> T:
+    """Run ``logic`` to completion with plain calls."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            op = logic.throw(error) if error is not None else logic.send(value)
+        except StopIteration as stop:
+            return stop.value
+        value, error = None, None
+        try:
+            value = _run_sync(op)
+        except BaseException as exc:  # noqa: BLE001 - handed to the logic, which decides
+            error = exc
+
+
+def _run_sync(op: Any) -> Any:
+    if isinstance(op, Parallel):
+        return _parallel_sync(op)
+    if isinstance(op, Callback) and inspect.iscoroutinefunction(op.fn):
+        raise TypeError(
+            f"{op.fn.__qualname__} is an async function: the sync API needs a plain callable"
+        )
+    if not isinstance(op, Call):
+        raise TypeError(f"Logic yielded {op!r}, which is not an op")
+    result = op.fn(*op.args, **op.kwargs)
+    if inspect.isawaitable(result):
+        _close_awaitable(result)
+        raise TypeError(f"{op.fn!r} returned an awaitable under the sync driver")
+    return result
+
+
+def _parallel_sync(op: Parallel) -> list[Any]:
+    results: list[Any] = []
+    for logic in op.logics:
+        try:
+            results.append(drive_sync(logic))
+        except Exception as exc:
+            if not op.collect_errors:
+                _close_all(op.logics[len(results) + 1 :])
+                raise
+            results.append(exc)
+    return results
+
+
+# -- async driver ---------------------------------------------------------------
+
+
+async def drive_async(logic: Logic[T]) -> T:
+    """Run ``logic`` to completion on the running loop."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            op = logic.throw(error) if error is not None else logic.send(value)
+        except StopIteration as stop:
+            return stop.value
+        value, error = None, None
+        try:
+            value = await _run_async(op)
+        except BaseException as exc:  # noqa: BLE001 - handed to the logic, which decides
+            error = exc
+
+
+async def _run_async(op: Any) -> Any:
+    if isinstance(op, Parallel):
+        return await _parallel_async(op)
+    if isinstance(op, Callback):
+        if inspect.iscoroutinefunction(op.fn):
+            return await op.fn(*op.args)
+        sync_args = [a.as_sync() if hasattr(a, "as_sync") else a for a in op.args]
+        result = await asyncio.to_thread(op.fn, *sync_args)
+        if inspect.isawaitable(result):  # a lambda returning a coroutine, say
+            return await result
+        return result
+    if isinstance(op, Blocking):
+        return await asyncio.to_thread(functools.partial(op.fn, *op.args, **op.kwargs))
+    if not isinstance(op, Call):
+        raise TypeError(f"Logic yielded {op!r}, which is not an op")
+    result = op.fn(*op.args, **op.kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+async def _parallel_async(op: Parallel) -> list[Any]:
+    semaphore = asyncio.Semaphore(max(1, op.limit))
+
+    async def one(logic: Logic[Any]) -> Any:
+        async with semaphore:
+            return await drive_async(logic)
+
+    tasks = [asyncio.ensure_future(one(logic)) for logic in op.logics]
+    try:
+        if op.collect_errors:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for result in results:  # cancellation is never collected as a file error
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+            return list(results)
+        return list(await asyncio.gather(*tasks))
+    finally:
+        # On failure or cancellation, stop the siblings and wait for their cleanup.
+        pending = [t for t in tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _close_awaitable(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if callable(close):
+        close()
+
+
+def _close_all(logics: Iterable[Logic[Any]]) -> None:
+    for logic in logics:
+        logic.close()
+
+
+# -- building both APIs from one logic class -------------------------------------
+
+
+def sync_method(logic_name: str, doc: str | None = None) -> Callable[..., Any]:
+    """A sync method that drives ``self.<logic_name>(...)``."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return drive_sync(getattr(self, logic_name)(*args, **kwargs))
+
+    method.__doc__ = doc
+    return method
+
+
+def async_method(logic_name: str, doc: str | None = None) -> Callable[..., Any]:
+    """An async method that drives ``self.<logic_name>(...)``."""
+
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await drive_async(getattr(self, logic_name)(*args, **kwargs))
+
+    method.__doc__ = doc
+    return method
+
+
+def build_methods(cls: type, names: Iterable[str], *, asynchronous: bool) -> None:
+    """Give ``cls`` a public method ``name`` for each logic generator ``_g_name``."""
+    maker = async_method if asynchronous else sync_method
+    for name in names:
+        logic = getattr(cls, f"_g_{name}")
+        method = maker(f"_g_{name}", logic.__doc__)
+        method.__name__ = name
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method)

@@ -1,0 +1,1 @@
+"""Async backends: native where the library is async, thread-wrapped elsewhere."""

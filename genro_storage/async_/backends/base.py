@@ -1,0 +1,216 @@
+"""The async backend contract, and the thread wrapper that turns any sync backend into
+an async one (memory, base64, sync-only fsspec filesystems, user classes)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, ClassVar, Protocol
+
+from ..._shared.capabilities import Capabilities
+from ..._shared.config import MountConfig
+from ..._shared.exceptions import StorageNotFoundError, unsupported
+from ..._shared.info import FileInfo, Page, VersionInfo
+from ..._shared.paths import normalize
+from ...backends.base import BACKEND_METHODS, StorageBackend
+
+
+class AsyncReader(Protocol):
+    async def read(self, size: int = -1) -> bytes: ...
+    async def close(self) -> None: ...
+
+
+class AsyncWriter(Protocol):
+    async def write(self, data: bytes) -> int: ...
+    async def commit(self) -> None: ...
+    async def abort(self) -> None: ...
+
+
+class AsyncStorageBackend:
+    """Base class of the async backends: the sync method set, awaited."""
+
+    type_name: ClassVar[str] = "base"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: True when I/O runs on the event loop through an async library.
+    _supports_native_async: ClassVar[bool] = True
+
+    def __init__(self, config: MountConfig) -> None:
+        self.config = config
+        self.mount = config.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} mount={self.mount!r} native={self.is_native}>"
+
+    @property
+    def is_native(self) -> bool:
+        """Whether this mount's I/O is natively async (else it runs in threads)."""
+        return self._supports_native_async
+
+    def normalize_path(self, *parts: str) -> str:
+        return normalize(*parts)
+
+    def where(self, path: str) -> str:
+        return f"{self.mount}:{path}"
+
+    def sync_backend(self) -> StorageBackend | None:
+        """The sync backend over the same store, when one exists already (shared state)."""
+        return None
+
+    async def info(self, path: str) -> FileInfo:
+        raise NotImplementedError
+
+    async def exists(self, path: str) -> bool:
+        try:
+            await self.info(path)
+        except StorageNotFoundError:
+            return False
+        return True
+
+    async def read_bytes(self, path: str) -> bytes:
+        raise NotImplementedError
+
+    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+        return (await self.read_bytes(path))[start:end]
+
+    async def write_bytes(self, path: str, data: bytes) -> str | None:
+        raise NotImplementedError
+
+    async def open_read(self, path: str) -> AsyncReader:
+        raise NotImplementedError
+
+    async def open_write(self, path: str) -> AsyncWriter:
+        raise NotImplementedError
+
+    async def list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Page:
+        raise NotImplementedError
+
+    async def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        raise unsupported(self.type_name, "mkdir")
+
+    async def delete(self, path: str, recursive: bool = False) -> None:
+        raise unsupported(self.type_name, "delete")
+
+    async def copy(self, src: str, dst: str) -> None:
+        await self.write_bytes(dst, await self.read_bytes(src))
+
+    async def move(self, src: str, dst: str) -> None:
+        await self.copy(src, dst)
+        await self.delete(src)
+
+    def same_store(self, other: Any) -> bool:
+        return other is self
+
+    async def server_copy(self, src: str, other: Any, dst: str) -> None:
+        if other is self:
+            await self.copy(src, dst)
+            return
+        raise unsupported(self.type_name, "server-side copy to another store")
+
+    async def md5hash(self, path: str) -> str | None:
+        return None
+
+    async def get_metadata(self, path: str) -> dict[str, str]:
+        raise unsupported(self.type_name, "metadata")
+
+    async def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        raise unsupported(self.type_name, "metadata")
+
+    async def versions(self, path: str) -> list[VersionInfo]:
+        raise unsupported(self.type_name, "versions")
+
+    async def read_version(self, path: str, version_id: str) -> bytes:
+        raise unsupported(self.type_name, "versions")
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        """No I/O: a URL for the file, or ``None``."""
+        return None
+
+    async def local_path(self, path: str) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        """Release clients and sessions."""
+
+
+class ThreadReader:
+    """Async face of a sync reader: each call is one thread hop."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    async def read(self, size: int = -1) -> bytes:
+        return await asyncio.to_thread(self._reader.read, size)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._reader.close)
+
+
+class ThreadWriter:
+    """Async face of a sync writer."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    async def write(self, data: bytes) -> int:
+        return await asyncio.to_thread(self._writer.write, data)
+
+    async def commit(self) -> None:
+        await asyncio.to_thread(self._writer.commit)
+
+    async def abort(self) -> None:
+        await asyncio.to_thread(self._writer.abort)
+
+
+# Methods whose sync result needs an async face, and the no-I/O ones called directly.
+_WRAP_RESULT = {"open_read": ThreadReader, "open_write": ThreadWriter}
+_DIRECT = {"url", "same_store"}
+
+
+class ThreadBackend(AsyncStorageBackend):
+    """Runs a sync backend in worker threads: one ``asyncio.to_thread`` hop per call."""
+
+    _supports_native_async = False
+
+    def __init__(self, sync: StorageBackend) -> None:
+        super().__init__(sync.config)
+        self._sync = sync
+        self.type_name = sync.type_name  # type: ignore[misc]
+        self.capabilities = sync.capabilities  # type: ignore[misc]
+
+    def sync_backend(self) -> StorageBackend:
+        return self._sync
+
+    def normalize_path(self, *parts: str) -> str:
+        return self._sync.normalize_path(*parts)
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        return self._sync.url(path, expires_in)
+
+    def same_store(self, other: Any) -> bool:
+        return other is self or (
+            isinstance(other, ThreadBackend) and self._sync.same_store(other._sync)
+        )
+
+    async def server_copy(self, src: str, other: Any, dst: str) -> None:
+        target = other._sync if isinstance(other, ThreadBackend) else other
+        await asyncio.to_thread(self._sync.server_copy, src, target, dst)
+
+
+def _threaded(name: str) -> Any:
+    wrap = _WRAP_RESULT.get(name)
+
+    async def method(self: ThreadBackend, *args: Any, **kwargs: Any) -> Any:
+        call = functools.partial(getattr(self._sync, name), *args, **kwargs)
+        result = await asyncio.to_thread(call)
+        return wrap(result) if wrap else result
+
+    method.__name__ = name
+    method.__doc__ = getattr(StorageBackend, name).__doc__
+    return method
+
+
+for _name in BACKEND_METHODS:
+    if _name not in _DIRECT and _name != "server_copy":
+        setattr(ThreadBackend, _name, _threaded(_name))

@@ -1,0 +1,243 @@
+"""``AsyncStorageNode``: the async API's node. Same vocabulary as ``StorageNode``; I/O
+members are awaited, the no-I/O ones (``child``, ``parent``, ``url()``...) are not."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+from .._shared import operations as ops
+from .._shared.config import require
+from .._shared.exceptions import StorageConfigError, errors_as_storage
+from .._shared.info import FileInfo, Page, VersionInfo
+from .._shared.nodecore import NodeCore
+from .._shared.paths import check_url
+from .._shared.sansio import drive_async
+
+__all__ = ["AsyncStorageNode", "AsyncFile"]
+
+
+class AsyncStorageNode(NodeCore):
+    """A ``mount:path`` for async code. Creating one does no I/O."""
+
+    __slots__ = ()
+
+    def as_sync(self) -> Any:
+        """The same node for the sync API (used to hand nodes to plain callbacks)."""
+        return self._manager.as_sync().node(self.fullpath)
+
+    # -- facts ----------------------------------------------------------------------
+    async def exists(self) -> bool:
+        return await drive_async(ops.fact(self, "exists"))
+
+    async def isfile(self) -> bool:
+        return await drive_async(ops.fact(self, "isfile"))
+
+    async def isdir(self) -> bool:
+        return await drive_async(ops.fact(self, "isdir"))
+
+    async def size(self) -> int | None:
+        """Size in bytes (``None`` for a directory); raises if missing."""
+        return await drive_async(ops.fact(self, "size"))
+
+    async def mtime(self) -> float | None:
+        return await drive_async(ops.fact(self, "mtime"))
+
+    async def info(self) -> FileInfo:
+        """All facts in one call."""
+        return await self._backend.info(self._path)
+
+    # -- content --------------------------------------------------------------------
+    async def read_bytes(self) -> bytes:
+        return await self._backend.read_bytes(self._path)
+
+    async def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return (await self.read_bytes()).decode(encoding, errors)
+
+    async def read_range(self, start: int, end: int | None = None) -> bytes:
+        return await self._backend.read_range(self._path, start, end)
+
+    async def write_bytes(self, data: bytes) -> None:
+        """Replace the content atomically; a cancelled write leaves the old content."""
+        await drive_async(ops.write_bytes(self, data))
+
+    async def write_text(self, text: str, encoding: str = "utf-8") -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"write_text() needs str, not {type(text).__name__}")
+        await self.write_bytes(text.encode(encoding))
+
+    def open(self, mode: str = "rb", chunk_size: int = ops.CHUNK_SIZE) -> AsyncFile:
+        """``async with node.open('rb') as f: await f.read(n)`` (or ``async for chunk in f``);
+        ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly."""
+        if mode not in ("rb", "wb"):
+            raise StorageConfigError(f"Async open() mode must be 'rb' or 'wb', not {mode!r}")
+        if mode == "wb":
+            require(self.config, "write", f"write '{self.fullpath}'")
+        return AsyncFile(self, mode, chunk_size)
+
+    async def to_base64(self) -> str:
+        return base64.b64encode(await self.read_bytes()).decode("ascii")
+
+    # -- tree -----------------------------------------------------------------------
+    async def children(self) -> AsyncIterator[AsyncStorageNode]:
+        """``async for child in node.children()``: entries page by page, sorted by name."""
+        cursor = None
+        while True:
+            page = await self._backend.list(self._path, 1000, cursor)
+            for entry in page.entries:
+                yield self._at(entry.path)
+            if (cursor := page.cursor) is None:
+                return
+
+    async def list(self, page_size: int | None = None, cursor: str | None = None) -> Page:
+        """One page of entries; pass ``page.cursor`` back for the next one."""
+        return await self._backend.list(self._path, page_size, cursor)
+
+    async def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        await drive_async(ops.mkdir(self, parents, exist_ok))
+
+    async def delete(self, recursive: bool = False, missing_ok: bool = False) -> None:
+        await drive_async(ops.delete(self, recursive, missing_ok))
+
+    # -- transfers ------------------------------------------------------------------
+    async def copy(
+        self,
+        dst: AsyncStorageNode | str,
+        skip_if: str | Callable[..., Any] | None = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        progress: Callable[[ops.Progress], Any] | None = None,
+        on_error: str = "stop",
+        concurrency: int = 8,
+    ) -> ops.TransferReport:
+        """Copy this file or tree to exactly ``dst`` (any mount), streaming in chunks.
+
+        ``skip_if``: ``'exists'``, ``'size'``, ``'hash'``, an async ``callable(src, dst)``
+        (awaited, gets async nodes) or a plain one (run in a thread, gets sync nodes).
+        ``progress``: plain or async callable, called on the loop with ``Progress``.
+        ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
+        ``'continue'`` (failures are then listed in the report).
+        """
+        options = ops.TransferOptions.make(
+            skip_if, include, exclude, progress, concurrency, on_error
+        )
+        return await drive_async(ops.transfer(self, self._target(dst), options))
+
+    async def move(
+        self,
+        dst: AsyncStorageNode | str,
+        skip_if: str | Callable[..., Any] | None = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        progress: Callable[[ops.Progress], Any] | None = None,
+        on_error: str = "stop",
+        concurrency: int = 8,
+    ) -> ops.TransferReport:
+        """Like ``copy``; each source file is deleted only after its copy is complete."""
+        options = ops.TransferOptions.make(
+            skip_if, include, exclude, progress, concurrency, on_error
+        )
+        return await drive_async(ops.transfer(self, self._target(dst), options, move=True))
+
+    def _target(self, dst: AsyncStorageNode | str) -> AsyncStorageNode:
+        if isinstance(dst, str):
+            return self._manager.node(dst)
+        if not isinstance(dst, AsyncStorageNode):
+            raise TypeError(
+                f"dst must be an AsyncStorageNode or 'mount:path', not {type(dst).__name__}"
+            )
+        return dst
+
+    # -- extras ---------------------------------------------------------------------
+    async def md5hash(self) -> str:
+        return await drive_async(ops.md5hash(self))
+
+    def url(self, expires_in: int | None = None) -> str | None:
+        """No I/O: a URL for this file (presigned where the store signs), or ``None``."""
+        return self._backend.url(self._path, expires_in)
+
+    async def get_metadata(self) -> dict[str, str]:
+        return await self._backend.get_metadata(self._path)
+
+    async def set_metadata(self, metadata: dict[str, str]) -> None:
+        await drive_async(ops.set_metadata(self, metadata))
+
+    async def versions(self) -> list[VersionInfo]:
+        return await self._backend.versions(self._path)
+
+    async def open_version(self, version_id: str) -> bytes:
+        """The bytes of one stored version."""
+        return await self._backend.read_version(self._path, version_id)
+
+    async def fill_from_url(self, url: str, session: Any = None) -> None:
+        """Download ``url`` into this node with aiohttp (streamed, atomic)."""
+        import aiohttp
+
+        require(self.config, "write", f"write '{self.fullpath}'")
+        check_url(url)
+        own = session is None
+        session = session or aiohttp.ClientSession()
+        try:
+            with errors_as_storage(url):
+                async with session.get(url) as response:
+                    response.raise_for_status()
+                    async with self.open("wb") as out:
+                        async for chunk in response.content.iter_chunked(1024 * 1024):
+                            await out.write(chunk)
+        finally:
+            if own:
+                await session.close()
+
+
+class AsyncFile:
+    """What ``AsyncStorageNode.open()`` returns; use it with ``async with``."""
+
+    def __init__(self, node: AsyncStorageNode, mode: str, chunk_size: int) -> None:
+        self._node = node
+        self._mode = mode
+        self._chunk_size = chunk_size
+        self._handle: Any = None
+
+    async def __aenter__(self) -> AsyncFile:
+        backend, path = self._node._backend, self._node.path
+        if self._mode == "rb":
+            self._handle = await backend.open_read(path)
+        else:
+            self._handle = await backend.open_write(path)
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        if self._mode == "rb":
+            await handle.close()
+        elif exc_type is None:
+            new_path = await handle.commit()
+            if isinstance(new_path, str):
+                self._node._path = new_path
+        else:
+            await handle.abort()
+
+    def _open_handle(self) -> Any:
+        if self._handle is None:
+            raise ValueError("use the file inside 'async with node.open(...) as f:'")
+        return self._handle
+
+    async def read(self, size: int = -1) -> bytes:
+        return await self._open_handle().read(size)
+
+    async def write(self, data: bytes) -> int:
+        if self._mode != "wb":
+            raise ValueError("file not opened for writing")
+        return await self._open_handle().write(bytes(data))
+
+    def __aiter__(self) -> AsyncFile:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self.read(self._chunk_size)
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk

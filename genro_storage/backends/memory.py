@@ -1,0 +1,168 @@
+"""In-memory backend: a dict of paths to bytes. Test-friendly default; thread-safe."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .._shared import capabilities
+from .._shared.config import MountConfig
+from .._shared.exceptions import (
+    StorageError,
+    already_exists,
+    is_a_directory,
+    not_a_directory,
+    not_found,
+)
+from .._shared.info import FileInfo, Page
+from .._shared.paths import parent
+from .base import StorageBackend
+
+
+@dataclass
+class _Entry:
+    data: bytes
+    mtime: float
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class MemoryBackend(StorageBackend):
+    """Files live in a dict for the lifetime of the backend."""
+
+    type_name = "memory"
+    capabilities = capabilities.MEMORY
+
+    def __init__(self, config: MountConfig) -> None:
+        super().__init__(config)
+        self._files: dict[str, _Entry] = {}
+        self._dirs: set[str] = {""}
+        self._lock = threading.RLock()
+
+    def _isdir(self, path: str) -> bool:
+        return path in self._dirs
+
+    def _ensure_parents(self, path: str) -> None:
+        folder = parent(path)
+        chain = []
+        while folder not in self._dirs:
+            if folder in self._files:
+                raise not_a_directory(self.where(folder))
+            chain.append(folder)
+            folder = parent(folder)
+        self._dirs.update(chain)
+
+    def info(self, path: str) -> FileInfo:
+        with self._lock:
+            entry = self._files.get(path)
+            if entry is not None:
+                return FileInfo(
+                    path, "file", len(entry.data), entry.mtime, metadata=dict(entry.metadata)
+                )
+            if self._isdir(path):
+                return FileInfo(path, "directory")
+        raise not_found(self.where(path))
+
+    def exists(self, path: str) -> bool:
+        with self._lock:
+            return path in self._files or self._isdir(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        with self._lock:
+            entry = self._files.get(path)
+            if entry is None:
+                if self._isdir(path):
+                    raise is_a_directory(self.where(path))
+                raise not_found(self.where(path))
+            return entry.data
+
+    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+        return self.read_bytes(path)[start:end]
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        data = bytes(data)
+        with self._lock:
+            if self._isdir(path):
+                raise is_a_directory(self.where(path))
+            self._ensure_parents(path)
+            self._files[path] = _Entry(data, time.time())
+
+    def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
+        with self._lock:
+            if path in self._files:
+                raise not_a_directory(self.where(path))
+            if not self._isdir(path):
+                raise not_found(self.where(path))
+            prefix = f"{path}/" if path else ""
+            names = sorted(
+                {
+                    p[len(prefix) :]
+                    for p in (*self._files, *self._dirs)
+                    if p and p.startswith(prefix) and "/" not in p[len(prefix) :]
+                }
+            )
+            start = bisect.bisect_right(names, cursor) if cursor else 0
+            stop = len(names) if page_size is None else start + page_size
+            chosen = names[start:stop]
+            entries = [self.info(prefix + name) for name in chosen]
+        next_cursor = chosen[-1] if chosen and stop < len(names) else None
+        return Page(entries, next_cursor)
+
+    def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        with self._lock:
+            if path in self._files:
+                raise already_exists(self.where(path))
+            if self._isdir(path):
+                if exist_ok:
+                    return
+                raise already_exists(self.where(path))
+            if not parents and not self._isdir(parent(path)):
+                raise not_found(self.where(parent(path)))
+            self._ensure_parents(path)
+            self._dirs.add(path)
+
+    def delete(self, path: str, recursive: bool = False) -> None:
+        with self._lock:
+            if path in self._files:
+                del self._files[path]
+                return
+            if not self._isdir(path):
+                raise not_found(self.where(path))
+            if path == "":
+                raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
+            prefix = f"{path}/"
+            inside_files = [p for p in self._files if p.startswith(prefix)]
+            inside_dirs = [d for d in self._dirs if d.startswith(prefix)]
+            if (inside_files or inside_dirs) and not recursive:
+                raise StorageError(f"Directory not empty: '{self.where(path)}'")
+            for p in inside_files:
+                del self._files[p]
+            self._dirs.difference_update(inside_dirs)
+            self._dirs.discard(path)
+
+    def copy(self, src: str, dst: str) -> None:
+        with self._lock:
+            data = self.read_bytes(src)
+            metadata = dict(self._files[src].metadata)
+            self.write_bytes(dst, data)
+            self._files[dst].metadata = metadata
+
+    def move(self, src: str, dst: str) -> None:
+        with self._lock:
+            self.copy(src, dst)
+            del self._files[src]
+
+    def get_metadata(self, path: str) -> dict[str, str]:
+        with self._lock:
+            entry = self._files.get(path)
+            if entry is None:
+                raise not_found(self.where(path))
+            return dict(entry.metadata)
+
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        with self._lock:
+            entry = self._files.get(path)
+            if entry is None:
+                raise not_found(self.where(path))
+            entry.metadata = {str(k): str(v) for k, v in metadata.items()}

@@ -1,0 +1,307 @@
+"""``StorageNode``: a file or directory on a mount, with the sync API."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ._shared import operations as ops
+from ._shared.exceptions import StorageConfigError, errors_as_storage
+from ._shared.info import FileInfo, Page, VersionInfo
+from ._shared.nodecore import NodeCore
+from ._shared.paths import check_url
+from ._shared.sansio import drive_sync
+
+__all__ = ["StorageNode"]
+
+
+class StorageNode(NodeCore):
+    """A ``mount:path``. Facts are properties; every other I/O member is a method.
+
+    Nodes are cheap: creating one does no I/O, and a node may name something that
+    does not exist yet.
+    """
+
+    __slots__ = ()
+
+    def as_sync(self) -> StorageNode:
+        return self
+
+    # -- facts ----------------------------------------------------------------------
+    @property
+    def exists(self) -> bool:
+        """Whether something exists at this path."""
+        return drive_sync(ops.fact(self, "exists"))
+
+    @property
+    def isfile(self) -> bool:
+        return drive_sync(ops.fact(self, "isfile"))
+
+    @property
+    def isdir(self) -> bool:
+        return drive_sync(ops.fact(self, "isdir"))
+
+    @property
+    def size(self) -> int | None:
+        """Size in bytes (``None`` for a directory); raises if missing."""
+        return drive_sync(ops.fact(self, "size"))
+
+    @property
+    def mtime(self) -> float | None:
+        """Last modification time (POSIX seconds), when the store keeps one."""
+        return drive_sync(ops.fact(self, "mtime"))
+
+    def info(self) -> FileInfo:
+        """All facts in one call."""
+        return self._backend.info(self._path)
+
+    # -- content --------------------------------------------------------------------
+    def read_bytes(self) -> bytes:
+        return self._backend.read_bytes(self._path)
+
+    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self.read_bytes().decode(encoding, errors)
+
+    def read_range(self, start: int, end: int | None = None) -> bytes:
+        """Bytes ``[start, end)`` without reading the whole file where the store allows."""
+        return self._backend.read_range(self._path, start, end)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Replace the content atomically (never a half-written file)."""
+        drive_sync(ops.write_bytes(self, data))
+
+    def write_text(self, text: str, encoding: str = "utf-8") -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"write_text() needs str, not {type(text).__name__}")
+        self.write_bytes(text.encode(encoding))
+
+    def open(self, mode: str = "rb", encoding: str | None = None) -> Any:
+        """A file object: ``'rb'``, ``'r'``, ``'wb'`` or ``'w'``.
+
+        A file opened for writing publishes its content only when closed without an
+        exception; on an exception inside ``with`` nothing is written.
+        """
+        if mode not in ("r", "rb", "w", "wb"):
+            raise StorageConfigError(f"open() mode must be 'r', 'rb', 'w' or 'wb', not {mode!r}")
+        if "r" in mode:
+            raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
+            binary: Any = io.BufferedReader(raw, ops.CHUNK_SIZE)
+        else:
+            from ._shared.config import require
+
+            require(self.config, "write", f"write '{self.fullpath}'")
+            raw = _RawWriter(self._backend.open_write(self._path), self)
+            binary = _WriteFile(raw)
+        if "b" in mode:
+            return binary
+        return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
+
+    def to_base64(self) -> str:
+        """The content, base64-encoded."""
+        return base64.b64encode(self.read_bytes()).decode("ascii")
+
+    # -- tree -----------------------------------------------------------------------
+    def children(self) -> list[StorageNode]:
+        """The entries of this directory, sorted by name."""
+        out: list[StorageNode] = []
+        cursor = None
+        while True:
+            page = self._backend.list(self._path, 1000, cursor)
+            out.extend(self._at(e.path) for e in page.entries)
+            if (cursor := page.cursor) is None:
+                return out
+
+    def list(self, page_size: int | None = None, cursor: str | None = None) -> Page:
+        """One page of entries as ``FileInfo``; pass ``page.cursor`` back for the next."""
+        return self._backend.list(self._path, page_size, cursor)
+
+    def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        drive_sync(ops.mkdir(self, parents, exist_ok))
+
+    def delete(self, recursive: bool = False, missing_ok: bool = False) -> None:
+        """Delete a file, or a directory (non-empty only with ``recursive=True``)."""
+        drive_sync(ops.delete(self, recursive, missing_ok))
+
+    # -- transfers ------------------------------------------------------------------
+    def copy(
+        self,
+        dst: StorageNode | str,
+        skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        progress: Callable[[ops.Progress], Any] | None = None,
+        on_error: str = "stop",
+    ) -> ops.TransferReport:
+        """Copy this file or tree to exactly ``dst`` (any mount).
+
+        ``skip_if``: ``'exists'``, ``'size'``, ``'hash'`` or ``callable(src, dst)``.
+        ``include``/``exclude``: glob patterns on the relative path or the file name.
+        ``progress``: called with a ``Progress`` per chunk and per file.
+        ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
+        the rest and lists failures in the report.
+        """
+        options = ops.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
+        _refuse_async_callables(skip_if, progress)
+        return drive_sync(ops.transfer(self, self._target(dst), options))
+
+    def move(
+        self,
+        dst: StorageNode | str,
+        skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        progress: Callable[[ops.Progress], Any] | None = None,
+        on_error: str = "stop",
+    ) -> ops.TransferReport:
+        """Like ``copy``; each source file is deleted only after its copy is complete."""
+        options = ops.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
+        _refuse_async_callables(skip_if, progress)
+        return drive_sync(ops.transfer(self, self._target(dst), options, move=True))
+
+    def _target(self, dst: StorageNode | str) -> StorageNode:
+        if isinstance(dst, str):
+            return self._manager.node(dst)
+        if not isinstance(dst, StorageNode):
+            raise TypeError(f"dst must be a StorageNode or 'mount:path', not {type(dst).__name__}")
+        return dst
+
+    # -- extras ---------------------------------------------------------------------
+    def md5hash(self) -> str:
+        """MD5 hex digest of the content (from the store's ETag when it has one)."""
+        return drive_sync(ops.md5hash(self))
+
+    def url(self, expires_in: int | None = None) -> str | None:
+        """A URL for this file (presigned where the store signs), or ``None``."""
+        return self._backend.url(self._path, expires_in)
+
+    def get_metadata(self) -> dict[str, str]:
+        return self._backend.get_metadata(self._path)
+
+    def set_metadata(self, metadata: dict[str, str]) -> None:
+        drive_sync(ops.set_metadata(self, metadata))
+
+    def versions(self) -> list[VersionInfo]:
+        """Stored versions, newest first (versioned stores only)."""
+        return self._backend.versions(self._path)
+
+    def open_version(self, version_id: str) -> io.BytesIO:
+        """A read-only file object over one stored version."""
+        return io.BytesIO(self._backend.read_version(self._path, version_id))
+
+    def fill_from_url(self, url: str) -> None:
+        """Download ``url`` into this node (streamed, atomic)."""
+        import urllib.request
+
+        from ._shared.config import require
+
+        require(self.config, "write", f"write '{self.fullpath}'")
+        check_url(url)
+        with errors_as_storage(url), urllib.request.urlopen(url, timeout=60) as source:
+            writer = self._backend.open_write(self._path)
+            try:
+                while chunk := source.read(ops.CHUNK_SIZE):
+                    writer.write(chunk)
+                writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+
+    @contextlib.contextmanager
+    def local_path(self, mode: str = "r") -> Iterator[str]:
+        """A path on local disk for tools that need one.
+
+        Local mounts give the real path. Others download to a temporary file; with
+        ``mode='rw'`` the file is uploaded back when the block ends without error.
+        """
+        if mode not in ("r", "rw", "w"):
+            raise StorageConfigError(f"local_path() mode must be 'r', 'w' or 'rw', not {mode!r}")
+        direct = self._backend.local_path(self._path)
+        if direct is not None:
+            yield direct
+            return
+        folder = tempfile.mkdtemp(prefix="genro-storage-")
+        target = os.path.join(folder, self.basename or "data")
+        try:
+            if "r" in mode and self.exists:
+                with self.open("rb") as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, ops.CHUNK_SIZE)
+            yield target
+            if "w" in mode and os.path.exists(target):
+                with open(target, "rb") as f:
+                    self.write_bytes(f.read())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _refuse_async_callables(*callables: Any) -> None:
+    import inspect
+
+    for fn in callables:
+        if inspect.iscoroutinefunction(fn):
+            raise TypeError(
+                f"{fn.__qualname__} is an async function: pass it to the async API, "
+                "or pass a plain function here"
+            )
+
+
+class _RawReader(io.RawIOBase):
+    """``io`` face of a backend reader, so ``BufferedReader``/``TextIOWrapper`` fit on it."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._reader.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._reader.close()
+        super().close()
+
+
+class _RawWriter(io.RawIOBase):
+    def __init__(self, writer: Any, node: StorageNode) -> None:
+        self._writer = writer
+        self._node = node
+        self.aborted = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if not self.aborted:  # the buffer's last flush after an abort goes nowhere
+            self._writer.write(bytes(data))
+        return len(data)
+
+    def abort(self) -> None:
+        self.aborted = True
+        self._writer.abort()
+
+    def close(self) -> None:
+        if not self.closed and not self.aborted:
+            new_path = self._writer.commit()
+            if isinstance(new_path, str):
+                self._node._path = new_path
+        super().close()
+
+
+class _WriteFile(io.BufferedWriter):
+    """Commits on a clean close; an exception inside ``with`` aborts the write."""
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            raw = self.raw
+            assert isinstance(raw, _RawWriter)
+            raw.abort()
+        super().__exit__(exc_type, exc, tb)

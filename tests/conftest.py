@@ -1,0 +1,39 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from servers import AzureServer, GCSServer, HTTPServer, S3Server
+
+# ------------------------------------------------------------ real test servers
+# Each is started once per session, on a free 127.0.0.1 port, and stopped at the end.
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto S3 server (or the external S3 of GENRO_STORAGE_TEST_S3_*)."""
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def azure_server() -> Iterator[AzureServer]:
+    """Azurite blob server with the devstoreaccount1 account."""
+    with AzureServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[GCSServer]:
+    """In-memory gcp-storage-emulator."""
+    with GCSServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[HTTPServer]:
+    """Read-only aiohttp file server over a temp folder (``http_server.root``)."""
+    with HTTPServer() as server:
+        yield server
