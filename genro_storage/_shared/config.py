@@ -27,7 +27,7 @@ COMMON_FIELDS = {"name", "type", "protocol", "permissions", "async_mode"}
 #: Per built-in type: required fields, optional fields. Aliases are resolved first.
 TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "local": ({"path"}, {"base_url"}),
-    "memory": (set(), set()),
+    "memory": (set(), {"store"}),
     "base64": (set(), set()),
     "s3": (
         {"bucket"},

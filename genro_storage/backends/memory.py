@@ -28,17 +28,40 @@ class _Entry:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+class _Store:
+    def __init__(self) -> None:
+        self.files: dict[str, _Entry] = {}
+        self.dirs: set[str] = {""}
+        self.lock = threading.RLock()
+
+
+#: Named stores shared by every memory mount that gives the same ``store`` name.
+_NAMED_STORES: dict[str, _Store] = {}
+_NAMED_LOCK = threading.Lock()
+
+
 class MemoryBackend(StorageBackend):
-    """Files live in a dict for the lifetime of the backend."""
+    """Files live in a dict for the lifetime of the backend.
+
+    With ``store: NAME`` in its configuration, every memory mount of the process that
+    names the same store sees the same files (a read-only view beside a writable one,
+    say); without it each mount has its own.
+    """
 
     type_name = "memory"
     capabilities = capabilities.MEMORY
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)
-        self._files: dict[str, _Entry] = {}
-        self._dirs: set[str] = {""}
-        self._lock = threading.RLock()
+        name = config.options.get("store")
+        if name is None:
+            store = _Store()
+        else:
+            with _NAMED_LOCK:
+                store = _NAMED_STORES.setdefault(name, _Store())
+        self._files = store.files
+        self._dirs = store.dirs
+        self._lock = store.lock
 
     def _isdir(self, path: str) -> bool:
         return path in self._dirs
