@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import inspect
 import threading
 from collections.abc import Coroutine
@@ -68,10 +69,8 @@ def _shutdown() -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    try:
+    with contextlib.suppress(Exception):  # best effort at interpreter exit
         asyncio.run_coroutine_threadsafe(_cancel_rest(), loop).result(5)
-    except Exception:  # noqa: BLE001 - best effort at interpreter exit
-        pass
     loop.call_soon_threadsafe(loop.stop)
     if _thread is not None:
         _thread.join(5)

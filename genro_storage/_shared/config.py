@@ -117,22 +117,24 @@ def load_source(source: Any) -> list[Mapping[str, Any]]:
         path = Path(source)
         if not path.is_file():
             raise StorageConfigError(f"Configuration file not found: '{path}'")
+        suffix = path.suffix.lower()
+        if suffix not in (".yaml", ".yml", ".json"):
+            raise StorageConfigError(
+                f"Configuration file '{path}' must end in .yaml, .yml or .json"
+            )
         text = path.read_text(encoding="utf-8")
         try:
-            if path.suffix.lower() in (".yaml", ".yml"):
+            if suffix == ".json":
+                data = json.loads(text)
+            else:
                 import yaml
 
                 data = yaml.safe_load(text)
-            elif path.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                raise StorageConfigError(
-                    f"Configuration file '{path}' must end in .yaml, .yml or .json"
-                )
-        except (ValueError, ImportError) as exc:
-            if isinstance(exc, StorageConfigError):
-                raise
-            raise StorageConfigError(f"Cannot parse configuration file '{path}': {exc}") from exc
+        except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StorageConfigError(
+                f"Cannot parse configuration file '{path}': {first}"
+            ) from None
         if isinstance(data, Mapping) and "mounts" in data:
             data = data["mounts"]
         source = data
