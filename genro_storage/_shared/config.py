@@ -132,9 +132,7 @@ def load_source(source: Any) -> list[Mapping[str, Any]]:
                 data = yaml.safe_load(text)
         except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageConfigError(
-                f"Cannot parse configuration file '{path}': {first}"
-            ) from None
+            raise StorageConfigError(f"Cannot parse configuration file '{path}': {first}") from None
         if isinstance(data, Mapping) and "mounts" in data:
             data = data["mounts"]
         source = data

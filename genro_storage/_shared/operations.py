@@ -223,8 +223,9 @@ def walk(node: Any) -> Logic[tuple[list[FileInfo], list[FileInfo]]]:
 class _Counter:
     """Shared file counts of one transfer, for progress events."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, tree: bool) -> None:
         self.total = total
+        self.tree = tree
         self.done = 0
 
 
@@ -242,7 +243,7 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
     if not src_info.isdir:
         if dst_info is not None and dst_info.isdir:
             raise is_a_directory(dst.fullpath)
-        counter = _Counter(1)
+        counter = _Counter(1, tree=False)
         yield from _transfer_file(src, dst, src_info, options, report, counter, move)
         return report
 
@@ -257,7 +258,7 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
         for folder in dirs:
             target = join(dst.path, relative_to(folder.path, src.path))
             yield call(dst._backend.mkdir, target, True, True)
-    counter = _Counter(len(chosen))
+    counter = _Counter(len(chosen), tree=True)
     logics = tuple(
         _transfer_file(
             src._at(f.path),
@@ -300,8 +301,8 @@ def _transfer_file(
             yield from _progress(options, src, src_info.size or 0, src_info.size, counter, True)
             return
         sent = yield from _copy_bytes(src, dst, src_info, options, counter, move)
-    except StorageError as exc:
-        if counter.total > 1 and not isinstance(exc, StorageTransferError):
+    except Exception as exc:
+        if counter.tree and not isinstance(exc, StorageTransferError):
             # In a tree, name the file that failed; keep the original as the cause.
             raise StorageTransferError(
                 f"Transfer of '{src.fullpath}' to '{dst.fullpath}' failed: {exc}",
