@@ -37,3 +37,7 @@ def http_server() -> Iterator[HTTPServer]:
     """Read-only aiohttp file server over a temp folder (``http_server.root``)."""
     with HTTPServer() as server:
         yield server
+
+
+# ------------------------------------------------------------ mounts over both APIs
+from mounts import api, kind, make_config, open_storage, root  # noqa: E402, F401

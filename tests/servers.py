@@ -73,8 +73,13 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True if ``port`` of 127.0.0.1 can be bound (nothing listens on it)."""
+    """True if a server could listen on ``port`` of 127.0.0.1 again.
+
+    Binds with SO_REUSEADDR, as servers do, so connections left in TIME_WAIT by
+    the previous server do not count: only a socket still bound to the port does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -312,9 +317,7 @@ class S3Server(_ProcessServer):
         client = self.client()
         client.create_bucket(Bucket=name)
         if versioned:
-            client.put_bucket_versioning(
-                Bucket=name, VersioningConfiguration={"Status": "Enabled"}
-            )
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
 class AzureServer(_ProcessServer):
