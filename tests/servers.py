@@ -15,8 +15,9 @@ Every server listens on a free port of 127.0.0.1, is polled until it really answ
 and, once stopped, leaves no process, temporary folder or bound port behind.
 
 Importing this module sets ``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false`` (unless already
-set): without it gcsfs stalls about 60 s per call against the GCS emulator. The
-variable is read when gcsfs is imported, so import this module first (conftest does).
+set): otherwise gcsfs uses its ExtendedGcsFileSystem, which probes each bucket's type
+over gRPC/TLS, which the emulator cannot answer, and stalls up to 60 s per bucket. gcsfs
+reads the variable when it is imported, so import this module first (conftest does).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import hashlib
 import html
 import mimetypes
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -92,7 +94,8 @@ def _http_answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
             resp.read()
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as err:
+        err.close()
         return True
     except (OSError, ValueError):
         return False
@@ -163,6 +166,7 @@ class _ProcessServer(_Server):
         super().__init__()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
+        self.command: list[str] = []
 
     @property
     def pid(self) -> int | None:
@@ -184,8 +188,9 @@ class _ProcessServer(_Server):
         for attempt in range(3):  # a freshly picked free port may be taken meanwhile
             self.port = free_port()
             with open(self.log_path, "ab") as log:
+                self.command = self._command(self.port, data_dir)
                 self.process = subprocess.Popen(
-                    self._command(self.port, data_dir),
+                    self.command,
                     cwd=data_dir,
                     env=self._env(),
                     stdin=subprocess.DEVNULL,
@@ -195,12 +200,20 @@ class _ProcessServer(_Server):
                 )
             if self._wait_ready():
                 return
-            tail = self.log_tail()
+            assert self.process is not None
+            code = self.process.poll()
             self._terminate()
+            tail = self.log_tail()
             if "in use" not in tail.lower() or attempt == 2:
+                why = (
+                    f"exited with code {code}"
+                    if code is not None
+                    else f"did not answer within {self.start_timeout:g}s"
+                )
                 raise ServerStartError(
-                    f"{self.name} did not come up on {self.host}:{self.port} within "
-                    f"{self.start_timeout:.0f}s.\n--- last lines of its log ---\n{tail}"
+                    f"{self.name} server on {self.host}:{self.port} {why}.\n"
+                    f"command: {shlex.join(self.command)}\n"
+                    f"--- last lines of its log ---\n{tail}"
                 )
 
     def _wait_ready(self) -> bool:
@@ -459,6 +472,7 @@ class HTTPServer(_Server):
         self.thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: Any = None
+        self._serving = False
         self._md5_cache: dict[tuple[Path, int, int], str] = {}
 
     def url(self, path: str = "") -> str:
@@ -476,7 +490,7 @@ class HTTPServer(_Server):
 
         app = web.Application(client_max_size=1024**4)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, 0))
@@ -484,32 +498,46 @@ class HTTPServer(_Server):
         self.endpoint_url = f"http://{self.host}:{self.port}"
 
         loop = self._loop = asyncio.new_event_loop()
-        loop.run_until_complete(self._runner.setup())
-        loop.run_until_complete(web.SockSite(self._runner, sock, backlog=512).start())
+        try:
+            loop.run_until_complete(self._runner.setup())
+            loop.run_until_complete(web.SockSite(self._runner, sock, backlog=512).start())
+        except BaseException:
+            sock.close()
+            raise
         self.thread = threading.Thread(target=loop.run_forever, name="http-server", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + self.start_timeout
-        while not _http_answers(self.endpoint_url + "/"):
+        while not _http_answers(self.endpoint_url + "/"):  # answered without latency
             if time.monotonic() > deadline:
                 raise ServerStartError(f"http server did not answer on {self.endpoint_url}")
             time.sleep(0.02)
+        self._serving = True
 
     def _stop(self) -> None:
         loop, self._loop = self._loop, None
+        self._serving = False
         if loop is None:
             return
         if self.thread is not None and self.thread.is_alive():
-            if self._runner is not None:
-                future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop)
-                future.result(timeout=10)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=30)
             loop.call_soon_threadsafe(loop.stop)
             self.thread.join(timeout=10)
-        elif self._runner is not None:
-            loop.run_until_complete(self._runner.cleanup())
+        else:
+            loop.run_until_complete(self._shutdown())
         loop.close()
-        self._runner = None
         if self._given_root is None:
             self.root = None
+
+    async def _shutdown(self) -> None:
+        """Close the site and connections, then cancel and await what is left."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.get_running_loop().shutdown_asyncgens()
 
     # ---------------------------------------------------------------- handlers
 
@@ -527,7 +555,7 @@ class HTTPServer(_Server):
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
-        if self.latency:
+        if self.latency and self._serving:
             await asyncio.sleep(self.latency)
         path = self._resolve(request)
         if path is None:
