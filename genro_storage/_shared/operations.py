@@ -8,6 +8,7 @@ and yields ops. It never knows whether it runs under the sync or the async drive
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 from collections.abc import Callable, Iterable
@@ -279,7 +280,9 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
     if report.failed:
         return report
     if move and (not options.include and not options.exclude):
-        yield call(src._backend.delete, src.path, True)
+        # Every file is gone already; what is left are folders (none on object stores).
+        with contextlib.suppress(StorageNotFoundError):
+            yield call(src._backend.delete, src.path, True)
     return report
 
 
