@@ -1,0 +1,350 @@
+"""The explorer end to end: Voilà serves a notebook that builds it over a memory mount
+and an S3 mount (moto), and Debian's Chromium, driven by Playwright, uses it like a
+person would: open folders, page a big folder, preview files, copy to S3 and watch the
+progress bar, and finally check the objects on the S3 server itself.
+
+Screenshots go to ``artifacts/explorer/`` (git-ignored). With
+``GENRO_STORAGE_UPDATE_SCREENSHOTS=1`` three of them are also copied to ``docs/img/``.
+Every request to a host other than 127.0.0.1/localhost is blocked; the Voilà server
+(and its kernel) and the browser are always stopped, and the port is checked free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from cloud_mounts import S3_BUCKET, s3_mount
+from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
+from servers import free_port, port_is_free
+
+from genro_storage.widgets.demo import sample_files
+from genro_storage.widgets.pane import NAME_WIDTH
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "artifacts" / "explorer"
+DOC_IMAGES = REPO / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 30_000
+ARCHIVE_MIB = 32
+
+NOTEBOOK_CODE = '''import time
+
+from genro_storage.async_ import AsyncStorageManager
+from genro_storage.backends.memory import MemoryBackend
+from genro_storage.widgets import StorageExplorer
+from genro_storage.widgets.demo import fill_mount, sample_files
+
+
+class _SlowReader:
+    """Streams like a slow network: 0.3 s per chunk, so the progress bar can be seen."""
+
+    def __init__(self, data):
+        self._data, self._pos = data, 0
+
+    def read(self, size=-1):
+        time.sleep(0.3)
+        end = len(self._data) if size < 0 else self._pos + size
+        chunk, self._pos = self._data[self._pos:end], min(end, len(self._data))
+        return chunk
+
+    def close(self):
+        pass
+
+
+class ThrottledMemory(MemoryBackend):
+    def open_read(self, path):
+        return _SlowReader(self.read_bytes(path))
+
+
+storage = AsyncStorageManager()
+storage.register_backend_type("throttled", ThrottledMemory)
+storage.configure([{"name": "mem", "type": "throttled"}, S3_CONFIG])
+await fill_mount(storage.node("mem:samples"), sample_files(many=250))
+await storage.node("mem:samples/archive.bin").write_bytes(bytes(ARCHIVE_MIB * 1024 * 1024))
+explorer = StorageExplorer(storage, page_size=100)
+explorer'''
+
+
+def write_notebook(folder: Path, s3_config: dict[str, Any]) -> Path:
+    code = NOTEBOOK_CODE.replace("S3_CONFIG", repr(s3_config)).replace(
+        "ARCHIVE_MIB", str(ARCHIVE_MIB)
+    )
+    notebook = {
+        "cells": [
+            {"id": "title", "cell_type": "markdown", "metadata": {},
+             "source": "# Explorer end-to-end test"},
+            {"id": "explorer", "cell_type": "code", "metadata": {}, "execution_count": None,
+             "outputs": [], "source": code},
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    path = folder / "explorer.ipynb"
+    path.write_text(json.dumps(notebook), "utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, token: str) -> Iterator[str]:
+    """Serve ``notebook`` with Voilà on a free loopback port; yields the page URL.
+    The server, its kernels and the port are released whatever happens."""
+    port = free_port()
+    log_path = notebook.parent / "voila.log"
+    command = [
+        sys.executable, "-m", "voila", str(notebook), "--no-browser",
+        "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
+        f"--Voila.root_dir={notebook.parent}", "--show_tracebacks=True",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=notebook.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        base = f"http://127.0.0.1:{port}"
+        while not _answers(f"{base}/voila/static/") and process.poll() is None:
+            assert time.monotonic() < deadline, "Voilà did not start:\n" + log_path.read_text()
+            time.sleep(0.1)
+        assert process.poll() is None, "Voilà exited:\n" + log_path.read_text()
+        yield f"{base}/?token={token}"
+    finally:
+        _stop_tree(process)
+        deadline = time.monotonic() + 10
+        while not port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert port_is_free(port), f"port {port} still bound after Voilà stopped"
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            response.read()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _stop_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server (it shuts its kernels down), then kill whatever is left of its
+    process tree, kernels included (they run in sessions of their own)."""
+    try:
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+    except psutil.NoSuchProcess:
+        family = []
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for leftover in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+# ---------------------------------------------------------------- page helpers
+def pane(page: Page, index: int) -> Locator:
+    return page.locator(".gs-pane").nth(index)
+
+
+def entry_names(listing: Locator) -> list[str]:
+    """The entry names of a listing, from its option texts (dirs end with '/')."""
+    texts = listing.locator("option").all_text_contents()
+    return [t.replace("\xa0", " ")[2 : 2 + NAME_WIDTH].rstrip() for t in texts]
+
+
+def wait_for_entry(listing: Locator, name: str) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while name not in entry_names(listing):
+        assert time.monotonic() < deadline, f"{name!r} never listed: {entry_names(listing)}"
+        time.sleep(0.1)
+
+
+def select(page: Page, index: int, *names: str) -> None:
+    listing = pane(page, index).locator(".gs-listing select")
+    for name in names:
+        wait_for_entry(listing, name)
+    shown = entry_names(listing)
+    listing.select_option(index=[shown.index(n) for n in names])
+
+
+def open_folder(page: Page, index: int, name: str) -> None:
+    select(page, index, f"{name}/")
+    pane(page, index).locator("button", has_text="Open").click()
+    crumbs = pane(page, index).locator(".gs-crumbs button")
+    expect(crumbs.last).to_have_text(name, timeout=WAIT_MS)
+
+
+def shoot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.locator(".gs-explorer").screenshot(path=str(path))
+    return path
+
+
+def bar_percent(job: Locator) -> float:
+    style = job.locator(".progress-bar").first.evaluate("e => e.style.width || '0%'")
+    return float(style.rstrip("%") or 0)
+
+
+@pytest.mark.timeout(240)
+def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
+    prefix = f"t-browser-{uuid.uuid4().hex[:10]}"
+    notebook = write_notebook(tmp_path, s3_mount(s3_server, "s3", prefix))
+    token = secrets.token_hex(16)
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    shots: dict[str, Path] = {}
+    t0 = time.monotonic()
+
+    def only_loopback(route: Route) -> None:
+        host = urllib.parse.urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with voila(notebook, token) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.route("**/*", only_loopback)
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url, timeout=WAIT_MS)
+            page.wait_for_selector(".gs-explorer", timeout=90_000)  # the kernel runs the cell
+            left, right = pane(page, 0), pane(page, 1)
+            expect(right.locator(".gs-crumbs button").first).to_have_text("s3:")
+
+            # navigate: into a folder, then page a folder of 250 entries 100 at a time
+            open_folder(page, 0, "samples")
+            for name in ("data/", "images/", "many/", "web/", "README.txt", "archive.bin"):
+                wait_for_entry(left.locator(".gs-listing select"), name)
+            shots["listing"] = shoot(page, "01-listing")
+            open_folder(page, 0, "many")
+            options = left.locator(".gs-listing select option")
+            expect(options).to_have_count(100, timeout=WAIT_MS)
+            left.locator("button", has_text="More").click()
+            expect(options).to_have_count(200, timeout=WAIT_MS)
+            expect(left.locator(".widget-html", has_text="more in this folder")).to_be_visible()
+            shots["paging"] = shoot(page, "02-paging")
+            left.locator(".gs-crumbs button", has_text="samples").click()
+            wait_for_entry(left.locator(".gs-listing select"), "web/")
+
+            # preview: HTML shown as escaped source (no dialog ever opens), an image, a CSV
+            open_folder(page, 0, "web")
+            select(page, 0, "page.html")
+            source = page.locator(".gs-pre", has_text="alert('this must never run')")
+            expect(source).to_be_visible(timeout=WAIT_MS)
+            assert page.locator(".gs-explorer script").count() == 0
+            left.locator(".gs-crumbs button", has_text="samples").click()
+            open_folder(page, 0, "images")
+            select(page, 0, "gradient.png")
+            image = page.locator(".gs-explorer img.widget-image")
+            expect(image).to_be_visible(timeout=WAIT_MS)
+            assert image.evaluate("e => e.naturalWidth") == 96
+            shots["image"] = shoot(page, "03-preview-image")
+            left.locator(".gs-crumbs button", has_text="samples").click()
+            open_folder(page, 0, "data")
+            select(page, 0, "people.csv")
+            cell = page.locator(".gs-table td", has_text="<script>alert('csv')</script>")
+            expect(cell).to_be_visible(timeout=WAIT_MS)  # shown as text: it was escaped
+            expect(page.locator(".gs-facts td", has_text="text/csv")).to_be_visible()
+            shots["preview"] = shoot(page, "04-preview-csv")
+
+            # copy people.csv to S3: the job finishes, the S3 pane shows the file
+            copy = page.locator(".gs-explorer button", has_text="Copy ▶")
+            expect(copy).to_be_enabled(timeout=WAIT_MS)
+            copy.click()
+            jobs = page.locator(".gs-job")
+            expect(jobs.first).to_contain_text("done:", timeout=WAIT_MS)
+            assert bar_percent(jobs.first) == 100
+            wait_for_entry(right.locator(".gs-listing select"), "people.csv")
+
+            # a big copy: catch the bar in motion, then done
+            left.locator(".gs-crumbs button", has_text="samples").click()
+            select(page, 0, "archive.bin")
+            copy.click()
+            expect(jobs).to_have_count(2, timeout=WAIT_MS)
+            big = jobs.first
+            expect(big).to_contain_text("archive.bin")
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not 0 < bar_percent(big) < 100:
+                assert time.monotonic() < deadline, "the progress bar never moved"
+                assert "done:" not in big.inner_text(), "finished before any progress showed"
+                time.sleep(0.05)
+            expect(big).to_contain_text("MiB of 32.0 MiB")
+            shots["copy"] = shoot(page, "05-copy-in-progress")
+            expect(big).to_contain_text("done:", timeout=60_000)
+            assert bar_percent(big) == 100
+            wait_for_entry(right.locator(".gs-listing select"), "archive.bin")
+            shots["done"] = shoot(page, "06-copy-done")
+            assert page.locator(".gs-msg.gs-error").count() == 0, page.locator(
+                ".gs-msg.gs-error"
+            ).all_text_contents()
+        finally:
+            browser.close()
+
+    # the result, seen on the S3 server itself
+    client = s3_server.client()
+    try:
+        listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"{prefix}/")
+        sizes = {o["Key"].split("/", 1)[1]: o["Size"] for o in listed.get("Contents", [])}
+    finally:
+        client.close()
+    assert sizes == {
+        "people.csv": len(sample_files()["data/people.csv"]),
+        "archive.bin": ARCHIVE_MIB << 20,
+    }
+    assert dialogs == []  # no alert() from any previewed HTML, SVG or CSV
+    assert all(re.match(r"https?://", u) for u in blocked)  # only remote fetches blocked
+
+    for path in shots.values():
+        assert path.stat().st_size < 300_000, (path, path.stat().st_size)
+    if os.environ.get("GENRO_STORAGE_UPDATE_SCREENSHOTS") == "1":
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        for key, name in (("listing", "explorer-listing"), ("preview", "explorer-preview"),
+                          ("copy", "explorer-copy")):  # fmt: skip
+            shutil.copyfile(shots[key], DOC_IMAGES / f"{name}.png")
+    assert time.monotonic() - t0 < 180
