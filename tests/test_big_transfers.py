@@ -40,6 +40,8 @@ def test_64mb_chain_local_s3_azure_gcs_local_in_bounded_memory(make_config, tmp_
     storage = StorageManager(configs)
     expected = make_file(os.path.join(configs[0]["path"], "big.bin"), 64 * MiB)
     chain = ["src:big.bin", "s3:big.bin", "az:big.bin", "gcs:big.bin", "dst:big.bin"]
+    for spec in chain:  # warm up: the first use of each client library costs memory once
+        storage.node(spec).parent.child("warm-up").write_bytes(b"x" * 1024)
     with PeakRSS() as peak:
         for here, there in zip(chain, chain[1:]):
             storage.node(here).copy(storage.node(there))
@@ -56,6 +58,7 @@ async def test_256mb_local_to_s3_async_in_bounded_memory(make_config):
     configs = [make_config("local", "src"), make_config("s3", "s3")]
     expected = make_file(os.path.join(configs[0]["path"], "huge.bin"), 256 * MiB)
     async with AsyncStorageManager(configs) as storage:
+        await storage.node("s3:warm-up").write_bytes(b"x" * 1024)
         with PeakRSS() as peak:
             await storage.node("src:huge.bin").copy(storage.node("s3:huge.bin"))
         assert await storage.node("s3:huge.bin").size() == 256 * MiB

@@ -82,13 +82,13 @@ atexit.register(_shutdown)
 
 
 def is_async_filesystem(fs: Any) -> bool:
-    """True when an fsspec filesystem implements its I/O natively in asyncio."""
+    """True when an fsspec filesystem (instance or class) implements its I/O natively in
+    asyncio, i.e. it is an ``AsyncFileSystem`` that really overrides ``_cat_file``."""
     try:
         from fsspec.asyn import AsyncFileSystem
     except ImportError:  # pragma: no cover - fsspec is a core dependency
         return False
-    if not isinstance(fs, AsyncFileSystem):
+    cls = fs if isinstance(fs, type) else type(fs)
+    if not issubclass(cls, AsyncFileSystem):
         return False
-    # Some AsyncFileSystem subclasses never override the async methods.
-    own = type(fs)._cat_file
-    return own is not AsyncFileSystem._cat_file
+    return cls._cat_file is not AsyncFileSystem._cat_file

@@ -47,7 +47,7 @@ OBJECT_STORE = Capabilities(
 )
 S3 = replace(OBJECT_STORE, versions=True, presigned_url=True)
 AZURE = replace(OBJECT_STORE, presigned_url=True)
-GCS = replace(OBJECT_STORE)
+GCS = replace(OBJECT_STORE, public_url=True)
 HTTP = Capabilities(
     write=False,
     delete=False,

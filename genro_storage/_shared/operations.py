@@ -352,18 +352,23 @@ def _copy_bytes(
                     yield call(writer.write, chunk)
                     sent += len(chunk)
                     yield from _progress(options, src, sent, size, counter)
+                if size is not None and sent != size:
+                    raise StorageError(
+                        f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
+                    )
+                # Nothing may be awaited between the commit and the end of the copy: a
+                # cancellation there would report a failed copy whose destination exists.
+                closing, reader = reader, None
+                yield call(closing.close)
                 new_path = yield call(writer.commit)
             except BaseException:
                 yield call(writer.abort)
                 raise
         finally:
-            yield call(reader.close)
+            if reader is not None:
+                yield call(reader.close)
         if isinstance(new_path, str):
             dst._path = new_path
-        if size is not None and sent != size:
-            raise StorageError(
-                f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
-            )
     if move:
         yield call(src._backend.delete, src.path, False)
     return sent

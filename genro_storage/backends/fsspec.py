@@ -1,0 +1,2138 @@
+"""Cloud and fsspec backends: each store's logic written once, and its sync classes.
+
+Every store (S3, Azure Blob, GCS, HTTP, any fsspec filesystem) has one *logic* class
+whose I/O methods are generators (``_g_info``, ``_g_list``, ...) yielding ops from
+``_shared.sansio``. A logic never calls its filesystem itself; it yields one of two
+indirections, and the *driver* base class of the concrete backend says what they become:
+
+=================  ====================================  ==================================
+driver             ``self._fs_op("cat_file", ...)``      ``self._fs_coro(helper, ...)``
+=================  ====================================  ==================================
+sync (here)        ``Call(fs.cat_file)`` (fsspec's       ``Call(fsspec.asyn.sync, fs.loop,
+                   own IO loop thread)                   helper, fs, ...)``
+async, native      ``Call(fs._cat_file)``, awaited on    ``Call(helper, fs, ...)``, awaited
+                   the caller's loop
+async, thread      ``Blocking(fs.cat_file)``             ``Blocking(fsspec.asyn.sync, ...)``
+=================  ====================================  ==================================
+
+``_fs_op`` names an fsspec method; ``_fs_coro`` runs an ``async def helper(fs, ...)`` that
+talks to the store's own client (the Azure SDK, the aiohttp session). ``build_methods``
+then gives the sync classes below (and the async ones in ``genro_storage.async_.backends``)
+their public methods from the same generators. Readers and writers are logic classes too,
+driven the same way (see :func:`driven`).
+
+Object stores have no directories: a folder is a key prefix. ``mkdir`` writes a zero-byte
+*marker* object ``'<dir>/'`` so that an empty folder exists and lists as empty; a folder
+also exists while any object lies below it. Listings never show markers.
+
+=======  ==========================  ===========================  ============================
+store    streamed write              listing page / cursor        ``url()`` (no I/O)
+=======  ==========================  ===========================  ============================
+s3       multipart upload            ``list_objects_v2`` page /   presigned GET (a local
+                                     its continuation token       botocore client)
+azure    staged blocks, committed    ``list blobs`` page / its    URL + read SAS signed
+         with the content MD5        continuation marker          locally (account key)
+gcs      resumable upload session    ``objects.list`` page /      plain object URL on the
+                                     ``'p:'`` + page token        endpoint (not signed)
+http     local spool, then one PUT   index page read whole /      ``base_url`` + path
+                                     the last name
+fsspec   local spool + ``put_file``  ``ls`` read whole / name     ``None``
+=======  ==========================  ===========================  ============================
+
+A streamed write publishes nothing before ``commit()``; an interrupted commit is undone
+where the store allows it (see ``PartWriter``). Large request bodies always go out as
+streams (aiohttp warns about raw ``bytes`` above 1 MiB).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import contextlib
+import hashlib
+import html
+import importlib.util
+import inspect
+import io
+import json
+import os
+import posixpath
+import re
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+from .._shared import capabilities as caps
+from .._shared.exceptions import (
+    StorageBackendError,
+    StorageConfigError,
+    StorageError,
+    StorageNotFoundError,
+    StoragePermissionError,
+    already_exists,
+    errors_as_storage,
+    is_a_directory,
+    not_a_directory,
+    not_found,
+    read_only,
+    unsupported,
+)
+from .._shared.info import FileInfo, Page, VersionInfo
+from .._shared.paths import join, mimetype, parent
+from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
+from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
+
+__all__ = [
+    "AzureBackend",
+    "FsspecBackend",
+    "GCSBackend",
+    "HTTPBackend",
+    "LOGIC_METHODS",
+    "S3Backend",
+    "SYNC_TYPES",
+    "SyncDriver",
+    "driven",
+]
+
+#: The backend methods each logic class implements as a ``_g_<name>`` generator; the
+#: others need no I/O (``url``), come from the base class (``exists``, ``local_path``) or
+#: from the driver (``close``).
+LOGIC_METHODS = tuple(
+    name for name in BACKEND_METHODS if name not in ("exists", "url", "local_path", "close")
+)
+
+#: Parts of streamed uploads (GCS needs multiples of 256 KiB; S3 >= 5 MiB for every part
+#: but the last). Parts are sent from the written chunks without joining them where the
+#: store takes a stream (S3), else joined only when a part spans several writes.
+PART_SIZE = 4 * 1024 * 1024
+S3_PART_SIZE = 8 * 1024 * 1024
+S3_MAX_PARTS = 10_000
+#: aiohttp warns (ResourceWarning) on a raw ``bytes`` body above 1 MiB: larger bodies
+#: are sent as ``io.BytesIO`` streams.
+SMALL_BODY = 1024 * 1024
+DEFAULT_S3_CONCURRENCY = 32
+DIRECTORY_MARKER_TYPE = "application/x-directory"
+LIST_BATCH = 1000  # entries per store request when a whole folder is walked
+DELETE_CONCURRENCY = 16
+
+
+# -- facts from store answers (no I/O) ----------------------------------------------
+
+
+def _timestamp(value: Any) -> float | None:
+    """A POSIX timestamp from a datetime, an ISO-8601 or HTTP date string, or a number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        with contextlib.suppress(ValueError):
+            return _timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        with contextlib.suppress(TypeError, ValueError):
+            return _timestamp(parsedate_to_datetime(text))
+    return None
+
+
+def _unquote_etag(etag: Any) -> str | None:
+    if not etag:
+        return None
+    return str(etag).strip().removeprefix("W/").strip('"')
+
+
+def _md5_from_etag(etag: Any) -> str | None:
+    """The MD5 hex digest an ETag holds, if it is one (not an S3 multipart '...-N')."""
+    tag = _unquote_etag(etag)
+    if tag and len(tag) == 32 and all(c in "0123456789abcdefABCDEF" for c in tag):
+        return tag.lower()
+    return None
+
+
+def _md5_from_base64(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 16 else None
+
+
+def _md5_from_bytes(value: Any) -> str | None:
+    return bytes(value).hex() if value and len(value) == 16 else None
+
+
+def _page_after(names: list[str], page_size: int | None, cursor: str | None) -> tuple:
+    """Slice sorted ``names`` after the name ``cursor``: ``(chosen, next_cursor)``."""
+    start = bisect.bisect_right(names, cursor) if cursor else 0
+    stop = len(names) if page_size is None else start + page_size
+    chosen = names[start:stop]
+    return chosen, (chosen[-1] if chosen and stop < len(names) else None)
+
+
+def _sorted_by_name(entries: Iterable[FileInfo]) -> list[FileInfo]:
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _detach_finalizers(obj: Any) -> None:
+    """Drop the ``weakref.finalize`` hooks a filesystem registered on itself, once it is
+    closed: adlfs and s3fs would otherwise close it again at interpreter exit, on a loop
+    that may be gone by then."""
+    for finalizer in list(weakref.finalize._registry):  # no public registry
+        info = finalizer.peek()
+        if info is not None and info[0] is obj:
+            finalizer.detach()
+
+
+async def _close_clients(fs: Any) -> bool:
+    """Close the clients an fsspec filesystem holds: s3fs's aiobotocore client, adlfs's
+    Azure SDK client and credentials, the aiohttp session of gcsfs and HTTPFileSystem.
+    ``False`` when it holds none of those (its own finalizers stay in charge)."""
+    known = False
+    if hasattr(fs, "_s3creator") or hasattr(fs, "_s3"):  # s3fs
+        known = True
+        creator = getattr(fs, "_s3creator", None)
+        if getattr(fs, "_s3", None) is not None and creator is not None:
+            fs._s3 = None
+            await creator.__aexit__(None, None, None)
+    service = getattr(fs, "service_client", None)  # adlfs
+    if service is not None:
+        known = True
+        await service.close()
+        credentials = (getattr(fs, "credential", None), getattr(fs, "sync_credential", None))
+        for credential in {id(c): c for c in credentials if c is not None}.values():
+            result = credential.close() if hasattr(credential, "close") else None
+            if inspect.isawaitable(result):
+                await result
+    if hasattr(fs, "_session"):  # gcsfs, HTTPFileSystem
+        known = True
+        session, fs._session = fs._session, None
+        if session is not None and not session.closed:
+            await session.close()
+    return known
+
+
+def _needs(config: Any, module: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise StorageConfigError(
+            f"Mount '{config.name}': type '{config.type}' needs the '{module}' package"
+            f" (pip install 'genro-storage[{extra}]')"
+        )
+
+
+# -- readers and writers: logic classes too ----------------------------------------
+
+_DRIVEN: dict[tuple[type, bool], type] = {}
+_DRIVEN_LOCK = threading.Lock()
+
+
+def driven(logic: type, asynchronous: bool) -> type:
+    """``logic`` with public methods (``read``, ``write``, ...) driven sync or async.
+
+    ``logic.methods`` names its ``_g_`` generators; the class is made once and cached.
+    """
+    key = (logic, asynchronous)
+    with _DRIVEN_LOCK:
+        cls = _DRIVEN.get(key)
+        if cls is None:
+            name = ("Async" if asynchronous else "") + logic.__name__
+            cls = type(name, (logic,), {"__module__": logic.__module__, "__slots__": ()})
+            build_methods(cls, logic.methods, asynchronous=asynchronous)
+            _DRIVEN[key] = cls
+    return cls
+
+
+class RangeReader:
+    """Reads a file with ranged requests: memory holds one ``read(n)`` at a time."""
+
+    methods: ClassVar[tuple[str, ...]] = ("read", "close")
+    __slots__ = ("_backend", "_path", "_size", "_pos", "_closed", "_whole")
+
+    def __init__(self, backend: Any, path: str, size: int | None) -> None:
+        self._backend = backend
+        self._path = path
+        self._size = size
+        self._pos = 0
+        self._closed = False
+        self._whole: bytes | None = None
+
+    def _g_read(self, size: int = -1) -> Logic[bytes]:
+        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
+        if self._closed:
+            raise ValueError("read from a closed file")
+        if self._size is None and self._whole is None:  # size unknown: fetch it once
+            self._whole = yield from self._backend._g_read_bytes(self._path)
+            self._size = len(self._whole)
+        remaining = self._size - self._pos
+        if remaining <= 0:
+            return b""
+        count = remaining if size is None or size < 0 else min(size, remaining)
+        start, end = self._pos, self._pos + count
+        if self._whole is not None:
+            data = self._whole[start:end]
+        else:
+            data = yield from self._backend._g_read_range(self._path, start, end)
+        self._pos += len(data)
+        return data
+
+    def _g_close(self) -> Logic[None]:
+        yield from ()
+        self._closed = True
+        self._whole = None
+
+
+class SpoolWriter:
+    """Spools to a temporary local file; ``commit`` uploads it in one store call
+    (``backend._g_upload_file``) so the object appears whole or not at all."""
+
+    methods: ClassVar[tuple[str, ...]] = ("write", "commit", "abort")
+    __slots__ = ("_backend", "_path", "_file", "_local", "_md5", "_done")
+
+    def __init__(self, backend: Any, path: str, fd: int, local: str) -> None:
+        self._backend = backend
+        self._path = path
+        self._file = os.fdopen(fd, "wb")
+        self._local = local
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._done = False
+
+    def _spool(self, data: bytes) -> int:
+        self._md5.update(data)
+        return self._file.write(data)
+
+    def _g_write(self, data: bytes) -> Logic[int]:
+        if self._done:
+            raise ValueError("write to a committed or aborted file")
+        return (yield blocking(self._spool, bytes(data)))
+
+    def _g_commit(self) -> Logic[None]:
+        if self._done:
+            return
+        self._done = True
+        try:
+            yield blocking(self._file.close)
+            yield from self._backend._g_upload_file(self._path, self._local, self._md5.digest())
+        finally:
+            yield blocking(_unlink_quietly, self._local)
+
+    def _g_abort(self) -> Logic[None]:
+        self._done = True
+        yield blocking(self._file.close)
+        yield blocking(_unlink_quietly, self._local)
+
+
+def _md5_digest(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _spool_file() -> tuple[int, str]:
+    return tempfile.mkstemp(prefix="genro-storage-", suffix=".part")
+
+
+def _one(op: Any) -> Logic[Any]:
+    """A logic of a single op (to run an op where a logic is expected)."""
+    return (yield op)
+
+
+def _joined(chunks: list[bytes]) -> bytes:
+    """One bytes object; no copy when there is a single chunk."""
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class ChunkStream(io.RawIOBase):
+    """A seekable read-only file over a list of bytes chunks, so that a part made of
+    several writes is sent without joining them into one more copy."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._starts: list[int] = []
+        total = 0
+        for chunk in chunks:
+            self._starts.append(total)
+            total += len(chunk)
+        self._size = total
+        self._pos = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._size:
+            return 0
+        index = bisect.bisect_right(self._starts, self._pos) - 1
+        offset = self._pos - self._starts[index]
+        piece = memoryview(self._chunks[index])[offset : offset + len(buffer)]
+        count = len(piece)
+        buffer[:count] = piece
+        self._pos += count
+        return count
+
+
+class PartWriter:
+    """A native streamed upload: parts of ``part_size`` go up as they fill, and the
+    object appears only when ``commit()`` completes the upload; ``abort()`` discards it.
+    Data that never fills a part is sent with one ``backend._g_put_small`` on commit.
+    Memory holds at most one part plus the last write.
+
+    If the final request fails or is cancelled after the store may have acted on it,
+    ``_g_undo`` removes what it made (see there), so that an interrupted commit leaves
+    no new object behind.
+
+    Subclasses implement the store's protocol: ``_g_send(part, last)``, ``_g_finish()``
+    and ``_g_cancel()``.
+    """
+
+    methods: ClassVar[tuple[str, ...]] = ("write", "commit", "abort")
+    part_size: ClassVar[int] = PART_SIZE
+    __slots__ = (
+        "_backend", "_key", "_content_type", "_chunks", "_held", "_sent", "_started", "_done"
+    )  # fmt: skip
+
+    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+        self._backend = backend
+        self._key = key
+        self._content_type = content_type
+        self._chunks: deque[bytes] = deque()  # written, not sent yet (no copies)
+        self._held = 0
+        self._sent = 0  # bytes already sent in parts
+        self._started = False
+        self._done = False
+
+    def _take(self, size: int) -> list[bytes]:
+        """The first ``size`` held bytes, as the chunks that hold them (not joined)."""
+        taken: list[bytes] = []
+        need = min(size, self._held)
+        self._held -= need
+        while need:
+            head = self._chunks[0]
+            if len(head) <= need:
+                taken.append(self._chunks.popleft())
+                need -= len(head)
+            else:
+                taken.append(head[:need])
+                self._chunks[0] = head[need:]
+                need = 0
+        return taken
+
+    def _g_write(self, data: bytes) -> Logic[int]:
+        if self._done:
+            raise ValueError("write to a committed or aborted file")
+        data = bytes(data)
+        if data:
+            self._chunks.append(data)
+            self._held += len(data)
+        while self._held >= self.part_size:
+            part = self._take(self.part_size)
+            self._started = True
+            yield from self._g_send(part, False)
+            self._sent += sum(map(len, part))
+        return len(data)
+
+    def _g_commit(self) -> Logic[None]:
+        if self._done:
+            return
+        finishing, before = False, None
+        try:
+            if not self._started:
+                data = _joined(self._take(self._held))
+                yield from self._backend._g_put_small(self._key, data, self._content_type)
+            else:
+                before = yield from self._backend._g_head(self._key)
+                finishing = True
+                yield from self._g_send(self._take(self._held), True)
+                yield from self._g_finish()
+        except BaseException:
+            if finishing:
+                yield from self._g_undo(before)
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                yield from self._g_abort()
+            raise
+        self._done = True
+
+    def _g_undo(self, before: FileInfo | None) -> Logic[None]:
+        """The final request was interrupted: if it created the object anyway, remove it
+        (where there was no object before; an overwrite cannot be taken back without
+        versions). The server may still be finishing the request: look a few times."""
+        after = yield from self._g_landed(before, (0.0, 0.05, 0.2, 0.5))
+        if after is not None and before is None:
+            yield from self._g_quietly(self._backend._g_remove([self._key]))
+
+    def _g_landed(self, before: FileInfo | None, delays: Iterable[float]) -> Logic[Any]:
+        """The object the interrupted request made, if it shows up within ``delays``."""
+        for delay in delays:
+            if delay:
+                yield blocking(time.sleep, delay)
+            try:
+                after = yield from self._backend._g_head(self._key)
+            except Exception:  # noqa: BLE001 - best effort: the interruption is reported
+                return None
+            if after is not None and (before is None or after.etag != before.etag):
+                return after
+        return None
+
+    def _g_quietly(self, logic: Logic[Any]) -> Logic[None]:
+        with contextlib.suppress(Exception):  # cleanup never hides the first error
+            yield from logic
+
+    def _g_abort(self) -> Logic[None]:
+        self._done = True
+        self._chunks.clear()
+        self._held = 0
+        if self._started:
+            self._started = False
+            yield from self._g_cancel()
+
+    def _g_send(self, part: list[bytes], last: bool) -> Logic[None]:
+        """Send one part, given as the chunks that hold it."""
+        raise NotImplementedError
+
+    def _g_finish(self) -> Logic[None]:
+        raise NotImplementedError
+
+    def _g_cancel(self) -> Logic[None]:
+        raise NotImplementedError
+
+
+class S3PartWriter(PartWriter):
+    """S3 multipart upload: ``create_multipart_upload``, ``upload_part`` per part,
+    ``complete_multipart_upload``; ``abort_multipart_upload`` on abort."""
+
+    part_size = S3_PART_SIZE
+    __slots__ = ("_upload", "_parts")
+
+    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+        super().__init__(backend, key, content_type)
+        self._upload: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def _g_send(self, part: list[bytes], last: bool) -> Logic[None]:
+        s3 = self._backend._s3
+        if self._upload is None:
+            answer = yield s3(
+                "create_multipart_upload", Key=self._key, ContentType=self._content_type
+            )
+            self._upload = answer["UploadId"]
+        if last and not part:
+            return  # the parts already sent are the whole file
+        number = len(self._parts) + 1
+        if number > S3_MAX_PARTS:
+            raise StorageError(f"Too many parts for one S3 upload of '{self._key}'")
+        body = ChunkStream(part)  # botocore reads (and re-reads) it: no joined copy
+        answer = yield s3(
+            "upload_part", Key=self._key, UploadId=self._upload, PartNumber=number, Body=body
+        )
+        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
+
+    def _g_finish(self) -> Logic[None]:
+        yield self._backend._s3(
+            "complete_multipart_upload",
+            Key=self._key,
+            UploadId=self._upload,
+            MultipartUpload={"Parts": self._parts},
+        )
+
+    def _g_cancel(self) -> Logic[None]:
+        upload, self._upload = self._upload, None
+        if upload is not None:
+            with contextlib.suppress(FileNotFoundError):  # completed or aborted already
+                yield self._backend._s3("abort_multipart_upload", Key=self._key, UploadId=upload)
+
+    def _g_undo(self, before: FileInfo | None) -> Logic[None]:
+        """Abort first: once aborted, a late ``complete`` cannot land. If S3 says the
+        upload is gone, it completed: drop the version it made (which brings back the
+        old content on a versioned bucket), or the object where there was none."""
+        upload, self._upload = self._upload, None
+        backend = self._backend
+        if upload is None:
+            return
+        try:
+            yield backend._s3("abort_multipart_upload", Key=self._key, UploadId=upload)
+            return
+        except Exception:  # noqa: BLE001 - NoSuchUpload: it completed; else: look below
+            pass
+        after = yield from self._g_landed(before, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0))
+        if after is not None and after.version_id:
+            drop = backend._s3("delete_object", Key=self._key, VersionId=after.version_id)
+            yield from self._g_quietly(_one(drop))
+        elif after is not None and before is None:
+            yield from self._g_quietly(backend._g_remove([self._key]))
+
+
+class AzureBlockWriter(PartWriter):
+    """Azure block blob: ``stage_block`` per part, ``commit_block_list`` (with the
+    content MD5) on commit. Uncommitted blocks are invisible and expire on their own."""
+
+    __slots__ = ("_tag", "_blocks", "_md5")
+
+    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+        super().__init__(backend, key, content_type)
+        self._tag = uuid.uuid4().hex  # block ids of one blob must share one length
+        self._blocks: list[str] = []
+        self._md5 = hashlib.md5(usedforsecurity=False)
+
+    def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
+        part = _joined(chunks)
+        if not part:
+            return
+        yield blocking(self._md5.update, part)
+        block_id = f"{self._tag}-{len(self._blocks):06d}"
+        yield self._backend._fs_coro(_az_stage, self._backend.bucket, self._key, block_id, part)
+        self._blocks.append(block_id)
+
+    def _g_finish(self) -> Logic[None]:
+        yield self._backend._fs_coro(
+            _az_commit,
+            self._backend.bucket,
+            self._key,
+            self._blocks,
+            self._content_type,
+            self._md5.digest(),
+        )
+
+    def _g_cancel(self) -> Logic[None]:
+        yield from ()
+        self._blocks = []
+
+
+class GCSResumableWriter(PartWriter):
+    """GCS resumable upload: one session, a ``PUT`` with ``Content-Range`` per part, the
+    object appears with the last one; abort deletes the session."""
+
+    __slots__ = ("_location",)
+
+    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+        super().__init__(backend, key, content_type)
+        self._location: str | None = None
+
+    def _g_undo(self, before: FileInfo | None) -> Logic[None]:
+        """Ask the session first: still incomplete (308) means nothing landed."""
+        if self._location is None:
+            return
+        try:
+            status = yield self._backend._fs_coro(_gcs_status, self._location)
+        except Exception:  # noqa: BLE001 - cannot tell: look for the object
+            status = None
+        if status != 308:
+            yield from super()._g_undo(before)
+
+    def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
+        part = _joined(chunks)
+        backend = self._backend
+        if self._location is None:
+            self._location = yield backend._fs_coro(
+                _gcs_start, backend.bucket, self._key, self._content_type
+            )
+        total = self._sent + len(part) if last else None
+        yield backend._fs_coro(_gcs_chunk, self._location, part, self._sent, total)
+
+    def _g_finish(self) -> Logic[None]:
+        yield from ()
+        self._location = None
+
+    def _g_cancel(self) -> Logic[None]:
+        location, self._location = self._location, None
+        if location is not None:
+            with contextlib.suppress(Exception):  # the session expires anyway
+                yield self._backend._fs_coro(_gcs_cancel, location)
+
+
+# -- the logic every store shares ---------------------------------------------------
+
+
+class StoreLogic:
+    """What every fsspec-based store shares.
+
+    Subclasses set ``type_name``, ``capabilities``, and implement ``_setup`` (validate
+    the configuration, no I/O), ``_fs_class``/``_fs_kwargs`` (how the filesystem is made)
+    and the ``_g_`` generators.
+    """
+
+    type_name: ClassVar[str] = "fsspec"
+    capabilities: ClassVar[caps.Capabilities] = caps.FSSPEC
+    # The driver (a later base class) provides ``_fs_op``, ``_fs_coro``, ``where``,
+    # ``config``, ``mount`` and ``_asynchronous``; nothing here may shadow them.
+
+    # -- configuration (no I/O) ---------------------------------------------------------
+    def _setup(self) -> None:
+        """Validate the configuration and derive settings; raises ``StorageConfigError``."""
+        if self.config.async_mode == "native" and not self._fs_is_async():
+            raise StorageConfigError(
+                f"Mount '{self.mount}': field 'async_mode' is 'native' but the"
+                f" '{self._protocol_label()}' filesystem has no native async API;"
+                " use 'auto' or 'thread'"
+            )
+
+    def _protocol_label(self) -> str:
+        return self.type_name
+
+    def _fs_class(self) -> type:
+        raise NotImplementedError
+
+    def _fs_kwargs(self) -> dict[str, Any]:
+        return dict(self.config.options.get("options") or {})
+
+    def _user_options(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The mount's ``options`` (passed to the filesystem), and the ``client_kwargs``
+        taken out of them so that the backend can add its own."""
+        extra = dict(self.config.options.get("options") or {})
+        return extra, dict(extra.pop("client_kwargs", None) or {})
+
+    def _fs_is_async(self) -> bool:
+        """Whether the filesystem class implements its I/O natively in asyncio."""
+        from .._shared.async_utils import is_async_filesystem
+
+        return is_async_filesystem(self._fs_class())
+
+    def _native_async(self) -> bool:
+        """Whether the async API runs this mount on the event loop (else in threads)."""
+        return self.config.async_mode != "thread" and self._fs_is_async()
+
+    def _new_fs(self, asynchronous: bool, loop: Any = None) -> Any:
+        """A new filesystem instance (no I/O); never fsspec's shared instance cache."""
+        kwargs = self._fs_kwargs()
+        kwargs["skip_instance_cache"] = True
+        if asynchronous:
+            kwargs.update(asynchronous=True, loop=loop)
+        return self._fs_class()(**kwargs)
+
+    async def _aclose_fs(self, fs: Any) -> None:
+        """Close the filesystem's clients and sessions, on the loop they belong to."""
+        if await _close_clients(fs):
+            _detach_finalizers(fs)  # closed here: no second close at exit
+
+    def _close_local(self) -> None:
+        """Release what needs no loop (e.g. a presigning client)."""
+
+    # -- no I/O -----------------------------------------------------------------------
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        return None
+
+    def same_store(self, other: Any) -> bool:
+        return other is self
+
+    def _require_writable(self, action: str, path: str) -> None:
+        """Stores that may refuse writes (HTTP) override this."""
+
+    # -- defaults that the stores override ------------------------------------------------
+    def _g_read_range(self, path: str, start: int, end: int | None) -> Logic[bytes]:
+        if end is not None and end <= start:
+            return b""
+        try:
+            with errors_as_storage(self.where(path)):
+                return (yield self._fs_op("cat_file", self.full(path), start=start, end=end))
+        except StorageError:
+            # A range that starts at or past the end is empty, as for a local file
+            # (stores answer 416 "range not satisfiable").
+            found = (yield from self._g_info_or_none(path)) if start > 0 else None
+            if found is not None and found.isfile and start >= (found.size or 0):
+                return b""
+            raise
+
+    def _g_read_whole(self, path: str, **kwargs: Any) -> Logic[bytes]:
+        """The whole file; reading a folder says so, not "not found"."""
+        where = self.where(path)
+        try:
+            with errors_as_storage(where):
+                return (yield self._fs_op("cat_file", self.full(path), **kwargs))
+        except StorageNotFoundError:
+            found = yield from self._g_info_or_none(path)
+            if found is not None and found.isdir:
+                raise is_a_directory(where) from None
+            raise
+
+    def _g_open_read(self, path: str) -> Logic[Any]:
+        """A reader (``read(n)``, ``close()``) over ranged reads."""
+        found = yield from self._g_info(path)
+        if found.isdir:
+            raise is_a_directory(self.where(path))
+        return driven(RangeReader, self._asynchronous)(self, path, found.size)
+
+    def _g_open_write(self, path: str) -> Logic[Any]:
+        """A writer that spools locally and uploads on ``commit()``."""
+        self._require_writable("write", path)
+        fd, local = yield blocking(_spool_file)
+        return driven(SpoolWriter, self._asynchronous)(self, path, fd, local)
+
+    def _g_copy(self, src: str, dst: str) -> Logic[None]:
+        """Stream ``src`` into ``dst`` (stores without a server-side copy)."""
+        self._require_writable("copy", dst)
+        reader = yield from self._g_open_read(src)
+        writer = yield from self._g_open_write(dst)
+        try:
+            while chunk := (yield from reader._g_read(CHUNK_SIZE)):
+                yield from writer._g_write(chunk)
+            yield from writer._g_commit()
+        except BaseException:
+            yield from writer._g_abort()
+            raise
+
+    def _g_move(self, src: str, dst: str) -> Logic[None]:
+        yield from self._g_copy(src, dst)
+        yield from self._g_delete(src, False)
+
+    def _g_server_copy(self, src: str, other: Any, dst: str) -> Logic[None]:
+        if other is not self:
+            raise unsupported(self.type_name, "server-side copy to another store")
+        yield from self._g_copy(src, dst)
+
+    def _g_md5hash(self, path: str) -> Logic[str | None]:
+        found = yield from self._g_info(path)
+        return found.md5
+
+    def _g_get_metadata(self, path: str) -> Logic[dict[str, str]]:
+        yield from ()
+        raise unsupported(self.type_name, "metadata")
+
+    def _g_set_metadata(self, path: str, metadata: dict[str, str]) -> Logic[None]:
+        yield from ()
+        raise unsupported(self.type_name, "metadata")
+
+    def _g_versions(self, path: str) -> Logic[list[VersionInfo]]:
+        yield from ()
+        raise unsupported(self.type_name, "versions")
+
+    def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
+        yield from ()
+        raise unsupported(self.type_name, "versions")
+
+    def _g_info_or_none(self, path: str) -> Logic[FileInfo | None]:
+        try:
+            return (yield from self._g_info(path))
+        except StorageNotFoundError:
+            return None
+
+    def _g_mkdir_needed(self, path: str, parents: bool, exist_ok: bool) -> Logic[bool]:
+        """The checks of ``mkdir`` every store shares: ``False`` when the folder exists
+        and ``exist_ok``; raises when it exists, or when its parent is missing (without
+        ``parents``) or is a file."""
+        where = self.where(path)
+        found = (yield from self._g_info_or_none(path)) if path else FileInfo("", "directory")
+        if found is not None:
+            if found.isdir and exist_ok:
+                return False
+            raise already_exists(where)
+        up = parent(path)
+        if up and not parents:
+            above = yield from self._g_info_or_none(up)
+            if above is None:
+                raise not_found(self.where(up))
+            if above.isfile:
+                raise not_a_directory(self.where(up))
+        return True
+
+    def _refuse_root(self, path: str) -> None:
+        if not path:
+            raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
+
+
+# -- any fsspec filesystem ----------------------------------------------------------
+
+
+class FsspecLogic(StoreLogic):
+    """Any fsspec protocol (``fsspec_protocol``), rooted at ``path`` inside it.
+
+    Listings are read whole and paged here (cursor = the last name), like local disk.
+    """
+
+    type_name = "fsspec"
+    capabilities = caps.FSSPEC
+
+    def _setup(self) -> None:
+        import fsspec
+
+        opts = self.config.options
+        self._protocol = str(opts["fsspec_protocol"])
+        try:
+            self._cls = fsspec.get_filesystem_class(self._protocol)
+        except (ImportError, ValueError) as exc:
+            raise StorageConfigError(
+                f"Mount '{self.mount}': field 'fsspec_protocol' names no usable fsspec"
+                f" filesystem ({self._protocol!r}: {exc})"
+            ) from None
+        self._root = str(opts.get("path") or "").rstrip("/")
+        super()._setup()
+
+    def _protocol_label(self) -> str:
+        return self._protocol
+
+    def _fs_class(self) -> type:
+        return self._cls
+
+    def full(self, path: str) -> str:
+        if not path:
+            return self._root
+        return f"{self._root}/{path}" if self._root else path
+
+    def _facts(self, path: str, raw: dict[str, Any]) -> FileInfo:
+        if raw.get("type") == "directory":
+            return FileInfo(path, "directory")
+        mtime = None
+        for key in ("mtime", "LastModified", "last_modified", "updated", "modified", "created"):
+            mtime = _timestamp(raw.get(key))
+            if mtime is not None:
+                break
+        etag = raw.get("ETag") or raw.get("etag")
+        md5 = (
+            _md5_from_etag(raw.get("md5"))
+            or _md5_from_base64(raw.get("md5Hash"))
+            or _md5_from_bytes((raw.get("content_settings") or {}).get("content_md5"))
+            or _md5_from_etag(etag)
+        )
+        content_type = raw.get("ContentType") or raw.get("contentType") or raw.get("mimetype")
+        return FileInfo(
+            path,
+            "file",
+            raw.get("size"),
+            mtime,
+            _unquote_etag(etag),
+            md5,
+            content_type,
+            raw.get("VersionId") or raw.get("version_id"),
+        )
+
+    def _g_info(self, path: str) -> Logic[FileInfo]:
+        """Facts about ``path`` in one call."""
+        with errors_as_storage(self.where(path)):
+            raw = yield self._fs_op("info", self.full(path))
+        return self._facts(path, raw)
+
+    def _g_read_bytes(self, path: str) -> Logic[bytes]:
+        return (yield from self._g_read_whole(path))
+
+    def _g_makedirs(self, path: str) -> Logic[None]:
+        if path:
+            yield self._fs_op("makedirs", self.full(path), exist_ok=True)
+
+    def _g_write_bytes(self, path: str, data: bytes) -> Logic[None]:
+        with errors_as_storage(self.where(path)):
+            yield from self._g_makedirs(parent(path))
+            yield self._fs_op("pipe_file", self.full(path), bytes(data))
+
+    def _g_upload_file(self, path: str, local: str, md5: bytes) -> Logic[None]:
+        with errors_as_storage(self.where(path)):
+            yield from self._g_makedirs(parent(path))
+            yield self._fs_op("put_file", local, self.full(path))
+
+    def _g_list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Logic[Page]:
+        """One page of the folder's entries, sorted by name; ``cursor`` is a name."""
+        where = self.where(path)
+        full = self.full(path)
+        with errors_as_storage(where):
+            raw = yield self._fs_op("ls", full, detail=True)
+            strip = self._cls._strip_protocol
+            own = strip(full).rstrip("/")
+            children: dict[str, dict[str, Any]] = {}
+            for entry in raw:
+                name = strip(entry["name"]).rstrip("/")
+                if name == own:
+                    if entry.get("type") != "directory":
+                        raise not_a_directory(where)
+                    continue
+                children[posixpath.basename(name)] = entry
+            if not children and path:
+                found = yield from self._g_info(path)  # missing: not found
+                if found.isfile:
+                    raise not_a_directory(where)
+        chosen, next_cursor = _page_after(sorted(children), page_size, cursor)
+        return Page([self._facts(join(path, n), children[n]) for n in chosen], next_cursor)
+
+    def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
+        if (yield from self._g_mkdir_needed(path, parents, exist_ok)):
+            with errors_as_storage(self.where(path)):
+                yield self._fs_op("makedirs", self.full(path), exist_ok=True)
+
+    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        where = self.where(path)
+        self._refuse_root(path)
+        found = yield from self._g_info(path)
+        with errors_as_storage(where):
+            if found.isfile:
+                yield self._fs_op("rm_file", self.full(path))
+                return
+            if not recursive:
+                page = yield from self._g_list(path, 1)
+                if page.entries:
+                    raise StorageError(f"Directory not empty: '{where}'")
+            yield self._fs_op("rm", self.full(path), recursive=True)
+
+    def _g_copy(self, src: str, dst: str) -> Logic[None]:
+        with errors_as_storage(self.where(src)):
+            yield from self._g_makedirs(parent(dst))
+            yield self._fs_op("cp_file", self.full(src), self.full(dst))
+
+    def _g_move(self, src: str, dst: str) -> Logic[None]:
+        # Copy and remove: async filesystems have no ``_mv`` (sync ones no ``mv_file``).
+        yield from self._g_copy(src, dst)
+        with errors_as_storage(self.where(src)):
+            yield self._fs_op("rm_file", self.full(src))
+
+
+# -- object stores: S3, Azure, GCS ---------------------------------------------------
+
+
+class ObjectStoreLogic(StoreLogic):
+    """Buckets of keys. A folder is a key prefix; ``mkdir`` writes a marker ``'dir/'``.
+
+    Each store implements the primitives ``_g_head``, ``_g_list_page``, ``_g_put_small``,
+    ``_g_remove_one`` (or ``_g_remove``), ``_g_copy_key`` and ``_g_set_meta``, and names
+    its ``writer`` (a ``PartWriter``); this class builds the backend contract on them.
+    """
+
+    container_field: ClassVar[str] = "bucket"
+    library: ClassVar[tuple[str, str]] = ("fsspec", "all")  # (module, pip extra)
+    writer: ClassVar[type[PartWriter]] = PartWriter
+    #: Extra ``cat_file`` arguments for whole-file reads.
+    whole_read: ClassVar[dict[str, Any]] = {}
+
+    def _setup(self) -> None:
+        opts = self.config.options
+        _needs(self.config, *self.library)
+        self.bucket = str(opts[self.container_field]).strip("/")
+        self.prefix = str(opts.get("prefix") or "").strip("/")
+        super()._setup()
+
+    def _fs_is_async(self) -> bool:
+        return True
+
+    # -- keys ---------------------------------------------------------------------------
+    def key(self, path: str) -> str:
+        if self.prefix and path:
+            return f"{self.prefix}/{path}"
+        return path or self.prefix
+
+    def rel(self, key: str) -> str:
+        key = key.rstrip("/")
+        return key[len(self.prefix) + 1 :] if self.prefix else key
+
+    def folder(self, path: str) -> str:
+        """The key prefix of the folder ``path`` ('' for the root of a bucket)."""
+        key = self.key(path)
+        return f"{key}/" if key else ""
+
+    def full(self, path: str) -> str:
+        return f"{self.bucket}/{self.key(path)}"
+
+    # -- store primitives -------------------------------------------------------------
+    def _g_head(self, key: str) -> Logic[FileInfo | None]:
+        """Facts of the object ``key``, or ``None`` when there is none."""
+        raise NotImplementedError
+
+    def _g_list_page(
+        self, prefix: str, limit: int, token: str | None, recursive: bool = False
+    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
+        """One store request: ``([(key, info | None for a sub-prefix)], next_token)``."""
+        raise NotImplementedError
+
+    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+        """Write an object of at most one part in one request."""
+        raise NotImplementedError
+
+    def _g_remove_one(self, key: str) -> Logic[None]:
+        raise NotImplementedError
+
+    def _g_remove(self, keys: list[str]) -> Logic[None]:
+        yield Parallel(tuple(self._g_remove_one(k) for k in keys), DELETE_CONCURRENCY)
+
+    def _g_copy_key(self, key: str, other: Any, other_key: str) -> Logic[None]:
+        """A server-side copy (S3 ``CopyObject``, GCS ``rewrite``) via the fs's cp_file."""
+        yield self._fs_op("cp_file", f"{self.bucket}/{key}", f"{other.bucket}/{other_key}")
+
+    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
+        raise NotImplementedError
+
+    # -- the contract ---------------------------------------------------------------------
+    def _g_info(self, path: str) -> Logic[FileInfo]:
+        """Facts about ``path``: an object, else a folder if any key lies below it."""
+        where = self.where(path)
+        if not path:
+            return FileInfo("", "directory")
+        with errors_as_storage(where):
+            found = yield from self._g_head(self.key(path))
+            if found is not None:
+                return found
+            below, _ = yield from self._g_list_page(self.folder(path), 1, None, recursive=True)
+        if below:
+            return FileInfo(path, "directory")
+        raise not_found(where)
+
+    def _entries(self, prefix: str, items: list) -> tuple[list[FileInfo], bool]:
+        """Listing entries from a page of items; also says whether the marker was in it."""
+        entries, marker = [], False
+        for key, found in items:
+            if key == prefix:
+                marker = True
+            elif found is None:
+                entries.append(FileInfo(self.rel(key), "directory"))
+            else:
+                entries.append(found)
+        return entries, marker
+
+    def _g_list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Logic[Page]:
+        """One page of the folder, sorted by name; the cursor is the store's own page
+        token, so the first page never lists the whole folder."""
+        where = self.where(path)
+        prefix = self.folder(path)
+        entries: list[FileInfo] = []
+        marker = False
+        token = cursor
+        with errors_as_storage(where):
+            while True:
+                limit = LIST_BATCH if page_size is None else max(1, page_size)
+                items, token = yield from self._g_list_page(prefix, limit, token)
+                found, seen = self._entries(prefix, items)
+                entries += found
+                marker = marker or seen
+                if page_size is not None or token is None:
+                    break
+            if path and cursor is None and not entries and not marker and token is None:
+                yield from self._g_check_folder(path)
+        return Page(_sorted_by_name(entries), token)
+
+    def _g_check_folder(self, path: str) -> Logic[None]:
+        """An empty first page: the folder is a marker only, a file, or missing."""
+        where = self.where(path)
+        if (yield from self._g_head(self.key(path))) is not None:
+            raise not_a_directory(where)
+        if (yield from self._g_head(self.folder(path))) is None:
+            raise not_found(where)
+
+    def _g_read_bytes(self, path: str) -> Logic[bytes]:
+        return (yield from self._g_read_whole(path, **self.whole_read))
+
+    def _g_write_bytes(self, path: str, data: bytes) -> Logic[None]:
+        """One request for a small file, the store's streamed upload for a large one."""
+        writer = self.writer(self, self.key(path), mimetype(path))
+        with errors_as_storage(self.where(path)):
+            yield from writer._g_write(bytes(data))
+            yield from writer._g_commit()
+
+    def _g_open_write(self, path: str) -> Logic[Any]:
+        """The store's native streamed upload; nothing is visible before ``commit()``."""
+        yield from ()
+        return driven(self.writer, self._asynchronous)(self, self.key(path), mimetype(path))
+
+    def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
+        """Write the marker ``'<dir>/'``; the parents exist through it."""
+        if (yield from self._g_mkdir_needed(path, parents, exist_ok)):
+            with errors_as_storage(self.where(path)):
+                yield from self._g_put_small(self.folder(path), b"", DIRECTORY_MARKER_TYPE)
+
+    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        where = self.where(path)
+        self._refuse_root(path)
+        key = self.key(path)
+        with errors_as_storage(where):
+            if (yield from self._g_head(key)) is not None:
+                yield from self._g_remove([key])
+                return
+            prefix = self.folder(path)
+            items, token = yield from self._g_list_page(prefix, 2, None, recursive=True)
+            if not items:
+                raise not_found(where)
+            if not recursive and any(k != prefix for k, _ in items):
+                raise StorageError(f"Directory not empty: '{where}'")
+            while True:
+                yield from self._g_remove([k for k, _ in items])
+                if token is None:
+                    break
+                items, token = yield from self._g_list_page(prefix, LIST_BATCH, token, True)
+
+    def _g_copy(self, src: str, dst: str) -> Logic[None]:
+        """A copy made by the store, without the bytes passing through here."""
+        yield from self._g_server_copy(src, self, dst)
+
+    def _g_server_copy(self, src: str, other: Any, dst: str) -> Logic[None]:
+        """Copy ``src`` to ``dst`` on ``other``, a mount of the same service and account."""
+        if not self.same_store(other):
+            raise unsupported(self.type_name, "server-side copy to another store")
+        with errors_as_storage(self.where(src)):
+            yield from self._g_copy_key(self.key(src), other, other.key(dst))
+
+    def _g_move(self, src: str, dst: str) -> Logic[None]:
+        yield from self._g_copy(src, dst)
+        with errors_as_storage(self.where(src)):
+            yield from self._g_remove([self.key(src)])
+
+    def _g_file(self, path: str) -> Logic[FileInfo]:
+        """The object at ``path``; not-found (or is-a-directory) otherwise."""
+        with errors_as_storage(self.where(path)):
+            found = yield from self._g_head(self.key(path))
+        if found is None:
+            yield from self._g_info(path)  # not found, unless it is a folder
+            raise is_a_directory(self.where(path))
+        return found
+
+    def _g_md5hash(self, path: str) -> Logic[str | None]:
+        return (yield from self._g_file(path)).md5
+
+    def _g_get_metadata(self, path: str) -> Logic[dict[str, str]]:
+        return dict((yield from self._g_file(path)).metadata)
+
+    def _g_set_metadata(self, path: str, metadata: dict[str, str]) -> Logic[None]:
+        clean = {str(k): str(v) for k, v in metadata.items()}
+        found = yield from self._g_file(path)
+        with errors_as_storage(self.where(path)):
+            yield from self._g_set_meta(self.key(path), clean, found)
+
+    def _identity(self) -> tuple[Any, ...]:
+        """What two mounts must share for the store to copy between them."""
+        raise NotImplementedError
+
+    def same_store(self, other: Any) -> bool:
+        return other is self or (
+            isinstance(other, ObjectStoreLogic)
+            and other.type_name == self.type_name
+            and other._identity() == self._identity()
+        )
+
+
+# -- S3 ---------------------------------------------------------------------------------
+
+
+def _s3_facts(path: str, raw: dict[str, Any], size_key: str) -> FileInfo:
+    etag = raw.get("ETag")
+    return FileInfo(
+        path,
+        "file",
+        raw.get(size_key),
+        _timestamp(raw.get("LastModified")),
+        _unquote_etag(etag),
+        _md5_from_etag(etag),
+        raw.get("ContentType"),
+        raw.get("VersionId"),
+        dict(raw.get("Metadata") or {}),
+    )
+
+
+class S3Logic(ObjectStoreLogic):
+    """S3 and S3-compatible servers through s3fs (version aware).
+
+    Listing pages are ``list_objects_v2`` pages (cursor = the continuation token);
+    streamed writes are native multipart uploads; ``url()`` presigns with a plain
+    botocore client, which is pure computation.
+    """
+
+    type_name = "s3"
+    capabilities = caps.S3
+    container_field = "bucket"
+    library = ("s3fs", "s3")
+    writer = S3PartWriter
+    # One GET: s3fs's default first sends a HEAD to decide on a split download.
+    whole_read: ClassVar[dict[str, Any]] = {"max_concurrency": 1}
+
+    def _setup(self) -> None:
+        super()._setup()
+        opts = self.config.options
+        self._concurrency = int(opts.get("max_concurrency") or DEFAULT_S3_CONCURRENCY)
+        self._presigner: Any = None
+        self._presign_lock = threading.Lock()
+
+    def _fs_class(self) -> type:
+        from s3fs import S3FileSystem
+
+        return S3FileSystem
+
+    def _fs_kwargs(self) -> dict[str, Any]:
+        opts = self.config.options
+        extra, client_kwargs = self._user_options()
+        if opts.get("region"):
+            client_kwargs.setdefault("region_name", opts["region"])
+        # botocore's pool defaults to 10 connections, which silently caps concurrency.
+        config_kwargs = {
+            "max_pool_connections": max(self._concurrency, 10),
+            **(extra.pop("config_kwargs", None) or {}),
+        }
+        return {
+            "key": opts.get("key"),
+            "secret": opts.get("secret"),
+            "token": opts.get("token"),
+            "endpoint_url": opts.get("endpoint_url"),
+            "anon": bool(opts.get("anon", False)),
+            "version_aware": True,
+            "max_concurrency": self._concurrency,
+            "client_kwargs": client_kwargs,
+            "config_kwargs": config_kwargs,
+            "use_listings_cache": False,
+            **extra,
+        }
+
+    def _identity(self) -> tuple[Any, ...]:
+        opts = self.config.options
+        return tuple(
+            opts.get(k) for k in ("endpoint_url", "region", "key", "secret", "token", "anon")
+        )
+
+    def _s3(self, method: str, **kwargs: Any) -> Call:
+        """A boto call on this mount's bucket, through s3fs (retries, error mapping)."""
+        return self._fs_op("call_s3", method, Bucket=self.bucket, **kwargs)
+
+    def _g_head(self, key: str) -> Logic[FileInfo | None]:
+        if not key:
+            return None
+        try:
+            raw = yield self._s3("head_object", Key=key)
+        except FileNotFoundError:
+            return None
+        return _s3_facts(self.rel(key), raw, "ContentLength")
+
+    def _g_list_page(
+        self, prefix: str, limit: int, token: str | None, recursive: bool = False
+    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
+        kwargs: dict[str, Any] = {"Prefix": prefix, "MaxKeys": limit}
+        if not recursive:
+            kwargs["Delimiter"] = "/"
+        if token:
+            kwargs["ContinuationToken"] = token
+        elif prefix and not recursive:
+            kwargs["StartAfter"] = prefix  # skip the folder's own marker: full pages
+        answer = yield self._s3("list_objects_v2", **kwargs)
+        items: list[tuple[str, FileInfo | None]] = [
+            (o["Key"], _s3_facts(self.rel(o["Key"]), o, "Size")) for o in answer.get("Contents", [])
+        ]
+        items += [(p["Prefix"], None) for p in answer.get("CommonPrefixes", [])]
+        return items, (answer.get("NextContinuationToken") if answer.get("IsTruncated") else None)
+
+    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+        yield self._s3("put_object", Key=key, Body=data, ContentType=content_type)
+
+    def _g_remove(self, keys: list[str]) -> Logic[None]:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            answer = yield self._s3("delete_objects", Delete={"Objects": batch, "Quiet": True})
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise StorageBackendError(
+                    f"S3 refused to delete '{first.get('Key')}': {first.get('Code')}"
+                )
+
+    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
+        yield self._s3(
+            "copy_object",
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            Metadata=metadata,
+            MetadataDirective="REPLACE",
+            ContentType=found.content_type or mimetype(key),
+        )
+
+    def _g_versions(self, path: str) -> Logic[list[VersionInfo]]:
+        """Stored versions, newest first (a versioned bucket keeps one per write)."""
+        key = self.key(path)
+        found: list[VersionInfo] = []
+        kwargs: dict[str, Any] = {"Prefix": key}
+        with errors_as_storage(self.where(path)):
+            while True:
+                answer = yield self._s3("list_object_versions", **kwargs)
+                for v in answer.get("Versions", []):
+                    if v.get("Key") == key:
+                        found.append(
+                            VersionInfo(
+                                v["VersionId"],
+                                v.get("Size"),
+                                _timestamp(v.get("LastModified")),
+                                bool(v.get("IsLatest")),
+                                _unquote_etag(v.get("ETag")),
+                            )
+                        )
+                if not answer.get("IsTruncated"):
+                    break
+                kwargs["KeyMarker"] = answer.get("NextKeyMarker")
+                kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
+        if not found:
+            raise not_found(self.where(path))
+        found.sort(key=lambda v: (v.is_latest, v.mtime or 0.0), reverse=True)
+        return found
+
+    def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
+        with errors_as_storage(f"{self.where(path)}@{version_id}"):
+            return (
+                yield self._fs_op(
+                    "cat_file", self.full(path), version_id=version_id, **self.whole_read
+                )
+            )
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        """A presigned GET URL (pure computation with a local botocore client), or
+        ``None`` when no credentials are known without a network call."""
+        client = self._presign_client()
+        if client is None:
+            return None
+        return client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self.key(path)},
+            ExpiresIn=int(expires_in if expires_in is not None else 3600),
+        )
+
+    def _presign_client(self) -> Any:
+        with self._presign_lock:
+            if self._presigner is None:
+                self._presigner = self._make_presigner() or False
+            return self._presigner or None
+
+    def _make_presigner(self) -> Any:
+        import botocore.session
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        opts = self.config.options
+        session = botocore.session.get_session()
+        kwargs: dict[str, Any] = {
+            "endpoint_url": opts.get("endpoint_url"),
+            "region_name": opts.get("region") or "us-east-1",
+        }
+        if opts.get("anon"):
+            kwargs["config"] = Config(signature_version=UNSIGNED)
+            return session.create_client("s3", **kwargs)
+        kwargs["config"] = Config(signature_version="s3v4")
+        if opts.get("key") and opts.get("secret"):
+            kwargs.update(
+                aws_access_key_id=opts["key"],
+                aws_secret_access_key=opts["secret"],
+                aws_session_token=opts.get("token"),
+            )
+            return session.create_client("s3", **kwargs)
+        # Only the credential sources that need no network call (no instance metadata).
+        resolver = session.get_component("credential_provider")
+        for name in ("env", "shared-credentials-file", "config-file"):
+            provider = resolver.get_provider(name)
+            credentials = provider.load() if provider is not None else None
+            if credentials is not None:
+                frozen = credentials.get_frozen_credentials()
+                kwargs.update(
+                    aws_access_key_id=frozen.access_key,
+                    aws_secret_access_key=frozen.secret_key,
+                    aws_session_token=frozen.token,
+                )
+                return session.create_client("s3", **kwargs)
+        return None
+
+    def _close_local(self) -> None:
+        with self._presign_lock:
+            client, self._presigner = self._presigner, None
+        if client:
+            client.close()
+
+
+# -- Azure Blob -----------------------------------------------------------------------
+
+
+def _blob(fs: Any, container: str, key: str) -> Any:
+    return fs.service_client.get_blob_client(container, key)
+
+
+async def _az_head(fs: Any, container: str, key: str) -> Any:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return await _blob(fs, container, key).get_blob_properties()
+    except ResourceNotFoundError:
+        return None
+
+
+async def _az_list(
+    fs: Any, container: str, prefix: str, limit: int, token: str | None, recursive: bool
+) -> tuple[list[Any], str | None]:
+    client = fs.service_client.get_container_client(container)
+    if recursive:
+        pager = client.list_blobs(name_starts_with=prefix or None, results_per_page=limit)
+    else:
+        pager = client.walk_blobs(
+            name_starts_with=prefix or None, delimiter="/", results_per_page=limit
+        )
+    pages = pager.by_page(continuation_token=token)
+    try:
+        page = await pages.__anext__()
+    except StopAsyncIteration:
+        return [], None
+    return [item async for item in page], pages.continuation_token or None
+
+
+def _az_settings(content_type: str, md5: bytes | None) -> Any:
+    from azure.storage.blob import ContentSettings
+
+    return ContentSettings(content_type=content_type, content_md5=md5)
+
+
+async def _az_put(
+    fs: Any, container: str, key: str, data: bytes, content_type: str, md5: bytes
+) -> None:
+    """Put Blob for a small body; a larger one goes as one staged block (a stream)."""
+    if len(data) <= SMALL_BODY:
+        client = _blob(fs, container, key)
+        await client.upload_blob(
+            data, overwrite=True, content_settings=_az_settings(content_type, md5)
+        )
+        return
+    block = uuid.uuid4().hex
+    await _az_stage(fs, container, key, block, data)
+    await _az_commit(fs, container, key, [block], content_type, md5)
+
+
+async def _az_stage(fs: Any, container: str, key: str, block_id: str, data: bytes) -> None:
+    await _blob(fs, container, key).stage_block(block_id, io.BytesIO(data), length=len(data))
+
+
+async def _az_commit(
+    fs: Any, container: str, key: str, blocks: list[str], content_type: str, md5: bytes
+) -> None:
+    settings = _az_settings(content_type, md5)
+    await _blob(fs, container, key).commit_block_list(blocks, content_settings=settings)
+
+
+async def _az_delete(fs: Any, container: str, key: str) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    with contextlib.suppress(ResourceNotFoundError):
+        await _blob(fs, container, key).delete_blob()
+
+
+async def _az_copy(fs: Any, container: str, key: str, other: str, other_key: str) -> None:
+    """Copy Blob from a URL of the same account, waiting while the copy is pending."""
+    import asyncio
+
+    source = _blob(fs, container, key)
+    target = _blob(fs, other, other_key)
+    await source.get_blob_properties()  # a missing source: not found, named as such
+    answer = await target.start_copy_from_url(source.url)
+    status = answer.get("copy_status")
+    while status == "pending":
+        await asyncio.sleep(0.2)
+        status = (await target.get_blob_properties()).copy.status
+    if status != "success":
+        raise StorageBackendError(f"Azure copy of '{key}' ended with status {status!r}")
+
+
+async def _az_set_metadata(fs: Any, container: str, key: str, metadata: dict) -> None:
+    await _blob(fs, container, key).set_blob_metadata(metadata)
+
+
+def _parse_connection_string(text: str) -> dict[str, str]:
+    parts = (p.partition("=") for p in text.split(";") if p.strip())
+    return {k.strip().lower(): v.strip() for k, _, v in parts}
+
+
+class AzureLogic(ObjectStoreLogic):
+    """Azure Blob Storage through adlfs and the Azure SDK it holds.
+
+    Listing pages are ``list blobs`` pages (cursor = the continuation marker). Uploads
+    store the content MD5, so ``md5hash`` needs no download; ``url()`` signs a read SAS
+    locally when the account key is known.
+    """
+
+    type_name = "azure"
+    capabilities = caps.AZURE
+    container_field = "container"
+    library = ("adlfs", "azure")
+    writer = AzureBlockWriter
+
+    def _setup(self) -> None:
+        super()._setup()
+        opts = self.config.options
+        extra = opts.get("options") or {}
+        conn = opts.get("connection_string")
+        if conn:
+            fields = _parse_connection_string(str(conn))
+            name = fields.get("accountname")
+            self._account_key = fields.get("accountkey")
+            self._sas = fields.get("sharedaccesssignature")
+            endpoint = fields.get("blobendpoint")
+            if not endpoint and name:
+                scheme = fields.get("defaultendpointsprotocol", "https")
+                suffix = fields.get("endpointsuffix", "core.windows.net")
+                endpoint = f"{scheme}://{name}.blob.{suffix}"
+            if not endpoint:
+                raise StorageConfigError(
+                    f"Mount '{self.mount}': field 'connection_string' has no BlobEndpoint"
+                    " and no AccountName"
+                )
+        elif opts.get("account_name"):
+            name = str(opts["account_name"])
+            self._account_key = opts.get("account_key")
+            self._sas = opts.get("sas_token")
+            host = extra.get("account_host") or f"{name}.blob.core.windows.net"
+            endpoint = host if "://" in host else f"https://{host}"
+        else:
+            raise StorageConfigError(
+                f"Mount '{self.mount}': type 'azure' needs field 'connection_string'"
+                " or field 'account_name'"
+            )
+        self._account_name = name
+        self._endpoint = endpoint.rstrip("/")
+        if self._sas:
+            self._sas = str(self._sas).lstrip("?")
+
+    def _fs_class(self) -> type:
+        from adlfs import AzureBlobFileSystem
+
+        return AzureBlobFileSystem
+
+    def _new_fs(self, asynchronous: bool, loop: Any = None) -> Any:
+        fs = super()._new_fs(asynchronous, loop)
+        if asynchronous:
+            # adlfs closes its client at exit on the loop it was made for, which by then
+            # is closed (a traceback at exit): this backend's close() does it instead.
+            _detach_finalizers(fs)
+        return fs
+
+    def _fs_kwargs(self) -> dict[str, Any]:
+        opts = self.config.options
+        kwargs = {
+            k: opts[k]
+            for k in ("connection_string", "account_name", "account_key", "sas_token", "anon")
+            if opts.get(k) is not None
+        }
+        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
+
+    def _identity(self) -> tuple[Any, ...]:
+        return (self._endpoint, self._account_key, self._sas, self.config.options.get("anon"))
+
+    def _facts(self, path: str, props: Any) -> FileInfo:
+        settings = props.content_settings
+        return FileInfo(
+            path,
+            "file",
+            props.size,
+            _timestamp(props.last_modified),
+            _unquote_etag(props.etag),
+            _md5_from_bytes(settings.content_md5) if settings else None,
+            settings.content_type if settings else None,
+            getattr(props, "version_id", None),
+            dict(props.metadata or {}),
+        )
+
+    def _g_head(self, key: str) -> Logic[FileInfo | None]:
+        if not key:
+            return None
+        props = yield self._fs_coro(_az_head, self.bucket, key)
+        return None if props is None else self._facts(self.rel(key), props)
+
+    def _g_list_page(
+        self, prefix: str, limit: int, token: str | None, recursive: bool = False
+    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
+        raw, token = yield self._fs_coro(_az_list, self.bucket, prefix, limit, token, recursive)
+        items: list[tuple[str, FileInfo | None]] = []
+        for item in raw:
+            if hasattr(item, "size"):  # BlobProperties (a BlobPrefix has no size)
+                items.append((item.name, self._facts(self.rel(item.name), item)))
+            else:
+                items.append((item.name, None))
+        return items, token
+
+    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+        md5 = yield blocking(_md5_digest, data)
+        yield self._fs_coro(_az_put, self.bucket, key, data, content_type, md5)
+
+    def _g_remove_one(self, key: str) -> Logic[None]:
+        yield self._fs_coro(_az_delete, self.bucket, key)
+
+    def _g_copy_key(self, key: str, other: Any, other_key: str) -> Logic[None]:
+        yield self._fs_coro(_az_copy, self.bucket, key, other.bucket, other_key)
+
+    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
+        yield self._fs_coro(_az_set_metadata, self.bucket, key, metadata)
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        """The blob's URL: with a read SAS signed locally when the account key is known,
+        with the configured SAS token, or plain (public containers)."""
+        blob_url = f"{self._endpoint}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
+        if self._account_key:
+            from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+            seconds = expires_in if expires_in is not None else 3600
+            sas = generate_blob_sas(
+                account_name=self._account_name,
+                container_name=self.bucket,
+                blob_name=self.key(path),
+                account_key=self._account_key,
+                permission=BlobSasPermissions(read=True),
+                expiry=datetime.now(timezone.utc) + timedelta(seconds=seconds),
+            )
+            return f"{blob_url}?{sas}"
+        if self._sas:
+            return f"{blob_url}?{self._sas}"
+        return blob_url
+
+
+# -- Google Cloud Storage ---------------------------------------------------------------
+
+
+def _gcs_upload_url(fs: Any, bucket: str) -> str:
+    return f"{fs._location}/upload/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o"
+
+
+async def _gcs_upload(fs: Any, bucket: str, key: str, data: bytes, content_type: str) -> None:
+    """A multipart (metadata + media) upload in one request, the body as a stream.
+
+    RFC 2046 delimiters (CRLF before each boundary, a fresh boundary per upload): with a
+    bare LF, a parser that follows the RFC (the emulator's) eats a final CR of the data.
+    """
+    boundary = f"genro-{uuid.uuid4().hex}"
+    meta = json.dumps({"name": key, "contentType": content_type})
+    head = (
+        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
+        f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    body = io.BytesIO(head.encode() + data + f"\r\n--{boundary}--\r\n".encode())
+    await fs._call(
+        "POST",
+        _gcs_upload_url(fs, bucket),
+        uploadType="multipart",
+        headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
+        data=body,
+    )
+
+
+async def _gcs_start(fs: Any, bucket: str, key: str, content_type: str) -> str:
+    """Open a resumable upload session; returns its URL."""
+    headers, _ = await fs._call(
+        "POST",
+        _gcs_upload_url(fs, bucket),
+        uploadType="resumable",
+        json={"name": key, "contentType": content_type},
+        headers={"X-Upload-Content-Type": content_type},
+    )
+    location = headers["Location"]
+    return location[0] if isinstance(location, list) else location
+
+
+async def _gcs_chunk(fs: Any, location: str, data: bytes, offset: int, total: int | None) -> None:
+    """Send ``data`` at ``offset`` of a resumable upload (``total`` on the last one),
+    resending whatever the server says it did not keep."""
+    while True:
+        size = "*" if total is None else str(total)
+        span = f"bytes {offset}-{offset + len(data) - 1}" if data else "bytes *"
+        headers, _ = await fs._call(
+            "PUT",
+            location,
+            headers={"Content-Range": f"{span}/{size}"},
+            data=io.BytesIO(data),
+        )
+        kept = headers.get("Range")
+        if total is not None or not kept or not data:
+            return
+        last = int(str(kept).rpartition("-")[2])
+        shortfall = offset + len(data) - 1 - last
+        if shortfall <= 0:
+            return
+        data, offset = data[-shortfall:], last + 1
+
+
+async def _gcs_status(fs: Any, location: str) -> int:
+    """The state of a resumable upload session: 308 while incomplete (a status query,
+    ``Content-Range: bytes */*``, never completes it). One try, no retries."""
+    session = await fs._set_session()
+    headers = fs._get_headers({"Content-Range": "bytes */*"})
+    async with session.put(location, headers=headers, data=b"") as answer:
+        await answer.read()
+        return answer.status
+
+
+async def _gcs_cancel(fs: Any, location: str) -> None:
+    """Cancel a resumable upload: one ``DELETE``, without gcsfs's retries (a server that
+    does not implement it answers an error that is not worth retrying)."""
+    session = await fs._set_session()
+    async with session.delete(location, headers=fs._get_headers(None)) as answer:
+        await answer.read()
+
+
+class GCSLogic(ObjectStoreLogic):
+    """Google Cloud Storage through gcsfs (its JSON API calls).
+
+    Listing pages are ``objects.list`` pages (cursor ``'p:<pageToken>'``). A server that
+    ignores ``maxResults`` (the emulator) is paged here instead (cursor ``'a:<last key>'``,
+    sent back as ``startOffset`` and filtered). ``url()`` is the plain object URL on the
+    endpoint: it works for public objects (and on the emulator), it is not signed.
+    """
+
+    type_name = "gcs"
+    capabilities = caps.GCS
+    container_field = "bucket"
+    library = ("gcsfs", "gcs")
+    writer = GCSResumableWriter
+
+    def _fs_class(self) -> type:
+        if self.config.options.get("endpoint_url"):
+            # The plain JSON-API class: gcsfs's default may be its experimental subclass,
+            # which probes each bucket over gRPC (zonal buckets) and, on an endpoint
+            # without gRPC (an emulator), waits 60 s per call before falling back.
+            from gcsfs.core import GCSFileSystem
+        else:
+            from gcsfs import GCSFileSystem
+        return GCSFileSystem
+
+    def _fs_kwargs(self) -> dict[str, Any]:
+        opts = self.config.options
+        kwargs = {k: opts[k] for k in ("project", "token", "endpoint_url") if opts.get(k)}
+        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
+
+    def _identity(self) -> tuple[Any, ...]:
+        opts = self.config.options
+        return tuple(opts.get(k) for k in ("endpoint_url", "token", "project"))
+
+    def _gcs(self, method: str, path: str, *args: str, **kwargs: Any) -> Call:
+        return self._fs_op("call", method, path, *args, json_out=True, **kwargs)
+
+    def _facts(self, raw: dict[str, Any]) -> FileInfo:
+        metadata = {k: v for k, v in (raw.get("metadata") or {}).items() if v is not None}
+        return FileInfo(
+            self.rel(raw["name"]),
+            "file",
+            int(raw.get("size") or 0),
+            _timestamp(raw.get("updated")),
+            raw.get("etag"),
+            _md5_from_base64(raw.get("md5Hash")),
+            raw.get("contentType"),
+            raw.get("generation"),
+            metadata,
+        )
+
+    def _g_head(self, key: str) -> Logic[FileInfo | None]:
+        if not key:
+            return None
+        try:
+            raw = yield self._gcs("GET", "b/{}/o/{}", self.bucket, key)
+        except FileNotFoundError:
+            return None
+        return self._facts(raw)
+
+    def _g_list_page(
+        self, prefix: str, limit: int, token: str | None, recursive: bool = False
+    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
+        params: dict[str, Any] = {"prefix": prefix or None, "maxResults": limit}
+        if not recursive:
+            params["delimiter"] = "/"
+        after = None
+        if token and token.startswith("a:"):
+            after = params["startOffset"] = token[2:]
+        elif token:
+            params["pageToken"] = token[2:]
+        answer = yield self._gcs("GET", "b/{}/o", self.bucket, **params)
+        items: list[tuple[str, FileInfo | None]] = [
+            (o["name"], self._facts(o)) for o in answer.get("items", [])
+        ]
+        items += [(p, None) for p in answer.get("prefixes", [])]
+        if after is not None:
+            items = [item for item in items if item[0] > after]
+        items.sort(key=lambda item: item[0])
+        next_token = answer.get("nextPageToken")
+        if len(items) > limit:  # the server ignored maxResults: page here
+            items = items[:limit]
+            return items, f"a:{items[-1][0]}"
+        return items, (f"p:{next_token}" if next_token else None)
+
+    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+        yield self._fs_coro(_gcs_upload, self.bucket, key, data, content_type)
+
+    def _g_remove_one(self, key: str) -> Logic[None]:
+        with contextlib.suppress(FileNotFoundError):
+            yield self._fs_op("rm_file", f"{self.bucket}/{key}")
+
+    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
+        # PATCH merges: a key sent as null is removed, so the old ones are named too.
+        body = {"metadata": {**{k: None for k in found.metadata}, **metadata}}
+        yield self._gcs("PATCH", "b/{}/o/{}", self.bucket, key, json=body)
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        """The object's plain URL on the endpoint (public objects; not signed)."""
+        base = self.config.options.get("endpoint_url") or "https://storage.googleapis.com"
+        return f"{base.rstrip('/')}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
+
+
+# -- HTTP -------------------------------------------------------------------------------
+
+_HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)["']""", re.I)
+_LISTING_TITLE = re.compile(r"<title>\s*(index of|directory listing)", re.I)
+
+
+async def _http_request(fs: Any, method: str, url: str, data: bytes | None = None) -> tuple:
+    """One request with the filesystem's session: ``(status, final_url, content_type,
+    body)``."""
+    session = await fs.set_session()
+    body = None if data is None else io.BytesIO(data)
+    async with session.request(method, fs.encode_url(url), data=body, **fs.kwargs) as r:
+        body = await r.read()
+        kind = r.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        return r.status, str(r.url), kind, body
+
+
+class HTTPLogic(StoreLogic):
+    """Files under ``base_url`` through fsspec's HTTPFileSystem (aiohttp).
+
+    Read-only unless ``writable: true`` (then PUT and DELETE, ``mkdir`` = ``PUT dir/``).
+    Folders are the server's HTML index pages; a listing is read whole and paged here
+    (cursor = the last name). The MD5 comes from a quoted-MD5 ``ETag``.
+    """
+
+    type_name = "http"
+    capabilities = caps.HTTP
+
+    def _setup(self) -> None:
+        opts = self.config.options
+        self._base = str(opts["base_url"]).rstrip("/")
+        self._writable = bool(opts.get("writable", False))
+        timeout = opts.get("timeout")
+        if timeout is not None and (
+            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
+        ):
+            raise StorageConfigError(f"Mount '{self.mount}': field 'timeout' must be seconds > 0")
+        if self._writable:
+            self.capabilities = replace(  # type: ignore[misc]
+                caps.HTTP, write=True, delete=True, mkdir=True
+            )
+        super()._setup()
+
+    def _fs_class(self) -> type:
+        from fsspec.implementations.http import HTTPFileSystem
+
+        return HTTPFileSystem
+
+    def _fs_is_async(self) -> bool:
+        return True
+
+    def _fs_kwargs(self) -> dict[str, Any]:
+        opts = self.config.options
+        extra, client_kwargs = self._user_options()
+        if opts.get("timeout") is not None:
+            import aiohttp
+
+            client_kwargs["timeout"] = aiohttp.ClientTimeout(total=float(opts["timeout"]))
+        kwargs: dict[str, Any] = {"encoded": True, "client_kwargs": client_kwargs}
+        if opts.get("headers"):
+            kwargs["headers"] = dict(opts["headers"])
+        return {**kwargs, **extra}
+
+    def full(self, path: str) -> str:
+        return f"{self._base}/{urllib.parse.quote(path)}" if path else f"{self._base}/"
+
+    def url(self, path: str, expires_in: int | None = None) -> str | None:
+        return self.full(path)
+
+    def _require_writable(self, action: str, path: str) -> None:
+        if not self._writable:
+            raise read_only(self.mount, f"{action} '{self.where(path)}'")
+
+    def _check(self, status: int, path: str) -> None:
+        where = self.where(path)
+        if status < 300:
+            return
+        if status == 404:
+            raise not_found(where)
+        if status in (401, 403, 405):
+            raise StoragePermissionError(f"The server refused to change '{where}' (HTTP {status})")
+        if status == 409:
+            raise StorageError(f"The server refused to change '{where}': conflict (HTTP 409)")
+        raise StorageBackendError(f"Backend error on '{where}': HTTP {status}")
+
+    def _g_index(self, path: str) -> Logic[list[tuple[str, bool]] | None]:
+        """The folder's ``[(name, is_dir)]`` from its index page, or ``None`` when the
+        address is a file (no index page)."""
+        folder = self.full(path).rstrip("/") + "/"
+        with errors_as_storage(self.where(path)):
+            status, final, kind, body = yield self._fs_coro(_http_request, "GET", folder)
+        self._check(status, path)
+        if kind not in ("text/html", "application/xhtml+xml"):
+            return None
+        text = body.decode("utf-8", "replace")
+        base = urllib.parse.unquote(folder)
+        names: dict[str, bool] = {}
+        for href in _HREF.findall(text):
+            target = urllib.parse.urljoin(final, html.unescape(href)).split("?", 1)[0]
+            target = urllib.parse.unquote(target)
+            if not target.startswith(base):
+                continue
+            rest = target[len(base) :]
+            name = rest.rstrip("/")
+            if name and "/" not in name and name not in (".", ".."):
+                names[name] = rest.endswith("/")
+        if not names and not _LISTING_TITLE.search(text):
+            return None
+        return sorted(names.items())
+
+    def _g_info(self, path: str) -> Logic[FileInfo]:
+        """Facts from a HEAD request; an HTML answer that is an index page is a folder."""
+        if not path:
+            return FileInfo("", "directory")
+        with errors_as_storage(self.where(path)):
+            raw = yield self._fs_op("info", self.full(path))
+        kind = (raw.get("mimetype") or "").lower()
+        if str(raw.get("url", "")).endswith("/") or (
+            kind == "text/html" and (yield from self._g_index(path)) is not None
+        ):
+            return FileInfo(path, "directory")
+        etag = raw.get("ETag")
+        return FileInfo(
+            path,
+            "file",
+            raw.get("size"),
+            _timestamp(raw.get("Last-Modified")),
+            _unquote_etag(etag),
+            _md5_from_etag(etag) or _md5_from_base64(raw.get("Content-MD5")),
+            kind or None,
+        )
+
+    def _g_read_bytes(self, path: str) -> Logic[bytes]:
+        with errors_as_storage(self.where(path)):
+            return (yield self._fs_op("cat_file", self.full(path)))
+
+    def _g_list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Logic[Page]:
+        names = yield from self._g_index(path)
+        if names is None:
+            raise not_a_directory(self.where(path))
+        kinds = dict(names)
+        chosen, next_cursor = _page_after([n for n, _ in names], page_size, cursor)
+        files = [n for n in chosen if not kinds[n]]
+        facts = yield Parallel(
+            tuple(self._g_info(join(path, n)) for n in files), 8, collect_errors=True
+        )
+        known = {n: f for n, f in zip(files, facts, strict=True) if isinstance(f, FileInfo)}
+        entries = [
+            known.get(n) or FileInfo(join(path, n), "directory" if kinds[n] else "file")
+            for n in chosen
+        ]
+        return Page(entries, next_cursor)
+
+    def _g_write_bytes(self, path: str, data: bytes) -> Logic[None]:
+        self._require_writable("write", path)
+        with errors_as_storage(self.where(path)):
+            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path), bytes(data))
+        self._check(status, path)
+
+    def _g_upload_file(self, path: str, local: str, md5: bytes) -> Logic[None]:
+        with errors_as_storage(self.where(path)):
+            yield self._fs_op("put_file", local, self.full(path), method="put")
+
+    def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
+        self._require_writable("create directory", path)
+        if not (yield from self._g_mkdir_needed(path, parents, exist_ok)):
+            return
+        with errors_as_storage(self.where(path)):
+            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path) + "/", b"")
+        self._check(status, path)
+
+    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        self._require_writable("delete", path)
+        where = self.where(path)
+        self._refuse_root(path)
+        found = yield from self._g_info(path)
+        if found.isdir:
+            page = yield from self._g_list(path)
+            if page.entries and not recursive:
+                raise StorageError(f"Directory not empty: '{where}'")
+            for entry in page.entries:
+                yield from self._g_delete(entry.path, True)
+        with errors_as_storage(where):
+            status, *_ = yield self._fs_coro(_http_request, "DELETE", self.full(path))
+        self._check(status, path)
+
+
+# -- the sync driver ----------------------------------------------------------------------
+
+
+class SyncDriver(StorageBackend):
+    """Runs a logic class with the sync API: one filesystem instance (fsspec's sync
+    face, its I/O on fsspec's own loop thread), made on first use."""
+
+    _asynchronous = False
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self._setup()
+        self._fs: Any = None
+        self._fs_lock = threading.Lock()
+
+    def _filesystem(self) -> Any:
+        with self._fs_lock:
+            if self._fs is None:
+                self._fs = self._new_fs(asynchronous=False)
+            return self._fs
+
+    def _fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
+        return Call(getattr(self._filesystem(), name), args, kwargs)
+
+    def _fs_coro(self, fn: Any, *args: Any, **kwargs: Any) -> Call:
+        from fsspec.asyn import sync
+
+        fs = self._filesystem()
+        return Call(sync, (fs.loop, fn, fs, *args), kwargs)
+
+    def close(self) -> None:
+        """Close the filesystem's sessions (on fsspec's loop) and local clients."""
+        with self._fs_lock:
+            fs, self._fs = self._fs, None
+        self._close_local()
+        if fs is not None and getattr(fs, "loop", None) is not None:
+            from fsspec.asyn import sync
+
+            sync(fs.loop, self._aclose_fs, fs)
+
+
+class FsspecBackend(FsspecLogic, SyncDriver):
+    """Any fsspec filesystem, sync API."""
+
+
+class S3Backend(S3Logic, SyncDriver):
+    """S3 through s3fs, sync API."""
+
+
+class AzureBackend(AzureLogic, SyncDriver):
+    """Azure Blob Storage through adlfs, sync API."""
+
+
+class GCSBackend(GCSLogic, SyncDriver):
+    """Google Cloud Storage through gcsfs, sync API."""
+
+
+class HTTPBackend(HTTPLogic, SyncDriver):
+    """HTTP(S) files through fsspec's HTTPFileSystem, sync API."""
+
+
+SYNC_TYPES: dict[str, type[StorageBackend]] = {
+    "s3": S3Backend,
+    "azure": AzureBackend,
+    "gcs": GCSBackend,
+    "http": HTTPBackend,
+    "fsspec": FsspecBackend,
+}
+
+for _cls in SYNC_TYPES.values():
+    build_methods(_cls, LOGIC_METHODS, asynchronous=False)
