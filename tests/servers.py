@@ -270,19 +270,25 @@ class S3Server(_ProcessServer):
     """
 
     name = "s3"
+    #: Endpoints of moto servers started by this process. When the environment points at
+    #: one of them (the notebook run exports its server), it is reused, not "external".
+    started_here: set[str] = set()
 
     def __init__(self) -> None:
         super().__init__()
-        self.external = bool(os.environ.get("GENRO_STORAGE_TEST_S3_ENDPOINT"))
+        given = os.environ.get("GENRO_STORAGE_TEST_S3_ENDPOINT", "").rstrip("/")
+        self.reused = bool(given) and given in S3Server.started_here
+        self.external = bool(given) and not self.reused
         self.endpoint_url = ""
         self.access_key = "testing"
         self.secret_key = "testing"
         self.region = os.environ.get("GENRO_STORAGE_TEST_S3_REGION", "us-east-1")
 
     def _start(self) -> None:
-        if not self.external:
+        if not self.external and not self.reused:
             super()._start()
             self.endpoint_url = f"http://{self.host}:{self.port}"
+            S3Server.started_here.add(self.endpoint_url)
             return
         try:
             self.endpoint_url = os.environ["GENRO_STORAGE_TEST_S3_ENDPOINT"].rstrip("/")
@@ -299,7 +305,8 @@ class S3Server(_ProcessServer):
             raise ServerStartError(f"external S3 endpoint {self.endpoint_url} does not answer")
 
     def _stop(self) -> None:
-        if not self.external:
+        if not self.external and not self.reused:
+            S3Server.started_here.discard(self.endpoint_url)
             super()._stop()
 
     def _command(self, port: int, data_dir: Path) -> list[str]:
