@@ -274,9 +274,11 @@ class S3Server(_ProcessServer):
     #: one of them (the notebook run exports its server), it is reused, not "external".
     started_here: set[str] = set()
 
-    def __init__(self) -> None:
+    def __init__(self, use_environment: bool = True) -> None:
+        """``use_environment=False`` always starts a fresh moto server."""
         super().__init__()
         given = os.environ.get("GENRO_STORAGE_TEST_S3_ENDPOINT", "").rstrip("/")
+        given = given if use_environment else ""
         self.reused = bool(given) and given in S3Server.started_here
         self.external = bool(given) and not self.reused
         self.endpoint_url = ""
