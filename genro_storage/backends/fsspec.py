@@ -1,7 +1,9 @@
-"""Cloud and fsspec backends: each store's logic written once, and its sync classes.
+"""What the fsspec-based stores share: helpers, readers and writers, ``StoreLogic``,
+``ObjectStoreLogic``, the sync driver; the generic ``fsspec`` type; ``SYNC_TYPES``.
 
 Every store (S3, Azure Blob, GCS, HTTP, any fsspec filesystem) has one *logic* class
-whose I/O methods are generators (``_g_info``, ``_g_list``, ...) yielding ops from
+(in ``s3.py``, ``azure.py``, ``gcs.py``, ``http.py`` beside this module; ``FsspecLogic``
+here) whose I/O methods are generators (``_g_info``, ``_g_list``, ...) yielding ops from
 ``_shared.sansio``. A logic never calls its filesystem itself; it yields one of two
 indirections, and the *driver* base class of the concrete backend says what they become:
 
@@ -17,9 +19,9 @@ async, thread      ``Blocking(fs.cat_file)``             ``Blocking(fsspec.asyn.
 
 ``_fs_op`` names an fsspec method; ``_fs_coro`` runs an ``async def helper(fs, ...)`` that
 talks to the store's own client (the Azure SDK, the aiohttp session). ``build_methods``
-then gives the sync classes below (and the async ones in ``genro_storage.async_.backends``)
-their public methods from the same generators. Readers and writers are logic classes too,
-driven the same way (see :func:`driven`).
+then gives the sync classes (beside each logic) and the async ones (in
+``genro_storage.async_.backends``) their public methods from the same generators. Readers
+and writers are logic classes too, driven the same way (see :func:`driven`).
 
 Object stores have no directories: a folder is a key prefix. ``mkdir`` writes a zero-byte
 *marker* object ``'<dir>/'`` so that an empty folder exists and lists as empty; a folder
@@ -51,40 +53,32 @@ import binascii
 import bisect
 import contextlib
 import hashlib
-import html
+import importlib
 import importlib.util
 import inspect
 import io
-import json
 import os
 import posixpath
-import re
 import tempfile
 import threading
 import time
-import urllib.parse
-import uuid
 import weakref
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import (
-    StorageBackendError,
     StorageConfigError,
     StorageError,
     StorageNotFoundError,
-    StoragePermissionError,
     already_exists,
     errors_as_storage,
     is_a_directory,
     not_a_directory,
     not_found,
-    read_only,
     unsupported,
 )
 from .._shared.info import FileInfo, Page, VersionInfo
@@ -93,15 +87,12 @@ from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
 
 __all__ = [
-    "AzureBackend",
     "FsspecBackend",
-    "GCSBackend",
-    "HTTPBackend",
     "LOGIC_METHODS",
-    "S3Backend",
     "SYNC_TYPES",
     "SyncDriver",
     "driven",
+    "lazy_backend",
 ]
 
 #: The backend methods each logic class implements as a ``_g_<name>`` generator; the
@@ -115,12 +106,9 @@ LOGIC_METHODS = tuple(
 #: but the last). Parts are sent from the written chunks without joining them where the
 #: store takes a stream (S3), else joined only when a part spans several writes.
 PART_SIZE = 4 * 1024 * 1024
-S3_PART_SIZE = 8 * 1024 * 1024
-S3_MAX_PARTS = 10_000
 #: aiohttp warns (ResourceWarning) on a raw ``bytes`` body above 1 MiB: larger bodies
 #: are sent as ``io.BytesIO`` streams.
 SMALL_BODY = 1024 * 1024
-DEFAULT_S3_CONCURRENCY = 32
 DIRECTORY_MARKER_TYPE = "application/x-directory"
 LIST_BATCH = 1000  # entries per store request when a whole folder is walked
 DELETE_CONCURRENCY = 16
@@ -525,149 +513,6 @@ class PartWriter:
 
     def _g_cancel(self) -> Logic[None]:
         raise NotImplementedError
-
-
-class S3PartWriter(PartWriter):
-    """S3 multipart upload: ``create_multipart_upload``, ``upload_part`` per part,
-    ``complete_multipart_upload``; ``abort_multipart_upload`` on abort."""
-
-    part_size = S3_PART_SIZE
-    __slots__ = ("_upload", "_parts")
-
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
-        super().__init__(backend, key, content_type)
-        self._upload: str | None = None
-        self._parts: list[dict[str, Any]] = []
-
-    def _g_send(self, part: list[bytes], last: bool) -> Logic[None]:
-        s3 = self._backend._s3
-        if self._upload is None:
-            answer = yield s3(
-                "create_multipart_upload", Key=self._key, ContentType=self._content_type
-            )
-            self._upload = answer["UploadId"]
-        if last and not part:
-            return  # the parts already sent are the whole file
-        number = len(self._parts) + 1
-        if number > S3_MAX_PARTS:
-            raise StorageError(f"Too many parts for one S3 upload of '{self._key}'")
-        body = ChunkStream(part)  # botocore reads (and re-reads) it: no joined copy
-        answer = yield s3(
-            "upload_part", Key=self._key, UploadId=self._upload, PartNumber=number, Body=body
-        )
-        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
-
-    def _g_finish(self) -> Logic[None]:
-        yield self._backend._s3(
-            "complete_multipart_upload",
-            Key=self._key,
-            UploadId=self._upload,
-            MultipartUpload={"Parts": self._parts},
-        )
-
-    def _g_cancel(self) -> Logic[None]:
-        upload, self._upload = self._upload, None
-        if upload is not None:
-            with contextlib.suppress(FileNotFoundError):  # completed or aborted already
-                yield self._backend._s3("abort_multipart_upload", Key=self._key, UploadId=upload)
-
-    def _g_undo(self, before: FileInfo | None) -> Logic[None]:
-        """Abort first: once aborted, a late ``complete`` cannot land. If S3 says the
-        upload is gone, it completed: drop the version it made (which brings back the
-        old content on a versioned bucket), or the object where there was none."""
-        upload, self._upload = self._upload, None
-        backend = self._backend
-        if upload is None:
-            return
-        try:
-            yield backend._s3("abort_multipart_upload", Key=self._key, UploadId=upload)
-            return
-        except Exception:  # noqa: BLE001 - NoSuchUpload: it completed; else: look below
-            pass
-        after = yield from self._g_landed(before, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0))
-        if after is not None and after.version_id:
-            drop = backend._s3("delete_object", Key=self._key, VersionId=after.version_id)
-            yield from self._g_quietly(_one(drop))
-        elif after is not None and before is None:
-            yield from self._g_quietly(backend._g_remove([self._key]))
-
-
-class AzureBlockWriter(PartWriter):
-    """Azure block blob: ``stage_block`` per part, ``commit_block_list`` (with the
-    content MD5) on commit. Uncommitted blocks are invisible and expire on their own."""
-
-    __slots__ = ("_tag", "_blocks", "_md5")
-
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
-        super().__init__(backend, key, content_type)
-        self._tag = uuid.uuid4().hex  # block ids of one blob must share one length
-        self._blocks: list[str] = []
-        self._md5 = hashlib.md5(usedforsecurity=False)
-
-    def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
-        part = _joined(chunks)
-        if not part:
-            return
-        yield blocking(self._md5.update, part)
-        block_id = f"{self._tag}-{len(self._blocks):06d}"
-        yield self._backend._fs_coro(_az_stage, self._backend.bucket, self._key, block_id, part)
-        self._blocks.append(block_id)
-
-    def _g_finish(self) -> Logic[None]:
-        yield self._backend._fs_coro(
-            _az_commit,
-            self._backend.bucket,
-            self._key,
-            self._blocks,
-            self._content_type,
-            self._md5.digest(),
-        )
-
-    def _g_cancel(self) -> Logic[None]:
-        yield from ()
-        self._blocks = []
-
-
-class GCSResumableWriter(PartWriter):
-    """GCS resumable upload: one session, a ``PUT`` with ``Content-Range`` per part, the
-    object appears with the last one; abort deletes the session."""
-
-    __slots__ = ("_location",)
-
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
-        super().__init__(backend, key, content_type)
-        self._location: str | None = None
-
-    def _g_undo(self, before: FileInfo | None) -> Logic[None]:
-        """Ask the session first: still incomplete (308) means nothing landed."""
-        if self._location is None:
-            return
-        try:
-            status = yield self._backend._fs_coro(_gcs_status, self._location)
-        except Exception:  # noqa: BLE001 - cannot tell: look for the object
-            status = None
-        if status != 308:
-            yield from super()._g_undo(before)
-
-    def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
-        part = _joined(chunks)
-        backend = self._backend
-        if self._location is None:
-            self._location = yield backend._fs_coro(
-                _gcs_start, backend.bucket, self._key, self._content_type
-            )
-        total = self._sent + len(part) if last else None
-        yield backend._fs_coro(_gcs_chunk, self._location, part, self._sent, total)
-
-    def _g_finish(self) -> Logic[None]:
-        yield from ()
-        self._location = None
-
-    def _g_cancel(self) -> Logic[None]:
-        location, self._location = self._location, None
-        if location is not None:
-            with contextlib.suppress(Exception):  # the session expires anyway
-                yield self._backend._fs_coro(_gcs_cancel, location)
 
 
 # -- the logic every store shares ---------------------------------------------------
@@ -1224,847 +1069,6 @@ class ObjectStoreLogic(StoreLogic):
         )
 
 
-# -- S3 ---------------------------------------------------------------------------------
-
-
-def _s3_facts(path: str, raw: dict[str, Any], size_key: str) -> FileInfo:
-    etag = raw.get("ETag")
-    return FileInfo(
-        path,
-        "file",
-        raw.get(size_key),
-        _timestamp(raw.get("LastModified")),
-        _unquote_etag(etag),
-        _md5_from_etag(etag),
-        raw.get("ContentType"),
-        raw.get("VersionId"),
-        dict(raw.get("Metadata") or {}),
-    )
-
-
-class S3Logic(ObjectStoreLogic):
-    """S3 and S3-compatible servers through s3fs (version aware).
-
-    Listing pages are ``list_objects_v2`` pages (cursor = the continuation token);
-    streamed writes are native multipart uploads; ``url()`` presigns with a plain
-    botocore client, which is pure computation.
-    """
-
-    type_name = "s3"
-    capabilities = caps.S3
-    container_field = "bucket"
-    library = ("s3fs", "s3")
-    writer = S3PartWriter
-    # One GET: s3fs's default first sends a HEAD to decide on a split download.
-    whole_read: ClassVar[dict[str, Any]] = {"max_concurrency": 1}
-
-    def _setup(self) -> None:
-        super()._setup()
-        opts = self.config.options
-        self._concurrency = int(opts.get("max_concurrency") or DEFAULT_S3_CONCURRENCY)
-        self._presigner: Any = None
-        self._presign_lock = threading.Lock()
-
-    def _fs_class(self) -> type:
-        from s3fs import S3FileSystem
-
-        return S3FileSystem
-
-    def _fs_kwargs(self) -> dict[str, Any]:
-        opts = self.config.options
-        extra, client_kwargs = self._user_options()
-        if opts.get("region"):
-            client_kwargs.setdefault("region_name", opts["region"])
-        # botocore's pool defaults to 10 connections, which silently caps concurrency.
-        config_kwargs = {
-            "max_pool_connections": max(self._concurrency, 10),
-            **(extra.pop("config_kwargs", None) or {}),
-        }
-        return {
-            "key": opts.get("key"),
-            "secret": opts.get("secret"),
-            "token": opts.get("token"),
-            "endpoint_url": opts.get("endpoint_url"),
-            "anon": bool(opts.get("anon", False)),
-            "version_aware": True,
-            "max_concurrency": self._concurrency,
-            "client_kwargs": client_kwargs,
-            "config_kwargs": config_kwargs,
-            "use_listings_cache": False,
-            **extra,
-        }
-
-    def _identity(self) -> tuple[Any, ...]:
-        opts = self.config.options
-        return tuple(
-            opts.get(k) for k in ("endpoint_url", "region", "key", "secret", "token", "anon")
-        )
-
-    def _s3(self, method: str, **kwargs: Any) -> Call:
-        """A boto call on this mount's bucket, through s3fs (retries, error mapping)."""
-        return self._fs_op("call_s3", method, Bucket=self.bucket, **kwargs)
-
-    def _g_head(self, key: str) -> Logic[FileInfo | None]:
-        if not key:
-            return None
-        try:
-            raw = yield self._s3("head_object", Key=key)
-        except FileNotFoundError:
-            return None
-        return _s3_facts(self.rel(key), raw, "ContentLength")
-
-    def _g_list_page(
-        self, prefix: str, limit: int, token: str | None, recursive: bool = False
-    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
-        kwargs: dict[str, Any] = {"Prefix": prefix, "MaxKeys": limit}
-        if not recursive:
-            kwargs["Delimiter"] = "/"
-        if token:
-            kwargs["ContinuationToken"] = token
-        elif prefix and not recursive:
-            kwargs["StartAfter"] = prefix  # skip the folder's own marker: full pages
-        answer = yield self._s3("list_objects_v2", **kwargs)
-        items: list[tuple[str, FileInfo | None]] = [
-            (o["Key"], _s3_facts(self.rel(o["Key"]), o, "Size")) for o in answer.get("Contents", [])
-        ]
-        items += [(p["Prefix"], None) for p in answer.get("CommonPrefixes", [])]
-        return items, (answer.get("NextContinuationToken") if answer.get("IsTruncated") else None)
-
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        yield self._s3("put_object", Key=key, Body=data, ContentType=content_type)
-
-    def _g_remove(self, keys: list[str]) -> Logic[None]:
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            answer = yield self._s3("delete_objects", Delete={"Objects": batch, "Quiet": True})
-            if answer.get("Errors"):
-                first = answer["Errors"][0]
-                raise StorageBackendError(
-                    f"S3 refused to delete '{first.get('Key')}': {first.get('Code')}"
-                )
-
-    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
-        yield self._s3(
-            "copy_object",
-            Key=key,
-            CopySource={"Bucket": self.bucket, "Key": key},
-            Metadata=metadata,
-            MetadataDirective="REPLACE",
-            ContentType=found.content_type or mimetype(key),
-        )
-
-    def _g_versions(self, path: str) -> Logic[list[VersionInfo]]:
-        """Stored versions, newest first (a versioned bucket keeps one per write)."""
-        key = self.key(path)
-        found: list[VersionInfo] = []
-        kwargs: dict[str, Any] = {"Prefix": key}
-        with errors_as_storage(self.where(path)):
-            while True:
-                answer = yield self._s3("list_object_versions", **kwargs)
-                for v in answer.get("Versions", []):
-                    if v.get("Key") == key:
-                        found.append(
-                            VersionInfo(
-                                v["VersionId"],
-                                v.get("Size"),
-                                _timestamp(v.get("LastModified")),
-                                bool(v.get("IsLatest")),
-                                _unquote_etag(v.get("ETag")),
-                            )
-                        )
-                if not answer.get("IsTruncated"):
-                    break
-                kwargs["KeyMarker"] = answer.get("NextKeyMarker")
-                kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
-        if not found:
-            raise not_found(self.where(path))
-        found.sort(key=lambda v: (v.is_latest, v.mtime or 0.0), reverse=True)
-        return found
-
-    def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
-        with errors_as_storage(f"{self.where(path)}@{version_id}"):
-            return (
-                yield self._fs_op(
-                    "cat_file", self.full(path), version_id=version_id, **self.whole_read
-                )
-            )
-
-    def url(self, path: str, expires_in: int | None = None) -> str | None:
-        """A presigned GET URL (pure computation with a local botocore client), or
-        ``None`` when no credentials are known without a network call."""
-        client = self._presign_client()
-        if client is None:
-            return None
-        return client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self.key(path)},
-            ExpiresIn=int(expires_in if expires_in is not None else 3600),
-        )
-
-    def _presign_client(self) -> Any:
-        with self._presign_lock:
-            if self._presigner is None:
-                self._presigner = self._make_presigner() or False
-            return self._presigner or None
-
-    def _make_presigner(self) -> Any:
-        import botocore.session
-        from botocore import UNSIGNED
-        from botocore.config import Config
-
-        opts = self.config.options
-        session = botocore.session.get_session()
-        kwargs: dict[str, Any] = {
-            "endpoint_url": opts.get("endpoint_url"),
-            "region_name": opts.get("region") or "us-east-1",
-        }
-        if opts.get("anon"):
-            kwargs["config"] = Config(signature_version=UNSIGNED)
-            return session.create_client("s3", **kwargs)
-        kwargs["config"] = Config(signature_version="s3v4")
-        if opts.get("key") and opts.get("secret"):
-            kwargs.update(
-                aws_access_key_id=opts["key"],
-                aws_secret_access_key=opts["secret"],
-                aws_session_token=opts.get("token"),
-            )
-            return session.create_client("s3", **kwargs)
-        # Only the credential sources that need no network call (no instance metadata).
-        resolver = session.get_component("credential_provider")
-        for name in ("env", "shared-credentials-file", "config-file"):
-            provider = resolver.get_provider(name)
-            credentials = provider.load() if provider is not None else None
-            if credentials is not None:
-                frozen = credentials.get_frozen_credentials()
-                kwargs.update(
-                    aws_access_key_id=frozen.access_key,
-                    aws_secret_access_key=frozen.secret_key,
-                    aws_session_token=frozen.token,
-                )
-                return session.create_client("s3", **kwargs)
-        return None
-
-    def _close_local(self) -> None:
-        with self._presign_lock:
-            client, self._presigner = self._presigner, None
-        if client:
-            client.close()
-
-
-# -- Azure Blob -----------------------------------------------------------------------
-
-
-def _blob(fs: Any, container: str, key: str) -> Any:
-    return fs.service_client.get_blob_client(container, key)
-
-
-async def _az_head(fs: Any, container: str, key: str) -> Any:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    try:
-        return await _blob(fs, container, key).get_blob_properties()
-    except ResourceNotFoundError:
-        return None
-
-
-async def _az_list(
-    fs: Any, container: str, prefix: str, limit: int, token: str | None, recursive: bool
-) -> tuple[list[Any], str | None]:
-    client = fs.service_client.get_container_client(container)
-    if recursive:
-        pager = client.list_blobs(name_starts_with=prefix or None, results_per_page=limit)
-    else:
-        pager = client.walk_blobs(
-            name_starts_with=prefix or None, delimiter="/", results_per_page=limit
-        )
-    pages = pager.by_page(continuation_token=token)
-    try:
-        page = await pages.__anext__()
-    except StopAsyncIteration:
-        return [], None
-    return [item async for item in page], pages.continuation_token or None
-
-
-def _az_settings(content_type: str, md5: bytes | None) -> Any:
-    from azure.storage.blob import ContentSettings
-
-    return ContentSettings(content_type=content_type, content_md5=md5)
-
-
-async def _az_put(
-    fs: Any, container: str, key: str, data: bytes, content_type: str, md5: bytes
-) -> None:
-    """Put Blob for a small body; a larger one goes as one staged block (a stream)."""
-    if len(data) <= SMALL_BODY:
-        client = _blob(fs, container, key)
-        await client.upload_blob(
-            data, overwrite=True, content_settings=_az_settings(content_type, md5)
-        )
-        return
-    block = uuid.uuid4().hex
-    await _az_stage(fs, container, key, block, data)
-    await _az_commit(fs, container, key, [block], content_type, md5)
-
-
-async def _az_stage(fs: Any, container: str, key: str, block_id: str, data: bytes) -> None:
-    await _blob(fs, container, key).stage_block(block_id, io.BytesIO(data), length=len(data))
-
-
-async def _az_commit(
-    fs: Any, container: str, key: str, blocks: list[str], content_type: str, md5: bytes
-) -> None:
-    settings = _az_settings(content_type, md5)
-    await _blob(fs, container, key).commit_block_list(blocks, content_settings=settings)
-
-
-async def _az_delete(fs: Any, container: str, key: str) -> None:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    with contextlib.suppress(ResourceNotFoundError):
-        await _blob(fs, container, key).delete_blob()
-
-
-async def _az_copy(fs: Any, container: str, key: str, other: str, other_key: str) -> None:
-    """Copy Blob from a URL of the same account, waiting while the copy is pending."""
-    import asyncio
-
-    source = _blob(fs, container, key)
-    target = _blob(fs, other, other_key)
-    await source.get_blob_properties()  # a missing source: not found, named as such
-    answer = await target.start_copy_from_url(source.url)
-    status = answer.get("copy_status")
-    while status == "pending":
-        await asyncio.sleep(0.2)
-        status = (await target.get_blob_properties()).copy.status
-    if status != "success":
-        raise StorageBackendError(f"Azure copy of '{key}' ended with status {status!r}")
-
-
-async def _az_set_metadata(fs: Any, container: str, key: str, metadata: dict) -> None:
-    await _blob(fs, container, key).set_blob_metadata(metadata)
-
-
-def _parse_connection_string(text: str) -> dict[str, str]:
-    parts = (p.partition("=") for p in text.split(";") if p.strip())
-    return {k.strip().lower(): v.strip() for k, _, v in parts}
-
-
-class AzureLogic(ObjectStoreLogic):
-    """Azure Blob Storage through adlfs and the Azure SDK it holds.
-
-    Listing pages are ``list blobs`` pages (cursor = the continuation marker). Uploads
-    store the content MD5, so ``md5hash`` needs no download; ``url()`` signs a read SAS
-    locally when the account key is known.
-    """
-
-    type_name = "azure"
-    capabilities = caps.AZURE
-    container_field = "container"
-    library = ("adlfs", "azure")
-    writer = AzureBlockWriter
-
-    def _setup(self) -> None:
-        super()._setup()
-        opts = self.config.options
-        extra = opts.get("options") or {}
-        conn = opts.get("connection_string")
-        if conn:
-            fields = _parse_connection_string(str(conn))
-            name = fields.get("accountname")
-            self._account_key = fields.get("accountkey")
-            self._sas = fields.get("sharedaccesssignature")
-            endpoint = fields.get("blobendpoint")
-            if not endpoint and name:
-                scheme = fields.get("defaultendpointsprotocol", "https")
-                suffix = fields.get("endpointsuffix", "core.windows.net")
-                endpoint = f"{scheme}://{name}.blob.{suffix}"
-            if not endpoint:
-                raise StorageConfigError(
-                    f"Mount '{self.mount}': field 'connection_string' has no BlobEndpoint"
-                    " and no AccountName"
-                )
-        elif opts.get("account_name"):
-            name = str(opts["account_name"])
-            self._account_key = opts.get("account_key")
-            self._sas = opts.get("sas_token")
-            host = extra.get("account_host") or f"{name}.blob.core.windows.net"
-            endpoint = host if "://" in host else f"https://{host}"
-        else:
-            raise StorageConfigError(
-                f"Mount '{self.mount}': type 'azure' needs field 'connection_string'"
-                " or field 'account_name'"
-            )
-        self._account_name = name
-        self._endpoint = endpoint.rstrip("/")
-        if self._sas:
-            self._sas = str(self._sas).lstrip("?")
-
-    def _fs_class(self) -> type:
-        from adlfs import AzureBlobFileSystem
-
-        return AzureBlobFileSystem
-
-    def _new_fs(self, asynchronous: bool, loop: Any = None) -> Any:
-        fs = super()._new_fs(asynchronous, loop)
-        if asynchronous:
-            # adlfs closes its client at exit on the loop it was made for, which by then
-            # is closed (a traceback at exit): this backend's close() does it instead.
-            _detach_finalizers(fs)
-        return fs
-
-    def _fs_kwargs(self) -> dict[str, Any]:
-        opts = self.config.options
-        kwargs = {
-            k: opts[k]
-            for k in ("connection_string", "account_name", "account_key", "sas_token", "anon")
-            if opts.get(k) is not None
-        }
-        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
-
-    def _identity(self) -> tuple[Any, ...]:
-        return (self._endpoint, self._account_key, self._sas, self.config.options.get("anon"))
-
-    def _facts(self, path: str, props: Any) -> FileInfo:
-        settings = props.content_settings
-        return FileInfo(
-            path,
-            "file",
-            props.size,
-            _timestamp(props.last_modified),
-            _unquote_etag(props.etag),
-            _md5_from_bytes(settings.content_md5) if settings else None,
-            settings.content_type if settings else None,
-            getattr(props, "version_id", None),
-            dict(props.metadata or {}),
-        )
-
-    def _g_head(self, key: str) -> Logic[FileInfo | None]:
-        if not key:
-            return None
-        props = yield self._fs_coro(_az_head, self.bucket, key)
-        return None if props is None else self._facts(self.rel(key), props)
-
-    def _g_list_page(
-        self, prefix: str, limit: int, token: str | None, recursive: bool = False
-    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
-        raw, token = yield self._fs_coro(_az_list, self.bucket, prefix, limit, token, recursive)
-        items: list[tuple[str, FileInfo | None]] = []
-        for item in raw:
-            if hasattr(item, "size"):  # BlobProperties (a BlobPrefix has no size)
-                items.append((item.name, self._facts(self.rel(item.name), item)))
-            else:
-                items.append((item.name, None))
-        return items, token
-
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        md5 = yield blocking(_md5_digest, data)
-        yield self._fs_coro(_az_put, self.bucket, key, data, content_type, md5)
-
-    def _g_remove_one(self, key: str) -> Logic[None]:
-        yield self._fs_coro(_az_delete, self.bucket, key)
-
-    def _g_copy_key(self, key: str, other: Any, other_key: str) -> Logic[None]:
-        yield self._fs_coro(_az_copy, self.bucket, key, other.bucket, other_key)
-
-    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
-        yield self._fs_coro(_az_set_metadata, self.bucket, key, metadata)
-
-    def url(self, path: str, expires_in: int | None = None) -> str | None:
-        """The blob's URL: with a read SAS signed locally when the account key is known,
-        with the configured SAS token, or plain (public containers)."""
-        blob_url = f"{self._endpoint}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
-        if self._account_key:
-            from azure.storage.blob import BlobSasPermissions, generate_blob_sas
-
-            seconds = expires_in if expires_in is not None else 3600
-            sas = generate_blob_sas(
-                account_name=self._account_name,
-                container_name=self.bucket,
-                blob_name=self.key(path),
-                account_key=self._account_key,
-                permission=BlobSasPermissions(read=True),
-                expiry=datetime.now(timezone.utc) + timedelta(seconds=seconds),
-            )
-            return f"{blob_url}?{sas}"
-        if self._sas:
-            return f"{blob_url}?{self._sas}"
-        return blob_url
-
-
-# -- Google Cloud Storage ---------------------------------------------------------------
-
-
-def _gcs_upload_url(fs: Any, bucket: str) -> str:
-    return f"{fs._location}/upload/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o"
-
-
-async def _gcs_upload(fs: Any, bucket: str, key: str, data: bytes, content_type: str) -> None:
-    """A multipart (metadata + media) upload in one request, the body as a stream.
-
-    RFC 2046 delimiters (CRLF before each boundary, a fresh boundary per upload): with a
-    bare LF, a parser that follows the RFC (the emulator's) eats a final CR of the data.
-    """
-    boundary = f"genro-{uuid.uuid4().hex}"
-    meta = json.dumps({"name": key, "contentType": content_type})
-    head = (
-        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
-        f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
-    )
-    body = io.BytesIO(head.encode() + data + f"\r\n--{boundary}--\r\n".encode())
-    await fs._call(
-        "POST",
-        _gcs_upload_url(fs, bucket),
-        uploadType="multipart",
-        headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
-        data=body,
-    )
-
-
-async def _gcs_start(fs: Any, bucket: str, key: str, content_type: str) -> str:
-    """Open a resumable upload session; returns its URL."""
-    headers, _ = await fs._call(
-        "POST",
-        _gcs_upload_url(fs, bucket),
-        uploadType="resumable",
-        json={"name": key, "contentType": content_type},
-        headers={"X-Upload-Content-Type": content_type},
-    )
-    location = headers["Location"]
-    return location[0] if isinstance(location, list) else location
-
-
-async def _gcs_chunk(fs: Any, location: str, data: bytes, offset: int, total: int | None) -> None:
-    """Send ``data`` at ``offset`` of a resumable upload (``total`` on the last one),
-    resending whatever the server says it did not keep."""
-    while True:
-        size = "*" if total is None else str(total)
-        span = f"bytes {offset}-{offset + len(data) - 1}" if data else "bytes *"
-        headers, _ = await fs._call(
-            "PUT",
-            location,
-            headers={"Content-Range": f"{span}/{size}"},
-            data=io.BytesIO(data),
-        )
-        kept = headers.get("Range")
-        if total is not None or not kept or not data:
-            return
-        last = int(str(kept).rpartition("-")[2])
-        shortfall = offset + len(data) - 1 - last
-        if shortfall <= 0:
-            return
-        data, offset = data[-shortfall:], last + 1
-
-
-async def _gcs_status(fs: Any, location: str) -> int:
-    """The state of a resumable upload session: 308 while incomplete (a status query,
-    ``Content-Range: bytes */*``, never completes it). One try, no retries."""
-    session = await fs._set_session()
-    headers = fs._get_headers({"Content-Range": "bytes */*"})
-    async with session.put(location, headers=headers, data=b"") as answer:
-        await answer.read()
-        return answer.status
-
-
-async def _gcs_cancel(fs: Any, location: str) -> None:
-    """Cancel a resumable upload: one ``DELETE``, without gcsfs's retries (a server that
-    does not implement it answers an error that is not worth retrying)."""
-    session = await fs._set_session()
-    async with session.delete(location, headers=fs._get_headers(None)) as answer:
-        await answer.read()
-
-
-class GCSLogic(ObjectStoreLogic):
-    """Google Cloud Storage through gcsfs (its JSON API calls).
-
-    Listing pages are ``objects.list`` pages (cursor ``'p:<pageToken>'``). A server that
-    ignores ``maxResults`` (the emulator) is paged here instead (cursor ``'a:<last key>'``,
-    sent back as ``startOffset`` and filtered). ``url()`` is the plain object URL on the
-    endpoint: it works for public objects (and on the emulator), it is not signed.
-    """
-
-    type_name = "gcs"
-    capabilities = caps.GCS
-    container_field = "bucket"
-    library = ("gcsfs", "gcs")
-    writer = GCSResumableWriter
-
-    def _fs_class(self) -> type:
-        if self.config.options.get("endpoint_url"):
-            # The plain JSON-API class: gcsfs's default may be its experimental subclass,
-            # which probes each bucket over gRPC (zonal buckets) and, on an endpoint
-            # without gRPC (an emulator), waits 60 s per call before falling back.
-            from gcsfs.core import GCSFileSystem
-        else:
-            from gcsfs import GCSFileSystem
-        return GCSFileSystem
-
-    def _fs_kwargs(self) -> dict[str, Any]:
-        opts = self.config.options
-        kwargs = {k: opts[k] for k in ("project", "token", "endpoint_url") if opts.get(k)}
-        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
-
-    def _identity(self) -> tuple[Any, ...]:
-        opts = self.config.options
-        return tuple(opts.get(k) for k in ("endpoint_url", "token", "project"))
-
-    def _gcs(self, method: str, path: str, *args: str, **kwargs: Any) -> Call:
-        return self._fs_op("call", method, path, *args, json_out=True, **kwargs)
-
-    def _facts(self, raw: dict[str, Any]) -> FileInfo:
-        metadata = {k: v for k, v in (raw.get("metadata") or {}).items() if v is not None}
-        return FileInfo(
-            self.rel(raw["name"]),
-            "file",
-            int(raw.get("size") or 0),
-            _timestamp(raw.get("updated")),
-            raw.get("etag"),
-            _md5_from_base64(raw.get("md5Hash")),
-            raw.get("contentType"),
-            raw.get("generation"),
-            metadata,
-        )
-
-    def _g_head(self, key: str) -> Logic[FileInfo | None]:
-        if not key:
-            return None
-        try:
-            raw = yield self._gcs("GET", "b/{}/o/{}", self.bucket, key)
-        except FileNotFoundError:
-            return None
-        return self._facts(raw)
-
-    def _g_list_page(
-        self, prefix: str, limit: int, token: str | None, recursive: bool = False
-    ) -> Logic[tuple[list[tuple[str, FileInfo | None]], str | None]]:
-        params: dict[str, Any] = {"prefix": prefix or None, "maxResults": limit}
-        if not recursive:
-            params["delimiter"] = "/"
-        after = None
-        if token and token.startswith("a:"):
-            after = params["startOffset"] = token[2:]
-        elif token:
-            params["pageToken"] = token[2:]
-        answer = yield self._gcs("GET", "b/{}/o", self.bucket, **params)
-        items: list[tuple[str, FileInfo | None]] = [
-            (o["name"], self._facts(o)) for o in answer.get("items", [])
-        ]
-        items += [(p, None) for p in answer.get("prefixes", [])]
-        if after is not None:
-            items = [item for item in items if item[0] > after]
-        items.sort(key=lambda item: item[0])
-        next_token = answer.get("nextPageToken")
-        if len(items) > limit:  # the server ignored maxResults: page here
-            items = items[:limit]
-            return items, f"a:{items[-1][0]}"
-        return items, (f"p:{next_token}" if next_token else None)
-
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        yield self._fs_coro(_gcs_upload, self.bucket, key, data, content_type)
-
-    def _g_remove_one(self, key: str) -> Logic[None]:
-        with contextlib.suppress(FileNotFoundError):
-            yield self._fs_op("rm_file", f"{self.bucket}/{key}")
-
-    def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
-        # PATCH merges: a key sent as null is removed, so the old ones are named too.
-        body = {"metadata": {**{k: None for k in found.metadata}, **metadata}}
-        yield self._gcs("PATCH", "b/{}/o/{}", self.bucket, key, json=body)
-
-    def url(self, path: str, expires_in: int | None = None) -> str | None:
-        """The object's plain URL on the endpoint (public objects; not signed)."""
-        base = self.config.options.get("endpoint_url") or "https://storage.googleapis.com"
-        return f"{base.rstrip('/')}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
-
-
-# -- HTTP -------------------------------------------------------------------------------
-
-_HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)["']""", re.I)
-_LISTING_TITLE = re.compile(r"<title>\s*(index of|directory listing)", re.I)
-
-
-async def _http_request(fs: Any, method: str, url: str, data: bytes | None = None) -> tuple:
-    """One request with the filesystem's session: ``(status, final_url, content_type,
-    body)``."""
-    session = await fs.set_session()
-    body = None if data is None else io.BytesIO(data)
-    async with session.request(method, fs.encode_url(url), data=body, **fs.kwargs) as r:
-        body = await r.read()
-        kind = r.headers.get("Content-Type", "").partition(";")[0].strip().lower()
-        return r.status, str(r.url), kind, body
-
-
-class HTTPLogic(StoreLogic):
-    """Files under ``base_url`` through fsspec's HTTPFileSystem (aiohttp).
-
-    Read-only unless ``writable: true`` (then PUT and DELETE, ``mkdir`` = ``PUT dir/``).
-    Folders are the server's HTML index pages; a listing is read whole and paged here
-    (cursor = the last name). The MD5 comes from a quoted-MD5 ``ETag``.
-    """
-
-    type_name = "http"
-    capabilities = caps.HTTP
-
-    def _setup(self) -> None:
-        opts = self.config.options
-        self._base = str(opts["base_url"]).rstrip("/")
-        self._writable = bool(opts.get("writable", False))
-        timeout = opts.get("timeout")
-        if timeout is not None and (
-            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
-        ):
-            raise StorageConfigError(f"Mount '{self.mount}': field 'timeout' must be seconds > 0")
-        if self._writable:
-            self.capabilities = replace(  # type: ignore[misc]
-                caps.HTTP, write=True, delete=True, mkdir=True
-            )
-        super()._setup()
-
-    def _fs_class(self) -> type:
-        from fsspec.implementations.http import HTTPFileSystem
-
-        return HTTPFileSystem
-
-    def _fs_is_async(self) -> bool:
-        return True
-
-    def _fs_kwargs(self) -> dict[str, Any]:
-        opts = self.config.options
-        extra, client_kwargs = self._user_options()
-        if opts.get("timeout") is not None:
-            import aiohttp
-
-            client_kwargs["timeout"] = aiohttp.ClientTimeout(total=float(opts["timeout"]))
-        kwargs: dict[str, Any] = {"encoded": True, "client_kwargs": client_kwargs}
-        if opts.get("headers"):
-            kwargs["headers"] = dict(opts["headers"])
-        return {**kwargs, **extra}
-
-    def full(self, path: str) -> str:
-        return f"{self._base}/{urllib.parse.quote(path)}" if path else f"{self._base}/"
-
-    def url(self, path: str, expires_in: int | None = None) -> str | None:
-        return self.full(path)
-
-    def _require_writable(self, action: str, path: str) -> None:
-        if not self._writable:
-            raise read_only(self.mount, f"{action} '{self.where(path)}'")
-
-    def _check(self, status: int, path: str) -> None:
-        where = self.where(path)
-        if status < 300:
-            return
-        if status == 404:
-            raise not_found(where)
-        if status in (401, 403, 405):
-            raise StoragePermissionError(f"The server refused to change '{where}' (HTTP {status})")
-        if status == 409:
-            raise StorageError(f"The server refused to change '{where}': conflict (HTTP 409)")
-        raise StorageBackendError(f"Backend error on '{where}': HTTP {status}")
-
-    def _g_index(self, path: str) -> Logic[list[tuple[str, bool]] | None]:
-        """The folder's ``[(name, is_dir)]`` from its index page, or ``None`` when the
-        address is a file (no index page)."""
-        folder = self.full(path).rstrip("/") + "/"
-        with errors_as_storage(self.where(path)):
-            status, final, kind, body = yield self._fs_coro(_http_request, "GET", folder)
-        self._check(status, path)
-        if kind not in ("text/html", "application/xhtml+xml"):
-            return None
-        text = body.decode("utf-8", "replace")
-        base = urllib.parse.unquote(folder)
-        names: dict[str, bool] = {}
-        for href in _HREF.findall(text):
-            target = urllib.parse.urljoin(final, html.unescape(href)).split("?", 1)[0]
-            target = urllib.parse.unquote(target)
-            if not target.startswith(base):
-                continue
-            rest = target[len(base) :]
-            name = rest.rstrip("/")
-            if name and "/" not in name and name not in (".", ".."):
-                names[name] = rest.endswith("/")
-        if not names and not _LISTING_TITLE.search(text):
-            return None
-        return sorted(names.items())
-
-    def _g_info(self, path: str) -> Logic[FileInfo]:
-        """Facts from a HEAD request; an HTML answer that is an index page is a folder."""
-        if not path:
-            return FileInfo("", "directory")
-        with errors_as_storage(self.where(path)):
-            raw = yield self._fs_op("info", self.full(path))
-        kind = (raw.get("mimetype") or "").lower()
-        if str(raw.get("url", "")).endswith("/") or (
-            kind == "text/html" and (yield from self._g_index(path)) is not None
-        ):
-            return FileInfo(path, "directory")
-        etag = raw.get("ETag")
-        return FileInfo(
-            path,
-            "file",
-            raw.get("size"),
-            _timestamp(raw.get("Last-Modified")),
-            _unquote_etag(etag),
-            _md5_from_etag(etag) or _md5_from_base64(raw.get("Content-MD5")),
-            kind or None,
-        )
-
-    def _g_read_bytes(self, path: str) -> Logic[bytes]:
-        with errors_as_storage(self.where(path)):
-            return (yield self._fs_op("cat_file", self.full(path)))
-
-    def _g_list(
-        self, path: str, page_size: int | None = None, cursor: str | None = None
-    ) -> Logic[Page]:
-        names = yield from self._g_index(path)
-        if names is None:
-            raise not_a_directory(self.where(path))
-        kinds = dict(names)
-        chosen, next_cursor = _page_after([n for n, _ in names], page_size, cursor)
-        files = [n for n in chosen if not kinds[n]]
-        facts = yield Parallel(
-            tuple(self._g_info(join(path, n)) for n in files), 8, collect_errors=True
-        )
-        known = {n: f for n, f in zip(files, facts, strict=True) if isinstance(f, FileInfo)}
-        entries = [
-            known.get(n) or FileInfo(join(path, n), "directory" if kinds[n] else "file")
-            for n in chosen
-        ]
-        return Page(entries, next_cursor)
-
-    def _g_write_bytes(self, path: str, data: bytes) -> Logic[None]:
-        self._require_writable("write", path)
-        with errors_as_storage(self.where(path)):
-            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path), bytes(data))
-        self._check(status, path)
-
-    def _g_upload_file(self, path: str, local: str, md5: bytes) -> Logic[None]:
-        with errors_as_storage(self.where(path)):
-            yield self._fs_op("put_file", local, self.full(path), method="put")
-
-    def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
-        self._require_writable("create directory", path)
-        if not (yield from self._g_mkdir_needed(path, parents, exist_ok)):
-            return
-        with errors_as_storage(self.where(path)):
-            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path) + "/", b"")
-        self._check(status, path)
-
-    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
-        self._require_writable("delete", path)
-        where = self.where(path)
-        self._refuse_root(path)
-        found = yield from self._g_info(path)
-        if found.isdir:
-            page = yield from self._g_list(path)
-            if page.entries and not recursive:
-                raise StorageError(f"Directory not empty: '{where}'")
-            for entry in page.entries:
-                yield from self._g_delete(entry.path, True)
-        with errors_as_storage(where):
-            status, *_ = yield self._fs_coro(_http_request, "DELETE", self.full(path))
-        self._check(status, path)
-
-
 # -- the sync driver ----------------------------------------------------------------------
 
 
@@ -2110,29 +1114,24 @@ class FsspecBackend(FsspecLogic, SyncDriver):
     """Any fsspec filesystem, sync API."""
 
 
-class S3Backend(S3Logic, SyncDriver):
-    """S3 through s3fs, sync API."""
+build_methods(FsspecBackend, LOGIC_METHODS, asynchronous=False)
 
 
-class AzureBackend(AzureLogic, SyncDriver):
-    """Azure Blob Storage through adlfs, sync API."""
+def lazy_backend(package: str, module: str, name: str) -> Any:
+    """A factory that imports the store's module only when a mount uses it."""
+
+    def make(config: Any) -> Any:
+        cls = getattr(importlib.import_module(f"{package}.{module}"), name)
+        return cls(config)
+
+    make.__name__ = name
+    return make
 
 
-class GCSBackend(GCSLogic, SyncDriver):
-    """Google Cloud Storage through gcsfs, sync API."""
-
-
-class HTTPBackend(HTTPLogic, SyncDriver):
-    """HTTP(S) files through fsspec's HTTPFileSystem, sync API."""
-
-
-SYNC_TYPES: dict[str, type[StorageBackend]] = {
-    "s3": S3Backend,
-    "azure": AzureBackend,
-    "gcs": GCSBackend,
-    "http": HTTPBackend,
+SYNC_TYPES: dict[str, Any] = {
+    "s3": lazy_backend(__package__, "s3", "S3Backend"),
+    "azure": lazy_backend(__package__, "azure", "AzureBackend"),
+    "gcs": lazy_backend(__package__, "gcs", "GCSBackend"),
+    "http": lazy_backend(__package__, "http", "HTTPBackend"),
     "fsspec": FsspecBackend,
 }
-
-for _cls in SYNC_TYPES.values():
-    build_methods(_cls, LOGIC_METHODS, asynchronous=False)

@@ -1,8 +1,8 @@
 """The async driver of the fsspec-based backends, the generic ``fsspec`` type, and
 ``ASYNC_TYPES`` (what ``AsyncStorageManager`` loads for s3, azure, gcs, http, fsspec).
 
-The logic of every store lives once in ``genro_storage.backends.fsspec``; this driver
-only says how its two indirections run under the async API:
+The logic of every store lives once in ``genro_storage.backends`` (``fsspec.py`` and one
+module per store); this driver only says how its two indirections run under the async API:
 
 * **native** (the filesystem implements asyncio, ``async_mode`` 'auto' or 'native'):
   ``_fs_op('x')`` awaits ``fs._x`` on the running loop. The filesystem is created lazily
@@ -15,13 +15,12 @@ only says how its two indirections run under the async API:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import threading
 from typing import Any
 
 from ..._shared.config import MountConfig
 from ..._shared.sansio import Blocking, Call, build_methods
-from ...backends.fsspec import LOGIC_METHODS, FsspecLogic
+from ...backends.fsspec import LOGIC_METHODS, FsspecLogic, lazy_backend
 from .base import AsyncStorageBackend
 
 __all__ = ["ASYNC_TYPES", "AsyncDriver", "AsyncFsspecBackend"]
@@ -101,21 +100,10 @@ class AsyncFsspecBackend(FsspecLogic, AsyncDriver):
 build_methods(AsyncFsspecBackend, LOGIC_METHODS, asynchronous=True)
 
 
-def _lazy(module: str, name: str) -> Any:
-    """A factory that imports the store's module only when a mount uses it."""
-
-    def make(config: MountConfig) -> AsyncStorageBackend:
-        cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
-        return cls(config)
-
-    make.__name__ = name
-    return make
-
-
 ASYNC_TYPES: dict[str, Any] = {
-    "s3": _lazy("s3", "AsyncS3Backend"),
-    "azure": _lazy("azure", "AsyncAzureBackend"),
-    "gcs": _lazy("gcs", "AsyncGCSBackend"),
-    "http": _lazy("http", "AsyncHTTPBackend"),
+    "s3": lazy_backend(__package__, "s3", "AsyncS3Backend"),
+    "azure": lazy_backend(__package__, "azure", "AsyncAzureBackend"),
+    "gcs": lazy_backend(__package__, "gcs", "AsyncGCSBackend"),
+    "http": lazy_backend(__package__, "http", "AsyncHTTPBackend"),
     "fsspec": AsyncFsspecBackend,
 }
