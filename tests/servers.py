@@ -89,6 +89,28 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def stop_process_tree(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """SIGTERM a process group, wait, SIGKILL it if needed, then kill whatever is left of
+    its process tree (children that started sessions of their own included)."""
+    try:
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+    except psutil.NoSuchProcess:
+        family = []
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    _, alive = psutil.wait_procs(family, timeout=5)
+    for leftover in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
 def _http_answers(url: str) -> bool:
     """True if ``url`` gives any HTTP response (error statuses included)."""
     try:
@@ -242,23 +264,7 @@ class _ProcessServer(_Server):
         proc, self.process = self.process, None
         if proc is None:
             return
-        try:
-            family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
-        except psutil.NoSuchProcess:
-            family = []
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        _, alive = psutil.wait_procs(family, timeout=5)
-        for leftover in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                leftover.kill()
-        psutil.wait_procs(alive, timeout=5)
+        stop_process_tree(proc, timeout=10)
 
 
 class S3Server(_ProcessServer):

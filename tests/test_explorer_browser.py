@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,11 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from cloud_mounts import S3_BUCKET, s3_mount
 from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
-from servers import free_port, port_is_free
+from servers import free_port, port_is_free, stop_process_tree
 
 from genro_storage.widgets.demo import sample_files
 from genro_storage.widgets.pane import NAME_WIDTH
@@ -164,23 +162,7 @@ def _answers(url: str) -> bool:
 def _stop_tree(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the server (it shuts its kernels down), then kill whatever is left of its
     process tree, kernels included (they run in sessions of their own)."""
-    try:
-        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
-    except psutil.NoSuchProcess:
-        family = []
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    _, alive = psutil.wait_procs(family, timeout=10)
-    for leftover in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            leftover.kill()
-    psutil.wait_procs(alive, timeout=5)
+    stop_process_tree(process, timeout=15)
 
 
 # ---------------------------------------------------------------- page helpers
