@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import os
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -117,8 +119,9 @@ def test_gcs_gcsfs(gcs_server: GCSServer) -> None:
 
     bucket = _name("fsbkt")
     gcs_server.create_bucket(bucket)
+    # Without this (set by servers.py before gcsfs is imported) each call stalls ~60 s.
+    assert os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] == "false"
     fs = gcsfs.GCSFileSystem(endpoint_url=gcs_server.endpoint_url, token="anon")
-    t0 = time.monotonic()
     fs.pipe(f"{bucket}/dir/a.txt", b"hello gcsfs")
     assert fs.cat(f"{bucket}/dir/a.txt") == b"hello gcsfs"
     assert fs.cat_file(f"{bucket}/dir/a.txt", start=6, end=11) == b"gcsfs"
@@ -128,22 +131,24 @@ def test_gcs_gcsfs(gcs_server: GCSServer) -> None:
     fs.rm(f"{bucket}/dir/a.txt")
     fs.invalidate_cache()
     assert not fs.exists(f"{bucket}/dir/a.txt")
-    # Without GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false each call stalls for ~60 s.
-    assert time.monotonic() - t0 < 10
 
 
 def test_gcs_concurrent_clients(gcs_server: GCSServer) -> None:
     """The raised listen backlog lets many clients connect at once without stalling."""
 
-    def ping(_: int) -> tuple[int, float]:
-        t0 = time.monotonic()
-        return _request(gcs_server.endpoint_url + "/")[0], time.monotonic() - t0
+    # The listening socket's backlog, as the kernel reports it (Send-Q of a LISTEN row);
+    # with http.server's default of 5, bursts of clients see dropped SYNs and 1 s stalls.
+    listing = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{gcs_server.port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert listing[0] == "LISTEN" and int(listing[2]) >= 128
+
+    def ping(_: int) -> int:
+        return _request(gcs_server.endpoint_url + "/")[0]
 
     with ThreadPoolExecutor(max_workers=100) as pool:
-        statuses, seconds = zip(*pool.map(ping, range(300)), strict=True)
-    assert statuses == (200,) * 300
-    # With the default backlog of 5, dropped SYNs are retried after 1 s (then 3 s, ...).
-    assert max(seconds) < 0.9
+        statuses = list(pool.map(ping, range(300)))
+    assert statuses == [200] * 300
 
 
 # -------------------------------------------------------------------------- HTTP
