@@ -208,3 +208,10 @@ def machine() -> str:
         f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()}, Python "
         f"{platform.python_version()}; 1-minute load average {os.getloadavg()[0]:.2f}"
     )
+
+
+def publish(text: str, out: Path) -> None:
+    """Print a report and write it to ``out`` (folders created as needed)."""
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)

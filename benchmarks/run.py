@@ -41,6 +41,7 @@ from harness import (
     fmt,
     machine,
     pool_runner,
+    publish,
     step,
     sync_runner,
 )
@@ -574,10 +575,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.out is None:
         args.out = RESULTS.with_name("latest-quick.md") if args.quick else RESULTS
-    text = asyncio.run(main_async(args))
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish(asyncio.run(main_async(args)), args.out)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from harness import (
     async_runner,
     compare,
     fmt,
+    publish,
     run_ops,
     step,
 )
@@ -714,10 +715,7 @@ def main() -> None:
         args.requests = min(args.requests, 100)
     if args.out is None:
         args.out = RESULTS.with_name("s3_libraries-quick.md") if args.quick else RESULTS
-    text = asyncio.run(main_async(args))
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish(asyncio.run(main_async(args)), args.out)
 
 
 if __name__ == "__main__":
