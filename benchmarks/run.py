@@ -171,8 +171,9 @@ async def local_section(tmp: Path, n: int, rounds: int) -> Section:
     note = (
         f"{FILES} files of {FILE_SIZE // KIB} KiB read round-robin, {n} reads per variant "
         f"in {rounds} rounds. "
-        "Thread hops go to asyncio's default executor "
-        f"({min(32, (os.cpu_count() or 1) + 4)} threads here)."
+        "The library's thread hops use its own I/O pool "
+        "(`GENRO_STORAGE_THREADS`, default 32); raw `to_thread` rows use asyncio's default "
+        f"executor ({min(32, (os.cpu_count() or 1) + 4)} threads here)."
     )
     return Section("Local disk", note, rows, results)
 

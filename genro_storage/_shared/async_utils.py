@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import contextvars
+import functools
 import inspect
+import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -21,6 +25,27 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
+
+
+#: Worker threads for thread-wrapped I/O. asyncio's default executor has
+#: ``min(32, cores + 4)`` threads (6 on a 2-core machine), which would silently cap the
+#: concurrency of every thread-wrapped mount; this pool is sized for I/O instead.
+THREADS = int(os.environ.get("GENRO_STORAGE_THREADS", "32"))
+_pool: ThreadPoolExecutor | None = None
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="genro-storage")
+        return _pool
+
+
+async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``asyncio.to_thread`` on genro-storage's own I/O pool (context variables kept)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_thread_pool(), call)
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

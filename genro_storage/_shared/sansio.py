@@ -13,11 +13,12 @@ tree being a copy of the other. An exception raised by an op (including
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from .async_utils import run_in_thread
 
 T = TypeVar("T")
 Logic = Generator[Any, Any, T]
@@ -143,12 +144,12 @@ async def _run_async(op: Any) -> Any:
         if inspect.iscoroutinefunction(op.fn):
             return await op.fn(*op.args)
         sync_args = [a.as_sync() if hasattr(a, "as_sync") else a for a in op.args]
-        result = await asyncio.to_thread(op.fn, *sync_args)
+        result = await run_in_thread(op.fn, *sync_args)
         if inspect.isawaitable(result):  # a lambda returning a coroutine, say
             return await result
         return result
     if isinstance(op, Blocking):
-        return await asyncio.to_thread(functools.partial(op.fn, *op.args, **op.kwargs))
+        return await run_in_thread(op.fn, *op.args, **op.kwargs)
     if not isinstance(op, Call):
         raise TypeError(f"Logic yielded {op!r}, which is not an op")
     result = op.fn(*op.args, **op.kwargs)

@@ -3,10 +3,10 @@ an async one (memory, base64, sync-only fsspec filesystems, user classes)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from typing import Any, ClassVar, Protocol
 
+from ..._shared.async_utils import run_in_thread
 from ..._shared.capabilities import Capabilities
 from ..._shared.config import MountConfig
 from ..._shared.exceptions import StorageNotFoundError, unsupported
@@ -141,10 +141,10 @@ class ThreadReader:
         self._reader = reader
 
     async def read(self, size: int = -1) -> bytes:
-        return await asyncio.to_thread(self._reader.read, size)
+        return await run_in_thread(self._reader.read, size)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._reader.close)
+        await run_in_thread(self._reader.close)
 
 
 class ThreadWriter:
@@ -154,13 +154,13 @@ class ThreadWriter:
         self._writer = writer
 
     async def write(self, data: bytes) -> int:
-        return await asyncio.to_thread(self._writer.write, data)
+        return await run_in_thread(self._writer.write, data)
 
     async def commit(self) -> None:
-        await asyncio.to_thread(self._writer.commit)
+        await run_in_thread(self._writer.commit)
 
     async def abort(self) -> None:
-        await asyncio.to_thread(self._writer.abort)
+        await run_in_thread(self._writer.abort)
 
 
 # Methods whose sync result needs an async face, and the no-I/O ones called directly.
@@ -169,7 +169,7 @@ _DIRECT = {"url", "same_store"}
 
 
 class ThreadBackend(AsyncStorageBackend):
-    """Runs a sync backend in worker threads: one ``asyncio.to_thread`` hop per call."""
+    """Runs a sync backend in worker threads: one thread hop per call (``run_in_thread``)."""
 
     _supports_native_async = False
 
@@ -195,7 +195,7 @@ class ThreadBackend(AsyncStorageBackend):
 
     async def server_copy(self, src: str, other: Any, dst: str) -> None:
         target = other._sync if isinstance(other, ThreadBackend) else other
-        await asyncio.to_thread(self._sync.server_copy, src, target, dst)
+        await run_in_thread(self._sync.server_copy, src, target, dst)
 
 
 def _threaded(name: str) -> Any:
@@ -203,7 +203,7 @@ def _threaded(name: str) -> Any:
 
     async def method(self: ThreadBackend, *args: Any, **kwargs: Any) -> Any:
         call = functools.partial(getattr(self._sync, name), *args, **kwargs)
-        result = await asyncio.to_thread(call)
+        result = await run_in_thread(call)
         return wrap(result) if wrap else result
 
     method.__name__ = name

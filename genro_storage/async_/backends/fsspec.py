@@ -18,6 +18,7 @@ import asyncio
 import threading
 from typing import Any
 
+from ..._shared.async_utils import run_in_thread
 from ..._shared.config import MountConfig
 from ..._shared.sansio import Blocking, Call, build_methods
 from ...backends.fsspec import LOGIC_METHODS, FsspecLogic, lazy_backend
@@ -77,7 +78,7 @@ class AsyncDriver(AsyncStorageBackend):
             if fs is not None and getattr(fs, "loop", None) is not None:
                 from fsspec.asyn import sync
 
-                await asyncio.to_thread(sync, fs.loop, self._aclose_fs, fs)
+                await run_in_thread(sync, fs.loop, self._aclose_fs, fs)
             return
         current = asyncio.get_running_loop()
         with self._fs_lock:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
 import aiofiles
 
+from ..._shared.async_utils import run_in_thread
 from ..._shared.config import MountConfig
 from ..._shared.exceptions import errors_as_storage
 from ...backends.local import LocalBackend, temp_beside, unlink_quietly
@@ -31,13 +31,13 @@ class AsyncLocalWriter:
         if not self._closed:
             self._closed = True
             await self._file.close()
-            await asyncio.to_thread(os.replace, self._tmp, self._target)
+            await run_in_thread(os.replace, self._tmp, self._target)
 
     async def abort(self) -> None:
         if not self._closed:
             self._closed = True
             await self._file.close()
-        await asyncio.to_thread(unlink_quietly, self._tmp)
+        await run_in_thread(unlink_quietly, self._tmp)
 
 
 class AsyncLocalBackend(ThreadBackend):
@@ -58,10 +58,10 @@ class AsyncLocalBackend(ThreadBackend):
     async def open_write(self, path: str) -> AsyncLocalWriter:
         target = self._local.full(path)
         with errors_as_storage(self.where(path)):
-            tmp = await asyncio.to_thread(temp_beside, target)
+            tmp = await run_in_thread(temp_beside, target)
             try:
                 file = await aiofiles.open(tmp, "wb")
             except BaseException:
-                await asyncio.to_thread(unlink_quietly, tmp)
+                await run_in_thread(unlink_quietly, tmp)
                 raise
         return AsyncLocalWriter(file, tmp, target)
