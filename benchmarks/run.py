@@ -212,7 +212,7 @@ async def memory_section(n: int, rounds: int) -> Section:
     ]
     note = (
         f"{n} reads per variant in {rounds} rounds; every async read is one "
-        "`asyncio.to_thread` hop."
+        "thread hop on the library's I/O pool."
     )
     return Section("Memory (thread wrapper)", note, rows, results)
 

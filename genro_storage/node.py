@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import inspect
 import io
 import os
 import shutil
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._shared import operations as ops
+from ._shared.config import require
 from ._shared.exceptions import StorageConfigError, errors_as_storage
 from ._shared.info import FileInfo, Page, VersionInfo
 from ._shared.nodecore import NodeCore
@@ -93,8 +95,6 @@ class StorageNode(NodeCore):
             raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
             binary: Any = io.BufferedReader(raw, ops.CHUNK_SIZE)
         else:
-            from ._shared.config import require
-
             require(self.config, "write", f"write '{self.fullpath}'")
             raw = _RawWriter(self._backend.open_write(self._path), self)
             binary = _WriteFile(raw)
@@ -198,8 +198,6 @@ class StorageNode(NodeCore):
         """Download ``url`` into this node (streamed, atomic)."""
         import urllib.request
 
-        from ._shared.config import require
-
         require(self.config, "write", f"write '{self.fullpath}'")
         check_url(url)
         with errors_as_storage(url), urllib.request.urlopen(url, timeout=60) as source:
@@ -240,8 +238,6 @@ class StorageNode(NodeCore):
 
 
 def _refuse_async_callables(*callables: Any) -> None:
-    import inspect
-
     for fn in callables:
         if inspect.iscoroutinefunction(fn):
             raise TypeError(

@@ -32,7 +32,6 @@ class Capabilities:
             write=write,
             delete=delete,
             mkdir=self.mkdir and write,
-            metadata=self.metadata,
         )
 
     def as_dict(self) -> dict[str, bool]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,29 @@ class VersionInfo:
     is_latest: bool
     etag: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def page_after(
+    names: list[str], page_size: int | None, cursor: str | None
+) -> tuple[list[str], str | None]:
+    """Page over sorted ``names`` with the last name returned as the cursor:
+    ``(names of this page, cursor of the next page or None)``."""
+    start = bisect.bisect_right(names, cursor) if cursor else 0
+    stop = len(names) if page_size is None else start + page_size
+    chosen = names[start:stop]
+    return chosen, (chosen[-1] if chosen and stop < len(names) else None)
+
+
+def unquote_etag(etag: Any) -> str | None:
+    """An ETag without quotes and weak-validator prefix."""
+    if not etag:
+        return None
+    return str(etag).strip().removeprefix("W/").strip('"')
+
+
+def md5_from_etag(etag: Any) -> str | None:
+    """The MD5 hex digest an ETag holds, if it is one (not an S3 multipart '...-N')."""
+    tag = unquote_etag(etag)
+    if tag and len(tag) == 32 and set(tag) <= _HEX:
+        return tag.lower()
+    return None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .exceptions import StorageConfigError
-from .info import FileInfo
+from .info import FileInfo, md5_from_etag
 
 STRATEGIES = ("exists", "size", "hash")
 
@@ -58,7 +58,4 @@ def comparable_etag(info: FileInfo | None) -> str | None:
         return None
     if info.md5:
         return info.md5.lower()
-    tag = (info.etag or "").strip('"')
-    if len(tag) == 32 and all(c in "0123456789abcdefABCDEF" for c in tag):
-        return tag.lower()
-    return None
+    return md5_from_etag(info.etag)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
-from .._shared.info import FileInfo
+from .._shared.info import FileInfo, unquote_etag
 from .._shared.sansio import Logic, blocking, build_methods
 from .fsspec import (
     LOGIC_METHODS,
@@ -30,7 +30,6 @@ from .fsspec import (
     _md5_digest,
     _md5_from_bytes,
     _timestamp,
-    _unquote_etag,
 )
 
 __all__ = ["AzureBackend", "AzureLogic"]
@@ -249,7 +248,7 @@ class AzureLogic(ObjectStoreLogic):
             "file",
             props.size,
             _timestamp(props.last_modified),
-            _unquote_etag(props.etag),
+            unquote_etag(props.etag),
             _md5_from_bytes(settings.content_md5) if settings else None,
             settings.content_type if settings else None,
             getattr(props, "version_id", None),

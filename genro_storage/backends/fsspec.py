@@ -81,10 +81,11 @@ from .._shared.exceptions import (
     not_found,
     unsupported,
 )
-from .._shared.info import FileInfo, Page, VersionInfo
+from .._shared.info import FileInfo, Page, VersionInfo, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join, mimetype, parent
 from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
+from .local import unlink_quietly
 
 __all__ = [
     "FsspecBackend",
@@ -136,20 +137,6 @@ def _timestamp(value: Any) -> float | None:
     return None
 
 
-def _unquote_etag(etag: Any) -> str | None:
-    if not etag:
-        return None
-    return str(etag).strip().removeprefix("W/").strip('"')
-
-
-def _md5_from_etag(etag: Any) -> str | None:
-    """The MD5 hex digest an ETag holds, if it is one (not an S3 multipart '...-N')."""
-    tag = _unquote_etag(etag)
-    if tag and len(tag) == 32 and all(c in "0123456789abcdefABCDEF" for c in tag):
-        return tag.lower()
-    return None
-
-
 def _md5_from_base64(value: Any) -> str | None:
     if not value:
         return None
@@ -162,14 +149,6 @@ def _md5_from_base64(value: Any) -> str | None:
 
 def _md5_from_bytes(value: Any) -> str | None:
     return bytes(value).hex() if value and len(value) == 16 else None
-
-
-def _page_after(names: list[str], page_size: int | None, cursor: str | None) -> tuple:
-    """Slice sorted ``names`` after the name ``cursor``: ``(chosen, next_cursor)``."""
-    start = bisect.bisect_right(names, cursor) if cursor else 0
-    stop = len(names) if page_size is None else start + page_size
-    chosen = names[start:stop]
-    return chosen, (chosen[-1] if chosen and stop < len(names) else None)
 
 
 def _sorted_by_name(entries: Iterable[FileInfo]) -> list[FileInfo]:
@@ -315,21 +294,16 @@ class SpoolWriter:
             yield blocking(self._file.close)
             yield from self._backend._g_upload_file(self._path, self._local, self._md5.digest())
         finally:
-            yield blocking(_unlink_quietly, self._local)
+            yield blocking(unlink_quietly, self._local)
 
     def _g_abort(self) -> Logic[None]:
         self._done = True
         yield blocking(self._file.close)
-        yield blocking(_unlink_quietly, self._local)
+        yield blocking(unlink_quietly, self._local)
 
 
 def _md5_digest(data: bytes) -> bytes:
     return hashlib.md5(data, usedforsecurity=False).digest()
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def _spool_file() -> tuple[int, str]:
@@ -752,10 +726,10 @@ class FsspecLogic(StoreLogic):
                 break
         etag = raw.get("ETag") or raw.get("etag")
         md5 = (
-            _md5_from_etag(raw.get("md5"))
+            md5_from_etag(raw.get("md5"))
             or _md5_from_base64(raw.get("md5Hash"))
             or _md5_from_bytes((raw.get("content_settings") or {}).get("content_md5"))
-            or _md5_from_etag(etag)
+            or md5_from_etag(etag)
         )
         content_type = raw.get("ContentType") or raw.get("contentType") or raw.get("mimetype")
         return FileInfo(
@@ -763,7 +737,7 @@ class FsspecLogic(StoreLogic):
             "file",
             raw.get("size"),
             mtime,
-            _unquote_etag(etag),
+            unquote_etag(etag),
             md5,
             content_type,
             raw.get("VersionId") or raw.get("version_id"),
@@ -814,7 +788,7 @@ class FsspecLogic(StoreLogic):
                 found = yield from self._g_info(path)  # missing: not found
                 if found.isfile:
                     raise not_a_directory(where)
-        chosen, next_cursor = _page_after(sorted(children), page_size, cursor)
+        chosen, next_cursor = page_after(sorted(children), page_size, cursor)
         return Page([self._facts(join(path, n), children[n]) for n in chosen], next_cursor)
 
     def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:

@@ -25,7 +25,7 @@ from .._shared.exceptions import (
     not_found,
     read_only,
 )
-from .._shared.info import FileInfo, Page
+from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join
 from .._shared.sansio import Logic, Parallel, build_methods
 from .fsspec import (
@@ -33,10 +33,7 @@ from .fsspec import (
     StoreLogic,
     SyncDriver,
     _md5_from_base64,
-    _md5_from_etag,
-    _page_after,
     _timestamp,
-    _unquote_etag,
 )
 
 __all__ = ["HTTPBackend", "HTTPLogic"]
@@ -166,8 +163,8 @@ class HTTPLogic(StoreLogic):
             "file",
             raw.get("size"),
             _timestamp(raw.get("Last-Modified")),
-            _unquote_etag(etag),
-            _md5_from_etag(etag) or _md5_from_base64(raw.get("Content-MD5")),
+            unquote_etag(etag),
+            md5_from_etag(etag) or _md5_from_base64(raw.get("Content-MD5")),
             kind or None,
         )
 
@@ -182,7 +179,7 @@ class HTTPLogic(StoreLogic):
         if names is None:
             raise not_a_directory(self.where(path))
         kinds = dict(names)
-        chosen, next_cursor = _page_after([n for n, _ in names], page_size, cursor)
+        chosen, next_cursor = page_after([n for n, _ in names], page_size, cursor)
         files = [n for n in chosen if not kinds[n]]
         facts = yield Parallel(
             tuple(self._g_info(join(path, n)) for n in files), 8, collect_errors=True

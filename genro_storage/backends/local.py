@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import errno
 import os
@@ -18,7 +17,7 @@ from .._shared.exceptions import (
     StoragePermissionError,
     errors_as_storage,
 )
-from .._shared.info import FileInfo, Page
+from .._shared.info import FileInfo, Page, page_after
 from .base import StorageBackend
 
 
@@ -133,16 +132,14 @@ class LocalBackend(StorageBackend):
             with os.scandir(folder) as it:
                 entries = {e.name: e for e in it}
             names = sorted(entries)
-            start = bisect.bisect_right(names, cursor) if cursor else 0
-            stop = len(names) if page_size is None else start + page_size
-            chosen = names[start:stop]
+            chosen, next_cursor = page_after(names, page_size, cursor)
             infos = []
             for name in chosen:
                 try:
                     infos.append(self._info(prefix + name, entries[name].stat()))
                 except FileNotFoundError:  # vanished or a dangling symlink
                     continue
-        return Page(infos, chosen[-1] if chosen and stop < len(names) else None)
+        return Page(infos, next_cursor)
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         with errors_as_storage(self.where(path)):

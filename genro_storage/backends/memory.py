@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from .._shared.exceptions import (
     not_a_directory,
     not_found,
 )
-from .._shared.info import FileInfo, Page
+from .._shared.info import FileInfo, Page, page_after
 from .._shared.paths import parent
 from .base import StorageBackend
 
@@ -125,11 +124,8 @@ class MemoryBackend(StorageBackend):
                     if p and p.startswith(prefix) and "/" not in p[len(prefix) :]
                 }
             )
-            start = bisect.bisect_right(names, cursor) if cursor else 0
-            stop = len(names) if page_size is None else start + page_size
-            chosen = names[start:stop]
+            chosen, next_cursor = page_after(names, page_size, cursor)
             entries = [self.info(prefix + name) for name in chosen]
-        next_cursor = chosen[-1] if chosen and stop < len(names) else None
         return Page(entries, next_cursor)
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:

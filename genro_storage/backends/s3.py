@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageError, errors_as_storage, not_found
-from .._shared.info import FileInfo, VersionInfo
+from .._shared.info import FileInfo, VersionInfo, md5_from_etag, unquote_etag
 from .._shared.paths import mimetype
 from .._shared.sansio import Call, Logic, build_methods
 from .fsspec import (
@@ -22,10 +22,8 @@ from .fsspec import (
     ObjectStoreLogic,
     PartWriter,
     SyncDriver,
-    _md5_from_etag,
     _one,
     _timestamp,
-    _unquote_etag,
 )
 
 __all__ = ["S3Backend", "S3Logic"]
@@ -108,8 +106,8 @@ def _s3_facts(path: str, raw: dict[str, Any], size_key: str) -> FileInfo:
         "file",
         raw.get(size_key),
         _timestamp(raw.get("LastModified")),
-        _unquote_etag(etag),
-        _md5_from_etag(etag),
+        unquote_etag(etag),
+        md5_from_etag(etag),
         raw.get("ContentType"),
         raw.get("VersionId"),
         dict(raw.get("Metadata") or {}),
@@ -243,7 +241,7 @@ class S3Logic(ObjectStoreLogic):
                                 v.get("Size"),
                                 _timestamp(v.get("LastModified")),
                                 bool(v.get("IsLatest")),
-                                _unquote_etag(v.get("ETag")),
+                                unquote_etag(v.get("ETag")),
                             )
                         )
                 if not answer.get("IsTruncated"):
