@@ -22,6 +22,10 @@ class FileInfo:
     content_type: str | None = None
     version_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: ``False`` for an entry whose stored name cannot be a path segment (an object
+    #: key with an empty, ``.`` or ``..`` segment): it is listed, never acted on.
+    #: ``path`` is then the raw key relative to the mount, for display only.
+    addressable: bool = True
 
     @property
     def name(self) -> str:
