@@ -113,7 +113,8 @@ class StorageNode(NodeCore):
         cursor = None
         while True:
             page = self._backend.list(self._path, 1000, cursor)
-            out.extend(self._at(e.path) for e in page.entries)
+            good, _ = ops.listed(self._path, page.entries)  # unaddressable keys: list() shows them
+            out.extend(self._at(e.path) for e in good)
             if (cursor := page.cursor) is None:
                 return out
 

@@ -59,6 +59,12 @@ class SyncAsAsync:
     def child(self, *parts: str) -> SyncAsAsync:
         return SyncAsAsync(self.sync.child(*parts))
 
+    def child_named(self, name: str) -> SyncAsAsync:
+        return SyncAsAsync(self.sync.child_named(name))
+
+    def child_from(self, entry: Any) -> SyncAsAsync:
+        return SyncAsAsync(self.sync.child_from(entry))
+
     async def children(self):  # noqa: ANN201 - an async generator like the async API's
         for node in await asyncio.to_thread(self.sync.children):
             yield SyncAsAsync(node)

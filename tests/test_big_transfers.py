@@ -76,25 +76,24 @@ async def test_cancelling_a_32mb_copy_at_random_points_leaves_no_destination(
     async with AsyncStorageManager(configs) as storage:
         src = storage.node("src:payload.bin")
         await src.write_bytes(random.Random(3).randbytes(32 * MiB))
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        await src.copy(storage.node("dst:timing.bin"))
-        duration = loop.time() - start
-        await storage.node("dst:timing.bin").delete()
         rng = random.Random(11)
-        cancelled = 0
+        chunks = 8  # 32 MiB in 4 MiB chunks: a progress event per chunk
         for attempt in range(8):
             dst = storage.node(f"dst:try-{attempt}.bin")
-            task = asyncio.create_task(src.copy(dst))
-            await asyncio.sleep(rng.uniform(0, duration * 0.9))
-            if task.done():  # finished before we cancelled: not a cancellation point
-                await dst.delete()
-                continue
-            task.cancel()
+            # Cancel at a random chunk, then let the task reach its next await: the
+            # cancellation points are random but never depend on the machine's speed.
+            stop_at = rng.randint(1, chunks)
+            tasks: list[asyncio.Task] = []
+
+            def progress(event, stop_at=stop_at, tasks=tasks, seen=[0]):  # noqa: B006
+                seen[0] += 1
+                if seen[0] == stop_at:
+                    tasks[0].cancel()
+
+            task = asyncio.create_task(src.copy(dst, progress=progress))
+            tasks.append(task)
             with pytest.raises(asyncio.CancelledError):
                 await task
-            cancelled += 1
             assert not await dst.exists(), f"cancelled copy left {dst.fullpath}"
-        assert cancelled >= 4
         leftovers = [c.basename async for c in storage.node("dst:").children()]
         assert leftovers == []

@@ -8,6 +8,8 @@ from typing import Any
 from . import paths
 from .capabilities import Capabilities
 from .config import MountConfig
+from .exceptions import StorageConfigError
+from .info import FileInfo
 
 
 class NodeCore:
@@ -96,8 +98,26 @@ class NodeCore:
         return self._at(paths.parent(self._path))
 
     def child(self, *parts: str) -> Any:
-        """The node at ``parts`` below this one; ``..`` may not climb out of the mount."""
+        """The node at ``parts`` below this one, a path the user writes: ``a/b`` is two
+        segments, ``..`` goes up (never out of the mount). For a name taken from a
+        listing use :meth:`child_named`."""
         return self._at(self._backend.normalize_path(self._path, *parts))
+
+    def child_named(self, name: str) -> Any:
+        """The entry called exactly ``name`` in this folder: the name is data, never a
+        path expression. A name that cannot be one segment (empty, ``.``, ``..``, with
+        ``/`` or NUL) raises ``StorageConfigError``."""
+        return self._at(paths.child_path(self._path, name))
+
+    def child_from(self, entry: FileInfo) -> Any:
+        """The node of ``entry``, an entry of this folder's listing. An entry that cannot
+        be acted on (``entry.addressable`` false, or not exactly one segment below this
+        folder) raises ``StorageConfigError``: it may be shown, never used."""
+        if not (entry.addressable and paths.is_child_of(self._path, entry.path)):
+            raise StorageConfigError(
+                f"{entry.path!r} is not an addressable entry of '{self.fullpath}'"
+            )
+        return self._at(entry.path)
 
     def __truediv__(self, part: str) -> Any:
         return self.child(part)

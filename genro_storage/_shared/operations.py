@@ -23,7 +23,7 @@ from .exceptions import (
     is_a_directory,
 )
 from .info import FileInfo
-from .paths import join, relative_to
+from .paths import is_child_of, literal_join, relative_to
 from .sansio import Logic, Parallel, blocking, call, callback
 from .skip import SkipIf, check_strategy, comparable_etag, should_skip
 
@@ -194,28 +194,60 @@ def md5hash(node: Any, known: FileInfo | None = None) -> Logic[str]:
     return digest.hexdigest()
 
 
-def walk(node: Any) -> Logic[tuple[list[FileInfo], list[FileInfo]]]:
-    """Every file and directory below ``node``, as infos with mount-relative paths."""
-    files: list[FileInfo] = []
-    dirs: list[FileInfo] = []
+def listed(folder: str, entries: Iterable[FileInfo]) -> tuple[list[FileInfo], list[FileInfo]]:
+    """Split a listing page into the entries that can be acted on (addressable, exactly
+    one segment below ``folder``) and the others, which are shown but never acted on."""
+    good: list[FileInfo] = []
+    odd: list[FileInfo] = []
+    for entry in entries:
+        (good if entry.addressable and is_child_of(folder, entry.path) else odd).append(entry)
+    return good, odd
+
+
+@dataclass
+class Tree:
+    """What :func:`walk` found: files, folders, and entries that cannot be acted on."""
+
+    files: list[FileInfo] = field(default_factory=list)
+    dirs: list[FileInfo] = field(default_factory=list)
+    odd: list[FileInfo] = field(default_factory=list)
+
+
+def walk(node: Any) -> Logic[Tree]:
+    """Every file and directory below ``node``, as infos with mount-relative paths.
+
+    Always terminates: each entry must lie exactly one segment below the folder listed,
+    and a folder seen before at the same physical place (a symlink loop) is not entered
+    again. Entries that break these rules land in ``Tree.odd``.
+    """
+    tree = Tree()
+    backend = node._backend
+    seen = {backend.location(node.path)}
     pending = [node.path]
     while pending:
         folder = pending.pop()
         cursor = None
         while True:
-            page = yield call(node._backend.list, folder, 1000, cursor)
-            for entry in page.entries:
-                if entry.isdir:
-                    dirs.append(entry)
-                    pending.append(entry.path)
-                else:
-                    files.append(entry)
+            page = yield call(backend.list, folder, 1000, cursor)
+            good, odd = listed(folder, page.entries)
+            tree.odd += odd
+            for entry in good:
+                if not entry.isdir:
+                    tree.files.append(entry)
+                    continue
+                place = backend.location(entry.path)
+                if place in seen:
+                    tree.odd.append(entry)
+                    continue
+                seen.add(place)
+                tree.dirs.append(entry)
+                pending.append(entry.path)
             cursor = page.cursor
             if cursor is None:
                 break
-    files.sort(key=lambda e: e.path)
-    dirs.sort(key=lambda e: e.path)
-    return files, dirs
+    tree.files.sort(key=lambda e: e.path)
+    tree.dirs.sort(key=lambda e: e.path)
+    return tree
 
 
 # -- copy and move -----------------------------------------------------------------
@@ -236,8 +268,13 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
     require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
     if move:
         require(src.config, "delete", f"move '{src.fullpath}' away")
-    if src.mount == dst.mount and src.path == dst.path:
-        raise StorageError(f"Cannot {verb} '{src.fullpath}' onto itself")
+        if not src.path:
+            raise StorageError(f"Refusing to move the root of mount '{src.mount}'")
+    # Places, not names: two mounts may show the same files (see _shared/identity.py).
+    src_place = src._backend.location(src.path)
+    dst_place = dst._backend.location(dst.path)
+    if src_place == dst_place:
+        raise StorageError(f"Cannot {verb} '{src.fullpath}' onto itself ('{dst.fullpath}')")
     src_info = yield call(src._backend.info, src.path)
     dst_info = yield from info_or_none(dst)
     report = TransferReport()
@@ -250,20 +287,28 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
 
     if dst_info is not None and dst_info.isfile:
         raise StorageError(f"Cannot {verb} directory '{src.fullpath}' onto file '{dst.fullpath}'")
-    if src.mount == dst.mount and dst.path.startswith(f"{src.path}/" if src.path else ""):
-        raise StorageError(f"Cannot {verb} '{src.fullpath}' into itself ('{dst.fullpath}')")
-    files, dirs = yield from walk(src)
-    chosen = [f for f in files if options.selects(relative_to(f.path, src.path))]
+    if src_place.overlaps(dst_place):
+        inside = "into itself" if src_place.contains(dst_place) else "onto a folder holding it"
+        raise StorageError(f"Cannot {verb} '{src.fullpath}' {inside} ('{dst.fullpath}')")
+    tree = yield from walk(src)
+    collect = options.on_error == "continue"
+    for entry in tree.odd:  # names that are no path: shown, skipped, reported
+        where = f"{src.mount}:{entry.path}"
+        error = StorageError(f"'{where}' cannot be addressed as a path; it was not {verb}d")
+        if not collect:
+            raise StorageTransferError(f"Cannot {verb} '{src.fullpath}': {error}", [(where, error)])
+        report.failed.append((where, error))
+    chosen = [f for f in tree.files if options.selects(relative_to(f.path, src.path))]
     if dst._backend.capabilities.real_directories:
         yield call(dst._backend.mkdir, dst.path, True, True)
-        for folder in dirs:
-            target = join(dst.path, relative_to(folder.path, src.path))
+        for folder in tree.dirs:
+            target = literal_join(dst.path, relative_to(folder.path, src.path))
             yield call(dst._backend.mkdir, target, True, True)
     counter = _Counter(len(chosen), tree=True)
     logics = tuple(
         _transfer_file(
             src._at(f.path),
-            dst._at(join(dst.path, relative_to(f.path, src.path))),
+            dst._at(literal_join(dst.path, relative_to(f.path, src.path))),
             f,
             options,
             report,
@@ -272,18 +317,25 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
         )
         for f in chosen
     )
-    collect = options.on_error == "continue"
     results = yield Parallel(logics, options.concurrency, collect_errors=collect)
     for info, result in zip(chosen, results, strict=True):
         if isinstance(result, BaseException):
             report.failed.append((src._at(info.path).fullpath, result))
-    if report.failed:
-        return report
-    if move and (not options.include and not options.exclude):
-        # Every file is gone already; what is left are folders (none on object stores).
-        with contextlib.suppress(StorageNotFoundError):
-            yield call(src._backend.delete, src.path, True)
+    if move:
+        # Each moved file was deleted after its copy was verified; skipped, failed,
+        # filtered-out or newly created files stay, and so do the folders holding them.
+        yield from _remove_emptied(src, [d.path for d in tree.dirs])
     return report
+
+
+def _remove_emptied(src: Any, folders: list[str]) -> Logic[None]:
+    """Remove the moved tree's folders that are empty now, deepest first, never
+    recursively: a folder that still holds anything stays."""
+    for path in sorted(folders, key=lambda p: p.count("/"), reverse=True) + [src.path]:
+        with contextlib.suppress(StorageError):
+            found = yield call(src._backend.info, path)
+            if found.isdir:
+                yield call(src._backend.delete, path, False)
 
 
 def _transfer_file(

@@ -1,7 +1,16 @@
 """``mount:path`` parsing and normalisation; refusal of paths that escape a mount.
 
 Paths inside a mount are relative POSIX strings without leading or trailing slash;
-the mount's root is the empty string.
+the mount's root is the empty string. ``/`` is the only separator: ``\\`` is an ordinary
+character, as on POSIX.
+
+Two kinds of input, two rules:
+
+* a path the user writes (``storage.node('m:a/../b')``, ``node.child('x/y')``) is
+  *normalised*: ``.`` and empty segments dropped, ``..`` resolved, never above the root;
+* a name that came from a store (a listing) is *data*: it is joined literally with
+  :func:`child_path`, and a name that cannot be one path segment (empty, ``.``, ``..``,
+  holding ``/`` or NUL) is refused, never re-read as a path expression.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ _MOUNT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 def valid_mount_name(name: object) -> bool:
-    return isinstance(name, str) and bool(_MOUNT_NAME.match(name))
+    return isinstance(name, str) and bool(_MOUNT_NAME.fullmatch(name))
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -41,7 +50,7 @@ def normalize(*parts: str) -> str:
             raise StorageConfigError(f"Path parts must be strings, not {type(part).__name__}")
         if "\x00" in part:
             raise StorageConfigError(f"Path {part!r} contains a NUL byte")
-        for seg in part.replace("\\", "/").split("/"):
+        for seg in part.split("/"):
             if seg in ("", "."):
                 continue
             if seg == "..":
@@ -56,6 +65,37 @@ def normalize(*parts: str) -> str:
 
 def join(base: str, *parts: str) -> str:
     return normalize(base, *parts)
+
+
+def is_segment(name: object) -> bool:
+    """Whether ``name`` can be one literal path segment."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\x00" not in name
+    )
+
+
+def child_path(folder: str, name: str) -> str:
+    """The path of the entry ``name`` inside ``folder``, taken literally."""
+    if not is_segment(name):
+        raise StorageConfigError(f"{name!r} is not a file name: it cannot be one path segment")
+    return f"{folder}/{name}" if folder else name
+
+
+def literal_join(folder: str, relative: str) -> str:
+    """``relative`` (segments taken from listings) below ``folder``, taken literally."""
+    path = folder
+    for name in relative.split("/"):
+        path = child_path(path, name)
+    return path
+
+
+def is_child_of(folder: str, path: str) -> bool:
+    """Whether ``path`` is exactly one valid segment below ``folder``."""
+    prefix = f"{folder}/" if folder else ""
+    return path.startswith(prefix) and is_segment(path[len(prefix) :])
 
 
 def parent(path: str) -> str:
@@ -89,6 +129,8 @@ def fullpath(mount: str, path: str) -> str:
 
 def relative_to(path: str, base: str) -> str:
     """``path`` relative to ``base`` (both normalised, ``path`` inside ``base``)."""
+    if base and path != base and not path.startswith(f"{base}/"):
+        raise StorageConfigError(f"'{path}' is not inside '{base}'")
     if not base:
         return path
     if path == base:

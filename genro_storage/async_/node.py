@@ -85,7 +85,8 @@ class AsyncStorageNode(NodeCore):
         cursor = None
         while True:
             page = await self._backend.list(self._path, 1000, cursor)
-            for entry in page.entries:
+            good, _ = ops.listed(self._path, page.entries)  # unaddressable keys: list() shows them
+            for entry in good:
                 yield self._at(entry.path)
             if (cursor := page.cursor) is None:
                 return

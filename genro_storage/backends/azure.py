@@ -238,6 +238,9 @@ class AzureLogic(ObjectStoreLogic):
         }
         return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
 
+    def _endpoint_place(self) -> tuple[Any, ...]:
+        return (self._endpoint,)
+
     def _identity(self) -> tuple[Any, ...]:
         return (self._endpoint, self._account_key, self._sas, self.config.options.get("anon"))
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 from .._shared.capabilities import Capabilities
 from .._shared.config import MountConfig
 from .._shared.exceptions import unsupported
+from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, VersionInfo
 from .._shared.paths import normalize
 
@@ -100,6 +101,11 @@ class StorageBackend:
     def where(self, path: str) -> str:
         """The user-facing name of ``path``, used in every message."""
         return f"{self.mount}:{path}"
+
+    def location(self, path: str) -> Location:
+        """The physical place of ``path`` (no I/O): equal for two mounts over one place.
+        A backend that cannot tell its store apart from others' is its own store."""
+        return Location(("backend", id(self)), segments(path))
 
     # -- facts ------------------------------------------------------------------
     def info(self, path: str) -> FileInfo:

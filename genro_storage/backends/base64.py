@@ -11,6 +11,7 @@ import binascii
 
 from .._shared import capabilities
 from .._shared.exceptions import StorageConfigError, StorageError
+from .._shared.identity import Location
 from .._shared.info import FileInfo, Page
 from .base import StorageBackend
 
@@ -40,6 +41,10 @@ class Base64Backend(StorageBackend):
     def normalize_path(self, *parts: str) -> str:
         # The payload is not a path: slashes and padding must survive untouched.
         return "".join("".join(p.split()) for p in parts)
+
+    def location(self, path: str) -> Location:
+        """A payload is its own place: one key, never split on ``/``."""
+        return Location(("base64",), (path,))
 
     def info(self, path: str) -> FileInfo:
         if not path:

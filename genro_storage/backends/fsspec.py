@@ -81,11 +81,12 @@ from .._shared.exceptions import (
     not_found,
     unsupported,
 )
+from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, VersionInfo, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join, mimetype, parent
 from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
-from .local import unlink_quietly
+from .local import local_location, unlink_quietly
 
 __all__ = [
     "FsspecBackend",
@@ -560,6 +561,17 @@ class StoreLogic:
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         return None
 
+    def location(self, path: str) -> Location:
+        """The physical place of ``path``: the store's own place plus the key's segments."""
+        return Location(self._place(), segments(self.full(path)))
+
+    def _place(self) -> tuple[Any, ...]:
+        """What names the physical store (never a credential). Generic fsspec mounts
+        are told apart by protocol and options; ``file`` is the local disk."""
+        protocol = self._protocol_label()
+        options = self.config.options.get("options") or {}
+        return ("fsspec", protocol, repr(sorted(options.items(), key=lambda kv: str(kv[0]))))
+
     def same_store(self, other: Any) -> bool:
         return other is self
 
@@ -716,6 +728,11 @@ class FsspecLogic(StoreLogic):
             return self._root
         return f"{self._root}/{path}" if self._root else path
 
+    def location(self, path: str) -> Location:
+        if self._protocol in ("file", "local"):  # the same disk a local mount sees
+            return local_location(self._cls._strip_protocol(self.full(path)) or "/")
+        return super().location(path)
+
     def _facts(self, path: str, raw: dict[str, Any]) -> FileInfo:
         if raw.get("type") == "directory":
             return FileInfo(path, "directory")
@@ -866,6 +883,15 @@ class ObjectStoreLogic(StoreLogic):
 
     def full(self, path: str) -> str:
         return f"{self.bucket}/{self.key(path)}"
+
+    def location(self, path: str) -> Location:
+        return Location(
+            (self.type_name, *self._endpoint_place(), self.bucket), segments(self.key(path))
+        )
+
+    def _endpoint_place(self) -> tuple[Any, ...]:
+        """The service endpoint (or account) that holds the bucket; no credential."""
+        return (self.config.options.get("endpoint_url") or "default",)
 
     # -- store primitives -------------------------------------------------------------
     def _g_head(self, key: str) -> Logic[FileInfo | None]:

@@ -25,6 +25,7 @@ from .._shared.exceptions import (
     not_found,
     read_only,
 )
+from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join
 from .._shared.sansio import Logic, Parallel, build_methods
@@ -104,6 +105,11 @@ class HTTPLogic(StoreLogic):
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         return self.full(path)
+
+    def location(self, path: str) -> Location:
+        parts = urllib.parse.urlsplit(self._base)
+        base = urllib.parse.unquote(parts.path)
+        return Location(("http", parts.scheme, parts.hostname, parts.port), segments(base, path))
 
     def _require_writable(self, action: str, path: str) -> None:
         if not self._writable:

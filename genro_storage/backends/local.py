@@ -17,6 +17,7 @@ from .._shared.exceptions import (
     StoragePermissionError,
     errors_as_storage,
 )
+from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, page_after
 from .base import StorageBackend
 
@@ -31,6 +32,11 @@ def temp_beside(target: str) -> str:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".part")
     os.close(fd)
     return tmp
+
+
+def local_location(full: str) -> Location:
+    """The :class:`Location` of an OS path, symlinks resolved."""
+    return Location(("local",), segments(os.path.realpath(full).replace(os.sep, "/")))
 
 
 def unlink_quietly(path: str) -> None:
@@ -85,6 +91,12 @@ class LocalBackend(StorageBackend):
         if real != self._real_root and not real.startswith(self._real_root + os.sep):
             raise StoragePermissionError(f"Path '{self.where(path)}' resolves outside its mount")
         return full
+
+    def location(self, path: str) -> Location:
+        """The resolved place on disk: two mounts over one folder (or a folder and its
+        subfolder, or through a symlink) name the same files."""
+        full = os.path.join(self.root, *path.split("/")) if path else self.root
+        return local_location(full)
 
     def _info(self, path: str, st: os.stat_result) -> FileInfo:
         kind = "directory" if _isdir(st) else "file"

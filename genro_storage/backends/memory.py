@@ -15,6 +15,7 @@ from .._shared.exceptions import (
     not_a_directory,
     not_found,
 )
+from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, page_after
 from .._shared.paths import parent
 from .base import StorageBackend
@@ -58,9 +59,14 @@ class MemoryBackend(StorageBackend):
         else:
             with _NAMED_LOCK:
                 store = _NAMED_STORES.setdefault(name, _Store())
+        self._store = store
         self._files = store.files
         self._dirs = store.dirs
         self._lock = store.lock
+
+    def location(self, path: str) -> Location:
+        """Mounts naming the same ``store`` share their files."""
+        return Location(("memory", id(self._store)), segments(path))
 
     def _isdir(self, path: str) -> bool:
         return path in self._dirs

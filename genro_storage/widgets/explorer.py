@@ -433,7 +433,7 @@ class StorageExplorer(ipw.VBox):
     def _selection_changed(self, pane: BrowserPane) -> None:
         entries = pane.selected_entries
         if len(entries) == 1:
-            node = pane.folder.child(entries[0].name)
+            node = pane.folder.child_from(entries[0])
             if entries[0].isdir:
                 self.runner.cancel("preview")
                 self._show_folder(node, entries[0])
@@ -724,8 +724,8 @@ class StorageExplorer(ipw.VBox):
         skip = None if self.skip_picker.value == "none" else self.skip_picker.value
         jobs = []
         for entry in entries:
-            src = src_pane.folder.child(entry.name)
-            dst = dst_pane.folder.child(entry.name)
+            src = src_pane.folder.child_from(entry)
+            dst = dst_pane.folder.child_named(entry.name)
             verb = "move" if move else "copy"
             unit = "files" if entry.isdir else "bytes"
             job = self.jobs.add(Job(f"{verb} {src.fullpath} → {dst.fullpath}", unit, entry.size))
@@ -774,7 +774,7 @@ class StorageExplorer(ipw.VBox):
         entries = pane.selected_entries
         if not entries:
             raise StorageError("select what to delete first")
-        self.pending_delete = [(pane.folder.child(e.name), e) for e in entries]
+        self.pending_delete = [(pane.folder.child_from(e), e) for e in entries]
         names = [e.name + ("/ (folder and all it contains)" if e.isdir else "") for e in entries]
         shown = ", ".join(names[:5]) + (f", … ({len(names) - 5:,} more)" if len(names) > 5 else "")
         self.confirm_label.value = (
@@ -822,7 +822,7 @@ class StorageExplorer(ipw.VBox):
         return await self.runner.run(self._mkdir(folder, name), f"create folder {name}")
 
     async def _mkdir(self, folder: AsyncStorageNode, name: str) -> None:
-        node = folder.child(name)
+        node = folder.child_named(name)
         await node.mkdir()
         self.name_input.value = ""
         self.report("info", f"created folder {node.fullpath}")
@@ -833,17 +833,17 @@ class StorageExplorer(ipw.VBox):
         entries = pane.selected_entries
         if len(entries) != 1:
             raise StorageError("select exactly one entry to rename")
-        src, name = pane.folder.child(entries[0].name), self._new_name()
+        src, name = pane.folder.child_from(entries[0]), self._new_name()
         return self._spawn(self._rename(src, name), f"rename {src.fullpath}")
 
     async def rename(self, old: str, new: str) -> bool:
         """Rename ``old`` (a name in the active pane's folder) to ``new``."""
         self.name_input.value = new
-        src, name = self.active.folder.child(old), self._new_name()
+        src, name = self.active.folder.child_named(old), self._new_name()
         return await self.runner.run(self._rename(src, name), f"rename {src.fullpath}")
 
     async def _rename(self, src: AsyncStorageNode, name: str) -> None:
-        dst = src.parent.child(name)
+        dst = src.parent.child_named(name)
         if await dst.exists():
             raise StorageExistsError(f"'{dst.fullpath}' already exists; not renaming over it")
         await src.move(dst)
@@ -870,7 +870,7 @@ class StorageExplorer(ipw.VBox):
                 name = basename(raw_name.replace("\\", "/"))
                 if not name or name in (".", ".."):
                     raise StorageError(f"cannot upload a file named {raw_name!r}")
-                node = folder.child(name)
+                node = folder.child_named(name)
                 await node.write_bytes(data)
                 self.report("info", f"uploaded {node.fullpath} ({human_size(len(data))})")
         finally:

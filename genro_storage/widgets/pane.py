@@ -187,7 +187,7 @@ class BrowserPane(ipw.VBox):
     @property
     def selected(self) -> list[AsyncStorageNode]:
         """The selected entries as nodes."""
-        return [self.folder.child(e.name) for e in self.selected_entries]
+        return [self.folder.child_from(e) for e in self.selected_entries]
 
     def select(self, *names: str) -> None:
         """Select entries by name (those not loaded or filtered out are ignored)."""
@@ -313,7 +313,7 @@ class BrowserPane(ipw.VBox):
     def _open_selected(self) -> None:
         folders = [e for e in self.selected_entries if e.isdir]
         if len(folders) == 1:
-            self.go(self.folder.child(folders[0].name).fullpath)
+            self.go(self.folder.child_from(folders[0]).fullpath)
 
     def _selection_changed(self, _change: dict[str, Any]) -> None:
         if self._syncing:

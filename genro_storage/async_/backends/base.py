@@ -10,6 +10,7 @@ from ..._shared.async_utils import run_in_thread
 from ..._shared.capabilities import Capabilities
 from ..._shared.config import MountConfig
 from ..._shared.exceptions import StorageNotFoundError, unsupported
+from ..._shared.identity import Location, segments
 from ..._shared.info import FileInfo, Page, VersionInfo
 from ..._shared.paths import normalize
 from ...backends.base import BACKEND_METHODS, StorageBackend
@@ -51,6 +52,10 @@ class AsyncStorageBackend:
 
     def where(self, path: str) -> str:
         return f"{self.mount}:{path}"
+
+    def location(self, path: str) -> Location:
+        """The physical place of ``path`` (no I/O); see ``StorageBackend.location``."""
+        return Location(("backend", id(self)), segments(path))
 
     def sync_backend(self) -> StorageBackend | None:
         """The sync backend over the same store, when one exists already (shared state)."""
@@ -187,6 +192,9 @@ class ThreadBackend(AsyncStorageBackend):
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         return self._sync.url(path, expires_in)
+
+    def location(self, path: str) -> Location:
+        return self._sync.location(path)
 
     def same_store(self, other: Any) -> bool:
         return other is self or (
