@@ -314,9 +314,10 @@ async def test_backend_and_download_errors_quote_no_credentials(api, make_config
         with pytest.raises(StorageError) as err:
             await node.fill_from_url(dead)
         assert SECRET not in str(err.value) and "127.0.0.1" in str(err.value)
-        with pytest.raises(StorageConfigError) as err:
-            await node.fill_from_url(f"ftp://u:{SECRET}@h/x")
-        assert SECRET not in str(err.value)
+        for bad in (f"ftp://u:{SECRET}@h/x", f"http://u:{SECRET}@h:port/x", "http://[::1/x"):
+            with pytest.raises(StorageConfigError) as err:
+                await node.fill_from_url(bad)
+            assert SECRET not in str(err.value)
         # credentials in the URL still work: they go as a header
         (http_server.root / "auth.txt").write_bytes(b"payload")
         await node.fill_from_url(
@@ -439,7 +440,11 @@ ANY_VALUE = st.one_of(
     st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
     st.just(Path("relative/dir")),
 )
-FIELDS = sorted((t, f) for t, (req, opt) in TYPE_FIELDS.items() for f in req | opt)
+FIELDS = sorted(
+    (t, f)
+    for t, (req, opt) in TYPE_FIELDS.items()
+    for f in req | opt | {"permissions", "async_mode"}
+)
 BOOL_FIELDS = {"anon", "writable"}
 
 

@@ -156,7 +156,11 @@ def _redact_query(query: str) -> str:
 def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """``(url without userinfo, (user, password) or None)``: a download sends the
     credentials as a header, so no error message, log or redirect ever quotes them."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise StorageConfigError(f"Expected a valid URL, not {redact(url)!r}") from None
     if parts.username is None and parts.password is None:
         return url, None
     user = urllib.parse.unquote(parts.username or "")
@@ -168,7 +172,10 @@ def public_url(url: str | None) -> str | None:
     what ``node.url()`` hands out, so that no URL carries the mount's credentials."""
     if url is None:
         return None
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # not a URL that can be vetted: none rather than a leak
+        return None
     if "@" not in parts.netloc:
         return url
     host = parts.netloc.rpartition("@")[2]
