@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._shared import operations as ops
-from ._shared.config import require
+from ._shared.config import check_local_path, require, url_credentials
 from ._shared.exceptions import StorageConfigError, errors_as_storage
-from ._shared.info import FileInfo, Page, VersionInfo
+from ._shared.info import FileInfo, Page, VersionInfo, check_page_args
 from ._shared.nodecore import NodeCore
 from ._shared.paths import check_url
 from ._shared.sansio import drive_sync
@@ -119,7 +119,10 @@ class StorageNode(NodeCore):
                 return out
 
     def list(self, page_size: int | None = None, cursor: str | None = None) -> Page:
-        """One page of entries as ``FileInfo``; pass ``page.cursor`` back for the next."""
+        """One page of entries as ``FileInfo``; pass ``page.cursor`` back for the next.
+
+        ``page_size``: an integer >= 1, or ``None`` for the whole folder."""
+        check_page_args(page_size, cursor)
         return self._backend.list(self._path, page_size, cursor)
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
@@ -177,10 +180,6 @@ class StorageNode(NodeCore):
         """MD5 hex digest of the content (from the store's ETag when it has one)."""
         return drive_sync(ops.md5hash(self))
 
-    def url(self, expires_in: int | None = None) -> str | None:
-        """A URL for this file (presigned where the store signs), or ``None``."""
-        return self._backend.url(self._path, expires_in)
-
     def get_metadata(self) -> dict[str, str]:
         return self._backend.get_metadata(self._path)
 
@@ -201,7 +200,12 @@ class StorageNode(NodeCore):
 
         require(self.config, "write", f"write '{self.fullpath}'")
         check_url(url)
-        with errors_as_storage(url), urllib.request.urlopen(url, timeout=60) as source:
+        target, credentials = url_credentials(url)
+        request = urllib.request.Request(target)
+        if credentials is not None:  # urllib cannot take them from the URL
+            token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
+            request.add_header("Authorization", f"Basic {token}")
+        with errors_as_storage(target), urllib.request.urlopen(request, timeout=60) as source:
             writer = self._backend.open_write(self._path)
             try:
                 while chunk := source.read(ops.CHUNK_SIZE):
@@ -217,9 +221,10 @@ class StorageNode(NodeCore):
 
         Local mounts give the real path. Others download to a temporary file; with
         ``mode='rw'`` the file is uploaded back when the block ends without error.
+        ``'w'`` and ``'rw'`` need write permission on the mount
+        (``StoragePermissionError`` before any path is given).
         """
-        if mode not in ("r", "rw", "w"):
-            raise StorageConfigError(f"local_path() mode must be 'r', 'w' or 'rw', not {mode!r}")
+        check_local_path(self.config, mode, self.fullpath)
         direct = self._backend.local_path(self._path)
         if direct is not None:
             yield direct

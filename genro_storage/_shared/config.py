@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,30 +61,125 @@ TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "fsspec": ({"fsspec_protocol"}, {"path", "options"}),
 }
 
-_SECRET_NAME = re.compile(r"(secret|password|passwd|token|credential|account_key|sas|key$)", re.I)
-_SECRET_IN_TEXT = re.compile(
-    r"(AccountKey|SharedAccessSignature|sig|password|secret)=([^;&\s]+)", re.I
+#: Names of fields, query parameters, ``key=value`` pairs and headers whose value is a
+#: secret: passwords, tokens, keys, signatures, cookies, any kind of auth.
+_SECRET_NAME = re.compile(
+    r"secret|passw|passphrase|pwd|token|credential|signature|auth|cookie|session|private"
+    r"|connection_?string|sas|key$|^key|key_?file|^sig$",
+    re.I,
+)
+#: Fields whose every value is a secret, whatever the key (HTTP headers carry bearer
+#: tokens, cookies, API keys under any name).
+_ALL_VALUES_SECRET = {"headers", "cookies"}
+#: Values of a gcsfs ``token`` that name a method, not a credential.
+_PUBLIC_TOKENS = ("anon", "google_default", "cloud", "cache", "browser")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_PAIR_IN_TEXT = re.compile(r"([A-Za-z0-9_.-]+)(\s*=\s*)([^;&\s'\",)}\]]+)")
+_HEADER_IN_TEXT = re.compile(
+    r"\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key)(['\"]?\s*[:=]\s*['\"]?)"
+    r"([^'\"\r\n]+)",
+    re.I,
 )
 REDACTED = "***"
 
 
 def is_secret_field(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name)) or name in {"key", "connection_string"}
+    """Whether a field, query parameter or header of this name holds a secret."""
+    return bool(_SECRET_NAME.search(name))
 
 
 def redact(value: Any, field_name: str = "") -> Any:
-    """A copy of ``value`` with every secret replaced by ``***`` (dicts walked deeply)."""
-    if isinstance(value, Mapping):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(redact(v, field_name) for v in value)
-    if field_name and is_secret_field(field_name) and value not in (None, "anon", False):
-        if field_name == "token" and value in ("anon", "google_default", "cloud"):
+    """A copy of ``value`` with every secret replaced by ``***``: the one redaction
+    rule of the library, used by reprs, error messages and the explorer.
+
+    Mappings are walked deeply and judged by key (``secret``, ``password``, ``token``,
+    ``auth``, ``key_filename``...; every value of ``headers``); strings lose the
+    userinfo of any URL in them (``https://***@host``), the secret query parameters
+    (``?api_key=***``, ``sig=***``) and ``Name=value`` pairs with a secret name
+    (``AccountKey=***``).
+    """
+    name = field_name.lower()
+    if name and is_secret_field(name):
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and name == "token" and value in _PUBLIC_TOKENS:
             return value
         return REDACTED
+    if isinstance(value, Mapping):
+        if name in _ALL_VALUES_SECRET:
+            return {k: (None if v is None else REDACTED) for k, v in value.items()}
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(redact(v, field_name) for v in value)
     if isinstance(value, str):
-        return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", value)
+        return _redact_text(value)
     return value
+
+
+def _redact_text(text: str) -> str:
+    text = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), text)
+    text = _HEADER_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _PAIR_IN_TEXT.sub(_redact_pair, text)
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    name, sep, value = match.groups()
+    secret = is_secret_field(urllib.parse.unquote(name)) and value != REDACTED
+    return f"{name}{sep}{REDACTED if secret else value}"
+
+
+def _redact_url(url: str) -> str:
+    """The URL without its userinfo's secret and with secret query values masked."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host: mask everything after the scheme
+        return url.split("://", 1)[0] + "://" + REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    query = _redact_query(parts.query)
+    fragment = _redact_query(parts.fragment)
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _redact_query(query: str) -> str:
+    if "=" not in query:
+        return query
+    pieces = []
+    for piece in re.split(r"([&;])", query):
+        name, sep, _value = piece.partition("=")
+        secret = sep and is_secret_field(urllib.parse.unquote_plus(name))
+        pieces.append(f"{name}={REDACTED}" if secret else piece)
+    return "".join(pieces)
+
+
+def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``(url without userinfo, (user, password) or None)``: a download sends the
+    credentials as a header, so no error message, log or redirect ever quotes them."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise StorageConfigError(f"Expected a valid URL, not {redact(url)!r}") from None
+    if parts.username is None and parts.password is None:
+        return url, None
+    user = urllib.parse.unquote(parts.username or "")
+    return public_url(url) or url, (user, urllib.parse.unquote(parts.password or ""))
+
+
+def public_url(url: str | None) -> str | None:
+    """``url`` without userinfo (``https://user:pw@host/x`` -> ``https://host/x``):
+    what ``node.url()`` hands out, so that no URL carries the mount's credentials."""
+    if url is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # not a URL that can be vetted: none rather than a leak
+        return None
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,28 +210,7 @@ class MountConfig:
 def load_source(source: Any) -> list[Mapping[str, Any]]:
     """Turn a list of dicts, a single dict, or a ``.yaml``/``.json`` path into a list."""
     if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            raise StorageConfigError(f"Configuration file not found: '{path}'")
-        suffix = path.suffix.lower()
-        if suffix not in (".yaml", ".yml", ".json"):
-            raise StorageConfigError(
-                f"Configuration file '{path}' must end in .yaml, .yml or .json"
-            )
-        text = path.read_text(encoding="utf-8")
-        try:
-            if suffix == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
-
-                data = yaml.safe_load(text)
-        except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageConfigError(f"Cannot parse configuration file '{path}': {first}") from None
-        if isinstance(data, Mapping) and "mounts" in data:
-            data = data["mounts"]
-        source = data
+        source = _read_file(source)
     if isinstance(source, Mapping):
         source = [source]
     if not isinstance(source, Iterable) or isinstance(source, str | bytes):
@@ -149,19 +224,67 @@ def load_source(source: Any) -> list[Mapping[str, Any]]:
     return items
 
 
+def _read_file(source: str | os.PathLike[str]) -> Any:
+    """The data of a ``.yaml``/``.yml``/``.json`` file; every failure (missing file,
+    unreadable, not UTF-8, not parseable) is a ``StorageConfigError`` naming the file."""
+    try:
+        path = Path(source)
+        is_file = path.is_file()
+    except (TypeError, ValueError, OSError):  # a NUL byte, bytes paths, ...
+        raise StorageConfigError(f"Configuration file {source!r} is not a usable path") from None
+    if not is_file:
+        raise StorageConfigError(f"Configuration file not found: '{path}'")
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise StorageConfigError(f"Configuration file '{path}' must end in .yaml, .yml or .json")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StorageConfigError(
+            f"Configuration file '{path}' is not UTF-8 text (byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise StorageConfigError(
+            f"Cannot read configuration file '{path}': {exc.strerror or type(exc).__name__}"
+        ) from None
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError, RecursionError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageConfigError(
+            f"Cannot parse configuration file '{path}': {redact(first)}"
+        ) from None
+    if isinstance(data, Mapping) and "mounts" in data:
+        data = data["mounts"]
+    return data
+
+
 def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConfig:
     """Validate one mount dict; ``known_types`` are the registered backend type names."""
+    if not isinstance(raw, Mapping):
+        raise StorageConfigError(f"A mount must be a dict, not {type(raw).__name__}")
     data = dict(raw)
     name = data.get("name")
     if name is None:
         raise StorageConfigError("A mount is missing its 'name' field")
     if not valid_mount_name(name):
+        shown = repr(name) if isinstance(name, str) else f"of type {type(name).__name__}"
         raise StorageConfigError(
-            f"Mount name {name!r} is invalid: use letters, digits, '_', '-', '.'"
+            f"Mount name {shown} is invalid: use letters, digits, '_', '-', '.'"
             " and start with a letter"
         )
     where = f"Mount '{name}'"
     # 0.x compatibility: 'protocol' names the type only where 'type' is absent.
+    for key in ("type", "protocol"):
+        if key in data and not isinstance(data[key], str):
+            raise StorageConfigError(
+                f"{where}: field '{key}' must be a string, not {type(data[key]).__name__}"
+            )
     if "type" in data:
         if "protocol" in data and data["protocol"] != data["type"]:
             raise StorageConfigError(
@@ -185,16 +308,16 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
         data["path"] = data.pop("base_path")
     data.pop("name")
     permissions = data.pop("permissions", "delete")
-    if permissions not in PERMISSIONS:
+    if not isinstance(permissions, str) or permissions not in PERMISSIONS:
         raise StorageConfigError(
             f"{where}: field 'permissions' must be one of {', '.join(PERMISSIONS)},"
-            f" not {permissions!r}"
+            f" not {_shown(permissions)}"
         )
     async_mode = data.pop("async_mode", "auto")
-    if async_mode not in ASYNC_MODES:
+    if not isinstance(async_mode, str) or async_mode not in ASYNC_MODES:
         raise StorageConfigError(
             f"{where}: field 'async_mode' must be one of {', '.join(ASYNC_MODES)},"
-            f" not {async_mode!r}"
+            f" not {_shown(async_mode)}"
         )
     if mount_type in TYPE_FIELDS:
         required, optional = TYPE_FIELDS[mount_type]
@@ -214,34 +337,152 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
     )
 
 
+def _shown(value: Any) -> str:
+    """A rejected value for a message: short strings as such, else only the type."""
+    if isinstance(value, str) and len(value) <= 40:
+        return repr(redact(value))
+    return f"a value of type {type(value).__name__}"
+
+
+# -- field types --------------------------------------------------------------------
+# What each field of the built-in types takes. A field given as ``None`` (an empty YAML
+# value) counts as absent. Booleans are booleans only: the string "false" is refused,
+# never read as true.
+
+_KINDS: dict[str, str] = {
+    "path": "path",
+    "base_url": "url",
+    "endpoint_url": "url",
+    "store": "str",
+    "bucket": "str",
+    "container": "str",
+    "prefix": "str",
+    "key": "str",
+    "secret": "str",
+    "token": "str",
+    "region": "str",
+    "project": "str",
+    "connection_string": "str",
+    "account_name": "str",
+    "account_key": "str",
+    "sas_token": "str",
+    "fsspec_protocol": "str",
+    "anon": "bool",
+    "writable": "bool",
+    "max_concurrency": "count",
+    "timeout": "seconds",
+    "headers": "headers",
+    "options": "options",
+}
+#: Where a type takes more than the field's usual kind.
+_TYPE_KINDS: dict[tuple[str, str], str] = {
+    ("gcs", "token"): "str_or_mapping",  # gcsfs: a method name, a file, or the key's dict
+}
+_KIND_TEXT = {
+    "path": "a string (or path)",
+    "url": "an http:// or https:// URL (a string)",
+    "str": "a string",
+    "str_or_mapping": "a string or a mapping",
+    "bool": "true or false (a boolean, not a string)",
+    "count": "an integer >= 1",
+    "seconds": "a number of seconds > 0",
+    "headers": "a mapping of header names to string values",
+    "options": "a mapping with string keys",
+}
+#: Keys inside ``options`` that this library reads itself, and what they must be.
+_OPTION_KINDS = {"client_kwargs": "options", "config_kwargs": "options", "account_host": "str"}
+
+
+def _kind_ok(kind: str, value: Any) -> bool:
+    if kind == "path":
+        return isinstance(value, str | os.PathLike)
+    if kind in ("str", "url"):
+        return isinstance(value, str)
+    if kind == "str_or_mapping":
+        return isinstance(value, str | Mapping)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "count":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if kind == "seconds":
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value == value  # not NaN
+            and 0 < value < float("inf")
+        )
+    if kind == "headers":
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+    if kind == "options":
+        return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    raise AssertionError(kind)  # pragma: no cover - every kind is listed above
+
+
+def _got(kind: str, value: Any) -> str:
+    """What a rejected value is, for a message (its type, never its content)."""
+    if kind in ("headers", "options") and isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"a mapping with a key of type {type(k).__name__}"
+            if kind == "headers" and not isinstance(v, str):
+                return f"a mapping whose '{k}' is of type {type(v).__name__}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{type(value).__name__} {value!r}"
+    return type(value).__name__
+
+
 def _check_types(where: str, mount_type: str, data: dict[str, Any]) -> None:
-    for key in ("path", "bucket", "container", "base_url", "endpoint_url", "fsspec_protocol"):
-        if key in data and not isinstance(data[key], str | os.PathLike):
+    for key in list(data):
+        value = data[key]
+        if value is None:
+            del data[key]  # an empty YAML value: the field is absent
+            continue
+        kind = _TYPE_KINDS.get((mount_type, key), _KINDS.get(key))
+        if kind is not None and not _kind_ok(kind, value):
             raise StorageConfigError(
-                f"{where}: field '{key}' must be a string, not {type(data[key]).__name__}"
+                f"{where}: field '{key}' must be {_KIND_TEXT[kind]}, not {_got(kind, value)}"
             )
-    for key in ("options", "headers"):
-        if key in data and not isinstance(data[key], Mapping):
-            raise StorageConfigError(f"{where}: field '{key}' must be a mapping")
+    for key, kind in _OPTION_KINDS.items():
+        value = (data.get("options") or {}).get(key)
+        if value is not None and not _kind_ok(kind, value):
+            raise StorageConfigError(
+                f"{where}: field 'options.{key}' must be {_KIND_TEXT[kind]},"
+                f" not {_got(kind, value)}"
+            )
     if "prefix" in data:
-        if not isinstance(data["prefix"], str):
-            raise StorageConfigError(f"{where}: field 'prefix' must be a string")
         try:
             data["prefix"] = normalize(data["prefix"])
         except Exception as exc:
             raise StorageConfigError(f"{where}: field 'prefix' is invalid: {exc}") from None
-    if "max_concurrency" in data:
-        value = data["max_concurrency"]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise StorageConfigError(f"{where}: field 'max_concurrency' must be an integer >= 1")
     for key in ("endpoint_url", "base_url"):
-        url = data.get(key)
-        if isinstance(url, str) and not re.match(r"^https?://", url):
-            raise StorageConfigError(
-                f"{where}: field '{key}' must start with http:// or https://, not {redact(url)!r}"
-            )
-    if mount_type == "local":
+        if key in data:
+            _check_url(where, key, data[key])
+    if "path" in data:
         data["path"] = os.fspath(data["path"])
+        if "\x00" in data["path"]:
+            raise StorageConfigError(f"{where}: field 'path' contains a NUL byte")
+
+
+def _check_url(where: str, key: str, url: str) -> None:
+    """An http(s) URL with a host, to which paths can be appended: no query or
+    fragment (credentials go in 'headers' or the mount's own fields)."""
+    problem = None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        problem = "is not a valid URL"
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "must start with http:// or https:// and name a host"
+        elif any(c.isspace() for c in url):
+            problem = "must not contain spaces"
+        elif parts.query or parts.fragment or url.endswith(("?", "#")):
+            problem = "must not have a query (?...) or a fragment (#...)"
+    if problem:
+        raise StorageConfigError(f"{where}: field '{key}' {problem}, not {redact(url)!r}")
 
 
 def parse_all(source: Any, known_types: Iterable[str]) -> list[MountConfig]:
@@ -254,6 +495,19 @@ def parse_all(source: Any, known_types: Iterable[str]) -> list[MountConfig]:
             raise StorageConfigError(f"Mount '{mount.name}' is configured twice")
         seen.add(mount.name)
     return mounts
+
+
+LOCAL_PATH_MODES = ("r", "w", "rw")
+
+
+def check_local_path(config: MountConfig, mode: object, where: str) -> None:
+    """The checks of ``local_path(mode)``, made before any path is handed out: a known
+    mode, and write permission for ``'w'``/``'rw'`` (a local mount gives its real file,
+    so a read-only mount must refuse it up front)."""
+    if not isinstance(mode, str) or mode not in LOCAL_PATH_MODES:
+        raise StorageConfigError(f"local_path() mode must be 'r', 'w' or 'rw', not {_shown(mode)}")
+    if "w" in mode:
+        require(config, "write", f"write '{where}' through local_path('{mode}')")
 
 
 def require(config: MountConfig, right: str, action: str) -> None:

@@ -73,6 +73,9 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     """
     if isinstance(exc, StorageError):
         return exc
+    from .config import redact  # config imports this module
+
+    where = redact(where)  # a URL given to fill_from_url() may carry credentials
     if isinstance(exc, FileNotFoundError | KeyError):
         return not_found(where)
     if isinstance(exc, FileExistsError):
@@ -91,7 +94,8 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     if status in (409, 412):
         return already_exists(where)
     name = type(exc).__name__
-    return StorageBackendError(f"Backend error on '{where}': {name}: {_short(exc)}")
+    # A backend's own message may quote a URL with its credentials or a signed query.
+    return StorageBackendError(f"Backend error on '{where}': {name}: {redact(_short(exc))}")
 
 
 def _http_status(exc: BaseException) -> int | None:

@@ -60,6 +60,23 @@ class VersionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def check_page_args(page_size: object, cursor: object) -> None:
+    """The one check of ``list(page_size, cursor)`` for both APIs: ``page_size`` is an
+    integer >= 1 or ``None`` (not a bool), ``cursor`` a string or ``None``."""
+    from .exceptions import StorageConfigError
+
+    if page_size is not None and (
+        not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1
+    ):
+        shown = repr(page_size) if isinstance(page_size, int) else type(page_size).__name__
+        raise StorageConfigError(f"list() page_size must be an integer >= 1 or None, not {shown}")
+    if cursor is not None and not isinstance(cursor, str):
+        raise StorageConfigError(
+            "list() cursor must be a string (the 'cursor' of the previous page) or None,"
+            f" not {type(cursor).__name__}"
+        )
+
+
 def page_after(
     names: list[str], page_size: int | None, cursor: str | None
 ) -> tuple[list[str], str | None]:

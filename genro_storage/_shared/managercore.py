@@ -58,20 +58,27 @@ class ManagerCore:
         if cfg.name in self._mounts:
             raise StorageConfigError(f"Mount '{cfg.name}' already exists")
         self._mounts[cfg.name] = self._build(cfg)
+        self._mount_changed(cfg.name)
 
     def _replace(self, name: str, backend: Any) -> None:
         old = self._mounts.pop(name, None)
         if old is not None:
             self._discard(old)
         self._mounts[name] = backend
+        self._mount_changed(name)
 
     def _discard(self, backend: Any) -> None:
         """Release a backend that is no longer mounted."""
+
+    def _mount_changed(self, name: str) -> None:
+        """Called after every change of the mount table (``configure``, ``add_mount``,
+        ``remove_mount``), with the name that changed: views of the table follow here."""
 
     def remove_mount(self, name: str) -> None:
         backend = self._backend(name)
         del self._mounts[name]
         self._discard(backend)
+        self._mount_changed(name)
 
     def has_mount(self, name: str) -> bool:
         return name in self._mounts

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import paths
 from .capabilities import Capabilities
-from .config import MountConfig
+from .config import MountConfig, public_url
 from .exceptions import StorageConfigError
 from .info import FileInfo
 
@@ -67,6 +67,19 @@ class NodeCore:
 
     def __hash__(self) -> int:
         return hash((type(self), self._mount, self._path))
+
+    def url(self, expires_in: int | None = None) -> str | None:
+        """No I/O: a URL for this file (presigned where the store signs), or ``None``.
+
+        Never with credentials in it: the userinfo of a configured ``base_url`` or
+        ``endpoint_url`` (``https://user:pw@host``) is left out (``public_url``)."""
+        if expires_in is not None and (
+            not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in < 1
+        ):
+            raise StorageConfigError(
+                f"url() expires_in must be an integer >= 1 (seconds) or None, not {expires_in!r}"
+            )
+        return public_url(self._backend.url(self._path, expires_in))
 
     def __fspath__(self) -> str:
         raise TypeError(f"{self!r} is not a local path; use 'with node.local_path() as p:' instead")

@@ -21,11 +21,13 @@ import re
 
 from .exceptions import StorageConfigError, StoragePermissionError
 
-_MOUNT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_MOUNT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def valid_mount_name(name: object) -> bool:
-    return isinstance(name, str) and bool(_MOUNT_NAME.fullmatch(name))
+    """Letters, digits, ``_``, ``-``, ``.``, starting with a letter or ``_``: the whole
+    name (a full match: ``'abc\\n'`` is refused, where ``$`` would accept it)."""
+    return isinstance(name, str) and _MOUNT_NAME.fullmatch(name) is not None
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -141,5 +143,8 @@ def relative_to(path: str, base: str) -> str:
 def check_url(url: object) -> str:
     """Refuse anything but an http(s) URL (no file://, no data: smuggling)."""
     if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-        raise StorageConfigError(f"Expected an http:// or https:// URL, not {url!r}")
+        from .config import redact
+
+        shown = repr(redact(url)) if isinstance(url, str) else type(url).__name__
+        raise StorageConfigError(f"Expected an http:// or https:// URL, not {shown}")
     return url

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._shared.async_utils import run_in_thread
 from .._shared.config import MountConfig
 from .._shared.exceptions import StorageConfigError
 from .._shared.managercore import ManagerCore
@@ -66,9 +67,21 @@ class AsyncStorageManager(ManagerCore):
     def _build(self, config: MountConfig) -> AsyncStorageBackend:
         return self._types[config.type](config)
 
-    def _replace(self, name: str, backend: Any) -> None:
-        super()._replace(name, backend)
-        self._sync_twin = None
+    def _discard(self, backend: Any) -> None:
+        backend.discard()
+
+    def _mount_changed(self, name: str) -> None:
+        """Keep the ``as_sync()`` twin's mount table equal to this one's (only the
+        changed mount is rebuilt, so nodes of the twin's other mounts stay valid)."""
+        twin = self._sync_twin
+        if twin is None:
+            return
+        old = twin._mounts.pop(name, None)
+        if old is not None and not self._shares(old):
+            old.close()  # built for the twin alone
+        sync = self._twin_backend(self._mounts[name]) if name in self._mounts else None
+        if sync is not None:
+            twin._mounts[name] = sync
 
     def node(self, spec: str, *parts: str) -> AsyncStorageNode:
         """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
@@ -90,15 +103,38 @@ class AsyncStorageManager(ManagerCore):
 
             twin = StorageManager()
             for name, backend in self._mounts.items():
-                shared = backend.sync_backend()
-                twin._mounts[name] = shared if shared is not None else twin._build(backend.config)
+                sync = self._twin_backend(backend)
+                if sync is not None:
+                    twin._mounts[name] = sync
             self._sync_twin = twin
         return self._sync_twin
 
+    def _twin_backend(self, backend: Any) -> StorageBackend | None:
+        """The sync backend of the twin for ``backend``: the one it wraps, if any
+        (same state), else a new one from the same configuration; ``None`` for an
+        async-only type (the twin then does not know that mount)."""
+        shared = backend.sync_backend()
+        if shared is not None:
+            return shared
+        from ..manager import StorageManager
+
+        make = StorageManager.default_types.get(backend.config.type)
+        return None if make is None else make(backend.config)
+
+    def _shares(self, sync: Any) -> bool:
+        """Whether ``sync`` is the wrapped backend of one of this manager's mounts."""
+        return any(b.sync_backend() is sync for b in self._mounts.values())
+
     async def close(self) -> None:
-        """Close every backend's clients and sessions (idempotent)."""
+        """Close every backend's clients and sessions (idempotent), and those of the
+        ``as_sync()`` twin's own backends."""
         for backend in self._mounts.values():
             await backend.close()
+        twin = self._sync_twin
+        if twin is not None:
+            for sync in list(twin._mounts.values()):
+                if not self._shares(sync):
+                    await run_in_thread(sync.close)
 
     async def __aenter__(self) -> AsyncStorageManager:
         return self

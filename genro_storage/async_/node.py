@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from .._shared import operations as ops
-from .._shared.config import require
+from .._shared.config import require, url_credentials
 from .._shared.exceptions import StorageConfigError, errors_as_storage
-from .._shared.info import FileInfo, Page, VersionInfo
+from .._shared.info import FileInfo, Page, VersionInfo, check_page_args
 from .._shared.nodecore import NodeCore
 from .._shared.paths import check_url
 from .._shared.sansio import drive_async
@@ -92,7 +92,10 @@ class AsyncStorageNode(NodeCore):
                 return
 
     async def list(self, page_size: int | None = None, cursor: str | None = None) -> Page:
-        """One page of entries; pass ``page.cursor`` back for the next one."""
+        """One page of entries; pass ``page.cursor`` back for the next one.
+
+        ``page_size``: an integer >= 1, or ``None`` for the whole folder."""
+        check_page_args(page_size, cursor)
         return await self._backend.list(self._path, page_size, cursor)
 
     async def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
@@ -154,10 +157,6 @@ class AsyncStorageNode(NodeCore):
     async def md5hash(self) -> str:
         return await drive_async(ops.md5hash(self))
 
-    def url(self, expires_in: int | None = None) -> str | None:
-        """No I/O: a URL for this file (presigned where the store signs), or ``None``."""
-        return self._backend.url(self._path, expires_in)
-
     async def get_metadata(self) -> dict[str, str]:
         return await self._backend.get_metadata(self._path)
 
@@ -177,11 +176,13 @@ class AsyncStorageNode(NodeCore):
 
         require(self.config, "write", f"write '{self.fullpath}'")
         check_url(url)
+        target, credentials = url_credentials(url)
+        auth = aiohttp.BasicAuth(*credentials) if credentials is not None else None
         own = session is None
         session = session or aiohttp.ClientSession()
         try:
-            with errors_as_storage(url):
-                async with session.get(url) as response:
+            with errors_as_storage(target):  # errors quote the URL without credentials
+                async with session.get(target, auth=auth) as response:
                     response.raise_for_status()
                     async with self.open("wb") as out:
                         async for chunk in response.content.iter_chunked(1024 * 1024):

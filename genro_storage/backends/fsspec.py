@@ -194,6 +194,59 @@ async def _close_clients(fs: Any) -> bool:
     return known
 
 
+async def aclose_filesystem(fs: Any) -> None:
+    """Close a filesystem's clients on the loop they belong to (``_close_clients``);
+    once closed here, its own finalizers are detached (no second close at exit)."""
+    if await _close_clients(fs):
+        _detach_finalizers(fs)
+
+
+#: Libraries whose objects are searched for aiohttp sessions (and nothing else).
+_CLIENT_MODULES = ("aiohttp", "aiobotocore", "botocore", "s3fs", "adlfs", "azure", "gcsfs")
+_CLIENT_DEPTH = 8
+
+
+def _aiohttp_sessions(fs: Any) -> list[Any]:
+    """The aiohttp ``ClientSession`` objects an fsspec filesystem holds: ``fs._session``
+    (HTTP, gcsfs), the aiobotocore client's (``fs._s3._endpoint.http_session``), the
+    Azure SDK transport's. Found by a short walk over the attributes of those libraries'
+    objects, so a new attribute name in one of them does not hide a session."""
+    import aiohttp
+
+    found: dict[int, Any] = {}
+    seen: set[int] = set()
+    frontier: list[Any] = [fs]
+    for _ in range(_CLIENT_DEPTH):
+        following: list[Any] = []
+        for obj in frontier:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, aiohttp.ClientSession):
+                found[id(obj)] = obj
+            elif isinstance(obj, dict):
+                following.extend(obj.values())
+            elif isinstance(obj, list | tuple | set | frozenset):
+                following.extend(obj)
+            elif obj is fs or type(obj).__module__.partition(".")[0] in _CLIENT_MODULES:
+                with contextlib.suppress(TypeError):  # no __dict__ (slots)
+                    following.extend(vars(obj).values())
+        frontier = following
+    return list(found.values())
+
+
+def close_clients_now(fs: Any) -> None:
+    """Close the connections of a filesystem's aiohttp sessions *without* their event
+    loop, which has ended (or will not run again): the last resort of s3fs's
+    ``close_session``. The sessions count as closed afterwards, so nothing prints
+    "Unclosed client session" / "Unclosed connector" when they are collected."""
+    for session in _aiohttp_sessions(fs):
+        connector = getattr(session, "_connector", None)
+        if connector is not None and not connector.closed:
+            with contextlib.suppress(Exception):  # best effort: the loop may be half gone
+                connector._close()
+
+
 def _needs(config: Any, module: str, extra: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise StorageConfigError(
@@ -551,8 +604,7 @@ class StoreLogic:
 
     async def _aclose_fs(self, fs: Any) -> None:
         """Close the filesystem's clients and sessions, on the loop they belong to."""
-        if await _close_clients(fs):
-            _detach_finalizers(fs)  # closed here: no second close at exit
+        await aclose_filesystem(fs)
 
     def _close_local(self) -> None:
         """Release what needs no loop (e.g. a presigning client)."""

@@ -17,7 +17,6 @@ from typing import Any
 from .._shared import capabilities as caps
 from .._shared.exceptions import (
     StorageBackendError,
-    StorageConfigError,
     StorageError,
     StoragePermissionError,
     errors_as_storage,
@@ -68,12 +67,8 @@ class HTTPLogic(StoreLogic):
     def _setup(self) -> None:
         opts = self.config.options
         self._base = str(opts["base_url"]).rstrip("/")
-        self._writable = bool(opts.get("writable", False))
-        timeout = opts.get("timeout")
-        if timeout is not None and (
-            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
-        ):
-            raise StorageConfigError(f"Mount '{self.mount}': field 'timeout' must be seconds > 0")
+        # Field types ('writable' a bool, 'timeout' seconds > 0) are checked by config.
+        self._writable = opts.get("writable") is True
         if self._writable:
             self.capabilities = replace(  # type: ignore[misc]
                 caps.HTTP, write=True, delete=True, mkdir=True

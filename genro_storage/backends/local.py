@@ -45,12 +45,17 @@ def unlink_quietly(path: str) -> None:
 
 
 class LocalWriter:
-    """Writes to a temporary file beside the target; ``commit`` renames it into place."""
+    """Writes to a temporary file beside the target; ``commit`` renames it into place.
 
-    def __init__(self, target: str) -> None:
+    ``where`` (``mount:path``) names the file in errors: a commit whose folder was
+    removed meanwhile is a ``StorageNotFoundError`` about it, not a raw error that
+    shows the temporary file's absolute path."""
+
+    def __init__(self, target: str, where: str = "") -> None:
         self._tmp = temp_beside(target)
         self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit/abort
         self._target = target
+        self._where = where or os.path.basename(target)
 
     def write(self, data: bytes) -> int:
         return self._file.write(data)
@@ -59,7 +64,8 @@ class LocalWriter:
         if self._file.closed:
             return
         self._file.close()
-        os.replace(self._tmp, self._target)
+        with errors_as_storage(self._where):
+            os.replace(self._tmp, self._target)
 
     def abort(self) -> None:
         if not self._file.closed:
@@ -85,11 +91,28 @@ class LocalBackend(StorageBackend):
         self._base_url = config.options.get("base_url")
 
     def full(self, path: str) -> str:
-        """The OS path of ``path``, refused if it resolves outside the root."""
+        """The OS path of ``path``, refused (``StoragePermissionError``) if it resolves
+        outside the root, through a symlink loop, or if it is a symlink to its own
+        folder or one above it (a tree walk through it would never end)."""
         full = os.path.join(self.root, *path.split("/")) if path else self.root
-        real = os.path.realpath(full)
-        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+        try:
+            real = os.path.realpath(full, strict=True)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StoragePermissionError(
+                    f"Path '{self.where(path)}' is a symlink loop"
+                ) from None
+            real = os.path.realpath(full)  # not there (yet): resolve what exists
+        if not self._inside(real):
             raise StoragePermissionError(f"Path '{self.where(path)}' resolves outside its mount")
+        if (
+            path
+            and os.path.islink(full)
+            and _contains(real, os.path.realpath(os.path.dirname(full)))
+        ):
+            raise StoragePermissionError(
+                f"Path '{self.where(path)}' is a symlink to its own folder or one above it"
+            )
         return full
 
     def location(self, path: str) -> Location:
@@ -97,6 +120,9 @@ class LocalBackend(StorageBackend):
         subfolder, or through a symlink) name the same files."""
         full = os.path.join(self.root, *path.split("/")) if path else self.root
         return local_location(full)
+
+    def _inside(self, real: str) -> bool:
+        return _contains(self._real_root, real)
 
     def _info(self, path: str, st: os.stat_result) -> FileInfo:
         kind = "directory" if _isdir(st) else "file"
@@ -135,7 +161,7 @@ class LocalBackend(StorageBackend):
     def open_write(self, path: str) -> LocalWriter:
         target = self.full(path)
         with errors_as_storage(self.where(path)):
-            return LocalWriter(target)
+            return LocalWriter(target, self.where(path))
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
         folder = self.full(path)
@@ -145,13 +171,37 @@ class LocalBackend(StorageBackend):
                 entries = {e.name: e for e in it}
             names = sorted(entries)
             chosen, next_cursor = page_after(names, page_size, cursor)
+            folder_real = os.path.realpath(folder)
             infos = []
             for name in chosen:
                 try:
-                    infos.append(self._info(prefix + name, entries[name].stat()))
+                    infos.append(self._entry(prefix + name, entries[name], folder_real))
                 except FileNotFoundError:  # vanished or a dangling symlink
                     continue
         return Page(infos, next_cursor)
+
+    def _entry(self, path: str, entry: os.DirEntry[str], folder_real: str) -> FileInfo:
+        """A listing entry. A symlink that ``full()`` refuses (target outside the root,
+        a loop, or a folder at or above its own) is listed as what it is on disk, a
+        link: a file entry without size, never followed, refused on access. So a
+        listing never shows facts of a place outside the mount, and a tree walk never
+        descends through it."""
+        if not entry.is_symlink():
+            return self._info(path, entry.stat())
+        target = os.path.realpath(entry.path)
+        refused = not self._inside(target)
+        if not refused:
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                raise
+            except OSError:  # ELOOP
+                refused = True
+            else:
+                refused = _isdir(st) and _contains(target, folder_real)
+        if refused:
+            return FileInfo(path, "file", None, entry.stat(follow_symlinks=False).st_mtime)
+        return self._info(path, st)
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         with errors_as_storage(self.where(path)):
@@ -212,6 +262,11 @@ class LocalBackend(StorageBackend):
 
     def local_path(self, path: str) -> str:
         return self.full(path)
+
+
+def _contains(folder: str, real: str) -> bool:
+    """Whether the resolved path ``real`` is ``folder`` or lies below it."""
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _isdir(st: os.stat_result) -> bool:

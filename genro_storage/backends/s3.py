@@ -157,7 +157,7 @@ class S3Logic(ObjectStoreLogic):
             "secret": opts.get("secret"),
             "token": opts.get("token"),
             "endpoint_url": opts.get("endpoint_url"),
-            "anon": bool(opts.get("anon", False)),
+            "anon": opts.get("anon") is True,  # a bool (config refuses "false")
             "version_aware": True,
             "max_concurrency": self._concurrency,
             "client_kwargs": client_kwargs,
@@ -290,7 +290,7 @@ class S3Logic(ObjectStoreLogic):
             "endpoint_url": opts.get("endpoint_url"),
             "region_name": opts.get("region") or "us-east-1",
         }
-        if opts.get("anon"):
+        if opts.get("anon") is True:
             kwargs["config"] = Config(signature_version=UNSIGNED)
             return session.create_client("s3", **kwargs)
         kwargs["config"] = Config(signature_version="s3v4")

@@ -4,13 +4,49 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import unicodedata
 
-__all__ = ["esc", "human_size", "human_time", "plural"]
+from .._shared.config import redact
+
+__all__ = ["esc", "human_size", "human_time", "message", "plural", "show"]
+
+#: Characters a name may hold that show as nothing, or reorder what follows: controls
+#: (Cc), format characters (Cf: bidi overrides and isolates such as U+202E, zero-width
+#: spaces and joiners), line/paragraph separators, surrogates (undecodable bytes of a
+#: local file name), private-use and unassigned code points.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
 def esc(value: object) -> str:
     """HTML-escape anything for an ``HTML`` widget: ``<``, ``>``, ``&`` and both quotes."""
     return html.escape(str(value), quote=True)
+
+
+def show(value: object) -> str:
+    """The explorer's one way to display a name or path (plain text; still ``esc()`` it
+    for HTML): every invisible or reordering character is written as an escape
+    (``'evil\\u202etxt.exe'``), so a name shows what it really is."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) in _HIDDEN:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100
+                else f"\\u{code:04x}" if code < 0x10000
+                else f"\\U{code:08x}"
+            )  # fmt: skip
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def message(value: object) -> str:
+    """A status or error text for display: secrets redacted (the library's one
+    ``redact``), then each line through ``show``."""
+    return "\n".join(show(line) for line in redact(str(value)).split("\n"))
 
 
 def human_size(size: int | float | None) -> str:

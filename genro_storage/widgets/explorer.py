@@ -22,7 +22,7 @@ from .._shared.info import FileInfo, VersionInfo
 from .._shared.paths import basename, split_spec
 from ..async_.manager import AsyncStorageManager
 from ..async_.node import AsyncStorageNode
-from ._format import esc, human_size, human_time, plural
+from ._format import esc, human_size, human_time, message, plural, show
 from ._tasks import TaskRunner
 from .jobs import Job, JobList
 from .pane import BrowserPane
@@ -87,9 +87,10 @@ STYLE = """<style>
 
 
 def _describe(exc: BaseException) -> str:
+    """An error for display: its class and message, secrets redacted, names escaped."""
     text = str(exc).strip()
     name = type(exc).__name__
-    return f"{name}: {text}" if text else name
+    return message(f"{name}: {text}" if text else name)
 
 
 def _show(widget: ipw.Widget, visible: bool) -> None:
@@ -374,8 +375,9 @@ class StorageExplorer(ipw.VBox):
 
     # ---------------------------------------------------------------- status
     def report(self, level: str, text: str) -> None:
-        """Add a message to the status area (``level``: ``'info'`` or ``'error'``)."""
-        self.messages.append((level, text))
+        """Add a message to the status area (``level``: ``'info'`` or ``'error'``);
+        secrets are redacted and invisible characters of names escaped (``message``)."""
+        self.messages.append((level, message(text)))
         del self.messages[:-STATUS_KEEP]
         self._draw_status()
 
@@ -506,12 +508,13 @@ class StorageExplorer(ipw.VBox):
         _show(self.preview_image, False)
 
     def _show_loading(self, node: AsyncStorageNode) -> None:
-        self.preview_title.value = f'<span class="gs-title">Preview · {esc(node.fullpath)}</span>'
+        title = esc(show(node.fullpath))
+        self.preview_title.value = f'<span class="gs-title">Preview · {title}</span>'
         self._set_preview_html('<span class="gs-muted">loading…</span>')
 
     def _show_preview(self, node: AsyncStorageNode, preview: Preview, label: str = "") -> None:
         self.last_preview = preview
-        title = esc(node.fullpath) + (f" · {esc(label)}" if label else "")
+        title = esc(show(node.fullpath)) + (f" · {esc(label)}" if label else "")
         self.preview_title.value = f'<span class="gs-title">Preview · {title}</span>'
         if preview.kind == "image" and preview.image is not None:
             self.preview_note.value = f'<span class="gs-muted">{esc(preview.note)}</span>'
@@ -528,7 +531,8 @@ class StorageExplorer(ipw.VBox):
 
     def _show_folder(self, node: AsyncStorageNode, info: FileInfo) -> None:
         self.previewed = node
-        self.preview_title.value = f'<span class="gs-title">Preview · {esc(node.fullpath)}</span>'
+        title = esc(show(node.fullpath))
+        self.preview_title.value = f'<span class="gs-title">Preview · {title}</span>'
         self._set_preview_html(
             '<span class="gs-muted">A folder: press <b>Open</b> (below the listing) to browse '
             "it, or copy/move it as a whole.</span>"
@@ -560,7 +564,7 @@ class StorageExplorer(ipw.VBox):
     # ---------------------------------------------------------------- facts
     def _set_facts(self, rows: list[tuple[str, str]], extra_html: str = "") -> None:
         self._facts_rows = list(rows)
-        body = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows if v)
+        body = "".join(f"<tr><td>{esc(k)}</td><td>{esc(show(v))}</td></tr>" for k, v in rows if v)
         table = f'<table class="gs-facts">{body}</table>' if rows else ""
         self.facts_html.value = table + extra_html
         if not rows or self.previewed is None:
@@ -606,11 +610,12 @@ class StorageExplorer(ipw.VBox):
             try:
                 metadata = await node.get_metadata()
             except StorageError as exc:
-                self.metadata_html.value = f'<span class="gs-msg gs-error">⚠ {esc(exc)}</span>'
+                text = esc(message(exc))
+                self.metadata_html.value = f'<span class="gs-msg gs-error">⚠ {text}</span>'
                 self.report("error", f"metadata of {node.fullpath}: {_describe(exc)}")
             else:
                 rows = "".join(
-                    f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>"
+                    f"<tr><td>{esc(show(k))}</td><td>{esc(show(v))}</td></tr>"
                     for k, v in sorted(metadata.items())
                 )
                 self.metadata_html.value = (
@@ -688,16 +693,16 @@ class StorageExplorer(ipw.VBox):
         arrow_to_right = src is self.left
         self.copy_button.description = "Copy ▶" if arrow_to_right else "◀ Copy"
         self.move_button.description = "Move ▶" if arrow_to_right else "◀ Move"
-        target = esc(dst.folder.fullpath)
+        source, target = esc(show(src.folder.fullpath)), esc(show(dst.folder.fullpath))
         self.target_label.value = (
             f'<span class="gs-muted">Actions work on the <b>{src.side}</b> pane '
-            f"(<code>{esc(src.folder.fullpath)}</code>); copy/move go to <code>{target}</code>"
+            f"(<code>{source}</code>); copy/move go to <code>{target}</code>"
             + ("" if dcaps.write else " — <b>read-only</b>, no copy possible")
             + "</span>"
         )
         self.copy_button.disabled = not (some and dcaps.write)
         self.copy_button.tooltip = (
-            f"Copy the selection into {dst.folder.fullpath}" if dcaps.write
+            f"Copy the selection into {show(dst.folder.fullpath)}" if dcaps.write
             else f"{dst.folder.mount} is read-only"
         )  # fmt: skip
         _show(self.move_button, caps.delete)
@@ -710,7 +715,7 @@ class StorageExplorer(ipw.VBox):
         _show(self.delete_button, caps.delete)
         self.delete_button.disabled = not some
         _show(self.upload, caps.write)
-        self.upload.tooltip = f"Upload into {src.folder.fullpath}"
+        self.upload.tooltip = f"Upload into {show(src.folder.fullpath)}"
         self.download_button.disabled = not (one and entries[0].isfile)
 
     # -- copy / move ---------------------------------------------------------------
@@ -779,7 +784,8 @@ class StorageExplorer(ipw.VBox):
         shown = ", ".join(names[:5]) + (f", … ({len(names) - 5:,} more)" if len(names) > 5 else "")
         self.confirm_label.value = (
             f"<b>Delete {esc(plural(len(entries), 'item'))}</b> from "
-            f"<code>{esc(pane.folder.fullpath)}</code>: {esc(shown)}? This cannot be undone."
+            f"<code>{esc(show(pane.folder.fullpath))}</code>: {esc(show(shown))}?"
+            " This cannot be undone."
         )
         self.confirm_box.layout.display = "flex"
 
@@ -901,7 +907,7 @@ class StorageExplorer(ipw.VBox):
                 if url and url.startswith(("http://", "https://")):
                     self.download_area.value = (
                         f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                        f"Open {esc(node.name)} ({esc(human_size(size))}) from the store</a>"
+                        f"Open {esc(show(node.name))} ({esc(human_size(size))}) from the store</a>"
                     )
                     return
                 raise StorageError(
@@ -915,6 +921,6 @@ class StorageExplorer(ipw.VBox):
             raise
         payload = base64.b64encode(data).decode("ascii")
         self.download_area.value = (
-            f'<a download="{esc(node.name)}" href="data:application/octet-stream;base64,'
-            f'{payload}">⬇ Save {esc(node.name)} ({esc(human_size(len(data)))})</a>'
+            f'<a download="{esc(show(node.name))}" href="data:application/octet-stream;base64,'
+            f'{payload}">⬇ Save {esc(show(node.name))} ({esc(human_size(len(data)))})</a>'
         )

@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as ipw
 
 from .._shared.operations import Progress, TransferReport
-from ._format import esc, human_size, plural
+from ._format import esc, human_size, message, plural, show
 
 __all__ = ["Job", "JobList"]
 
@@ -26,6 +26,7 @@ class Job:
     """
 
     def __init__(self, title: str, unit: str, total: float | None = None) -> None:
+        title = show(title)  # names in it are shown escaped (bidi overrides...)
         self.title = title
         self.unit = unit
         self.state = "queued"
@@ -132,7 +133,7 @@ class Job:
             self.detail.value = "cancelled (destination left clean)"
         else:
             self.bar.bar_style = "danger"
-            self.detail.value = f"failed: {error}" if error is not None else "failed"
+            self.detail.value = f"failed: {message(error)}" if error is not None else "failed"
 
 
 class JobList(ipw.VBox):

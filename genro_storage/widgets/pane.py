@@ -17,7 +17,7 @@ import ipywidgets as ipw
 from .._shared.capabilities import Capabilities
 from .._shared.info import FileInfo
 from .._shared.paths import split_spec
-from ._format import esc, human_size, human_time, plural
+from ._format import esc, human_size, human_time, plural, show
 
 if TYPE_CHECKING:
     from ..async_.manager import AsyncStorageManager
@@ -33,7 +33,7 @@ SORT_KEYS = (("name", "name"), ("size", "size"), ("modified", "mtime"))
 def entry_label(entry: FileInfo) -> str:
     """One listing line: name, size and modification time in fixed columns (plain text:
     the frontend sets it as an option's text and keeps the spaces)."""
-    name = entry.name + ("/" if entry.isdir else "")
+    name = show(entry.name) + ("/" if entry.isdir else "")
     if len(name) > NAME_WIDTH:
         name = name[: NAME_WIDTH - 1] + "…"
     size = "folder" if entry.isdir else human_size(entry.size)
@@ -392,8 +392,8 @@ class BrowserPane(ipw.VBox):
         for number, part in enumerate(parts):
             crumbs.append(ipw.HTML('<span class="gs-sep">/</span>'))
             target = "/".join(parts[: number + 1])
-            tip = f"{folder.mount}:{target}"
-            button = ipw.Button(description=part, tooltip=tip, layout=_crumb())
+            tip = show(f"{folder.mount}:{target}")
+            button = ipw.Button(description=show(part), tooltip=tip, layout=_crumb())
             button.on_click(lambda _b, m=folder.mount, t=target: self.go(f"{m}:{t}"))
             crumbs.append(button)
         self.breadcrumbs.children = crumbs

@@ -50,6 +50,10 @@ CSV_ROWS = 200
 CSV_COLS = 40
 CSV_CELL = 200
 
+#: Deepest JSON nesting pretty-printed; deeper documents are shown as text (parsing and
+#: printing them recurses once per level, and a 60 KB file can nest 30,000 levels).
+JSON_DEPTH = 100
+
 JSON_SUFFIXES = {".json", ".geojson", ".ipynb", ".jsonl", ".ndjson"}
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 SOURCE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".svgz", ".xml", ".xsl", ".mhtml"}
@@ -138,6 +142,30 @@ def hex_dump(data: bytes, limit: int = HEX_BYTES) -> str:
         ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         lines.append(f"{offset:08x}  {left:<23}  {right:<23}  |{ascii_}|")
     return "\n".join(lines)
+
+
+def json_depth_over(text: str, limit: int = JSON_DEPTH) -> bool:
+    """Whether ``text`` nests arrays/objects deeper than ``limit`` (one linear scan,
+    brackets inside strings ignored; no recursion)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def _pre(text: str) -> str:
@@ -235,12 +263,15 @@ def render(
 
     if suffix in JSON_SUFFIXES or mime.endswith("json"):
         if not truncated and suffix not in (".jsonl", ".ndjson"):
+            if json_depth_over(text):
+                note = f"JSON nested deeper than {JSON_DEPTH} levels, shown as text; {enc_note}"
+                return Preview("text", _pre(text), f"{note}; {what}", encoding, **base)
             try:
                 parsed = json.loads(text)
-            except ValueError as exc:
+                pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
+            except (ValueError, RecursionError) as exc:
                 note = f"not valid JSON ({exc}), shown as text; {enc_note}; {what}"
                 return Preview("text", _pre(text), note, encoding, **base)
-            pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
             return Preview("json", _pre(pretty), f"JSON, {enc_note}; {what}", encoding, **base)
         note = f"JSON shown as text (only the start was read); {enc_note}; {what}"
         return Preview("text", _pre(text), note, encoding, **base)

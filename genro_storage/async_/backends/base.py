@@ -138,6 +138,10 @@ class AsyncStorageBackend:
     async def close(self) -> None:
         """Release clients and sessions."""
 
+    def discard(self) -> None:
+        """The mount was removed or replaced: release what can be released without
+        awaiting (the manager's ``remove_mount``/``configure`` are not coroutines)."""
+
 
 class ThreadReader:
     """Async face of a sync reader: each call is one thread hop."""

@@ -10,21 +10,120 @@ module per store); this driver only says how its two indirections run under the 
   loop, because aiohttp and aiobotocore sessions belong to the loop that made them.
 * **thread** (a sync-only filesystem, or ``async_mode: thread``): ``_fs_op('x')`` runs
   the sync ``fs.x`` in a worker thread, one hop per call.
+
+A native filesystem's sessions belong to its loop, and are closed once, whichever comes
+first: ``await storage.close()``; the end of the loop (``asyncio.run()`` closes every
+async generator still open before it closes the loop, and each per-loop filesystem is
+watched by one: see ``LoopClients``); or, when the loop ended without that, without the
+loop (``close_clients_now``) as soon as the loop is found closed, when the backend is
+collected, or at interpreter exit. A script never sees "Unclosed client session".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..._shared.async_utils import run_in_thread
 from ..._shared.config import MountConfig
 from ..._shared.sansio import Blocking, Call, build_methods
-from ...backends.fsspec import LOGIC_METHODS, FsspecLogic, lazy_backend
+from ...backends.fsspec import (
+    LOGIC_METHODS,
+    FsspecLogic,
+    aclose_filesystem,
+    close_clients_now,
+    lazy_backend,
+)
 from .base import AsyncStorageBackend
 
-__all__ = ["ASYNC_TYPES", "AsyncDriver", "AsyncFsspecBackend"]
+__all__ = ["ASYNC_TYPES", "AsyncDriver", "AsyncFsspecBackend", "LoopClients"]
+
+
+class LoopClients:
+    """The filesystem made for one event loop, and the one closing of its clients.
+
+    Made on the loop, it starts an async generator (``_watch``) that waits at its
+    ``yield``: the loop registers it, and when the loop ends, ``asyncio.run()`` (any
+    loop's ``shutdown_asyncgens()``) closes it, which runs ``aclose()`` on that loop
+    while it still runs. If the loop ends without that, ``close_now()`` closes the
+    connections without the loop. It holds no reference to the backend, so it also
+    closes the sessions of a backend that was dropped without ``close()``.
+    """
+
+    __slots__ = ("fs", "loop", "closed", "_watcher")
+
+    def __init__(self, fs: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.fs = fs
+        self.loop = loop
+        self.closed = False
+        self._watcher = self._watch()
+        # Run it to its yield now: the loop's first-iteration hook registers it.
+        with contextlib.suppress(StopIteration):
+            self._watcher.__anext__().send(None)
+
+    async def _watch(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the clients on their loop (the running one)."""
+        if not self.closed:
+            self.closed = True
+            await aclose_filesystem(self.fs)
+
+    async def finish(self) -> None:
+        """Close the clients now (on their running loop) and the watcher with them."""
+        with contextlib.suppress(RuntimeError):  # the loop's shutdown is closing it too
+            await self._watcher.aclose()
+        await self.aclose()
+
+    def close_now(self) -> None:
+        """The loop is gone (or will not run again): close without it."""
+        if not self.closed:
+            self.closed = True
+            close_clients_now(self.fs)
+
+    def close_soon(self) -> None:
+        """Close from synchronous code: on the loop when it runs (a task, or a
+        thread-safe call from another thread), else without it."""
+        loop = self.loop
+        if self.closed:
+            return
+        if loop.is_closed() or not loop.is_running():
+            self.close_now()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        try:
+            if running is loop:
+                pending: Any = loop.create_task(self.finish())
+            else:
+                pending = asyncio.run_coroutine_threadsafe(self.finish(), loop)
+        except RuntimeError:  # the loop closed meanwhile
+            self.close_now()
+            return
+        _CLOSING.add(pending)  # a loop holds its tasks weakly: keep it until done
+        pending.add_done_callback(_CLOSING.discard)
+
+
+#: Closings in flight (see ``LoopClients.close_soon``).
+_CLOSING: set[Any] = set()
+
+
+def _close_abandoned(per_loop: dict[Any, LoopClients]) -> None:
+    """A mount removed, a backend collected without ``close()``, or interpreter exit:
+    close every loop's clients (``close_soon``)."""
+    for clients in list(per_loop.values()):
+        clients.close_soon()
+    per_loop.clear()
 
 
 class AsyncDriver(AsyncStorageBackend):
@@ -36,9 +135,10 @@ class AsyncDriver(AsyncStorageBackend):
         super().__init__(config)
         self._setup()
         self._supports_native_async = self._native_async()
-        self._per_loop: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._per_loop: dict[asyncio.AbstractEventLoop, LoopClients] = {}
         self._threaded: Any = None
         self._fs_lock = threading.Lock()
+        weakref.finalize(self, _close_abandoned, self._per_loop)  # also runs at exit
 
     def _filesystem(self) -> Any:
         if not self._supports_native_async:
@@ -48,12 +148,13 @@ class AsyncDriver(AsyncStorageBackend):
                 return self._threaded
         loop = asyncio.get_running_loop()
         with self._fs_lock:  # loops of several threads may share this backend
-            fs = self._per_loop.get(loop)
-            if fs is None:
+            clients = self._per_loop.get(loop)
+            if clients is None:
                 for stale in [lp for lp in self._per_loop if lp.is_closed()]:
-                    del self._per_loop[stale]  # not closed before its loop: gone with it
-                fs = self._per_loop[loop] = self._new_fs(asynchronous=True, loop=loop)
-            return fs
+                    self._per_loop.pop(stale).close_now()  # its loop ended: no loop needed
+                fs = self._new_fs(asynchronous=True, loop=loop)
+                clients = self._per_loop[loop] = LoopClients(fs, loop)
+            return clients.fs
 
     def _fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
         fs = self._filesystem()
@@ -68,6 +169,11 @@ class AsyncDriver(AsyncStorageBackend):
         from fsspec.asyn import sync
 
         return Blocking(sync, (fs.loop, fn, fs, *args), kwargs)
+
+    def discard(self) -> None:
+        """No longer mounted: close every loop's sessions without waiting for it."""
+        with self._fs_lock:
+            _close_abandoned(self._per_loop)
 
     async def close(self) -> None:
         """Close the sessions of this loop's filesystem (and of threaded ones)."""
@@ -84,13 +190,14 @@ class AsyncDriver(AsyncStorageBackend):
         with self._fs_lock:
             owned = list(self._per_loop.items())
             self._per_loop.clear()
-        for loop, fs in owned:
+        for loop, clients in owned:
             if loop is current:
-                await self._aclose_fs(fs)
+                await clients.finish()
             elif loop.is_running():  # another thread's loop: close it there
-                future = asyncio.run_coroutine_threadsafe(self._aclose_fs(fs), loop)
+                future = asyncio.run_coroutine_threadsafe(clients.finish(), loop)
                 await asyncio.wrap_future(future)
-            # a closed loop took its sessions with it
+            else:  # an ended loop: close the connections without it
+                clients.close_now()
 
 
 class AsyncFsspecBackend(FsspecLogic, AsyncDriver):

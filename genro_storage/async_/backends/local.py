@@ -18,10 +18,11 @@ from .base import ThreadBackend
 class AsyncLocalWriter:
     """aiofiles on a temporary file beside the target; ``commit`` renames it into place."""
 
-    def __init__(self, file: Any, tmp: str, target: str) -> None:
+    def __init__(self, file: Any, tmp: str, target: str, where: str = "") -> None:
         self._file = file
         self._tmp = tmp
         self._target = target
+        self._where = where or os.path.basename(target)
         self._closed = False
 
     async def write(self, data: bytes) -> int:
@@ -31,7 +32,8 @@ class AsyncLocalWriter:
         if not self._closed:
             self._closed = True
             await self._file.close()
-            await run_in_thread(os.replace, self._tmp, self._target)
+            with errors_as_storage(self._where):  # a removed folder: named, no temp path
+                await run_in_thread(os.replace, self._tmp, self._target)
 
     async def abort(self) -> None:
         if not self._closed:
@@ -64,4 +66,4 @@ class AsyncLocalBackend(ThreadBackend):
             except BaseException:
                 await run_in_thread(unlink_quietly, tmp)
                 raise
-        return AsyncLocalWriter(file, tmp, target)
+        return AsyncLocalWriter(file, tmp, target, self.where(path))
