@@ -3,6 +3,7 @@ I/O; it works without ``async with``, and ``async with`` closes every client."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from .._shared.config import MountConfig
@@ -94,6 +95,15 @@ class AsyncStorageManager(ManagerCore):
                 twin._mounts[name] = shared if shared is not None else twin._build(backend.config)
             self._sync_twin = twin
         return self._sync_twin
+
+    @cached_property
+    def fs(self) -> Any:
+        """These mounts as an fsspec ``AsyncFileSystem`` (``asynchronous=True``,
+        ``genro_storage.fs.AsyncGenroFileSystem``) whose coroutines (``await fs._ls(...)``,
+        ``await fs._cat_file(...)``...) await this manager's nodes; one per manager."""
+        from ..fs import AsyncGenroFileSystem
+
+        return AsyncGenroFileSystem(storage=self, asynchronous=True)
 
     async def close(self) -> None:
         """Close every backend's clients and sessions (idempotent)."""
