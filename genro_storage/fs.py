@@ -86,6 +86,12 @@ async def _run_async(steps: Step) -> Any:
             value, send = exc, steps.throw
 
 
+def _is_child(folder: str, entry: FileInfo) -> bool:
+    """Whether a listed entry is one usable segment below ``folder``."""
+    parent, _, name = entry.path.rpartition("/")
+    return entry.addressable and parent == folder and name not in ("", ".", "..")
+
+
 def _has_magic(path: str) -> bool:
     return any(c in path for c in "*?[")
 
@@ -214,9 +220,11 @@ class _GenroCore:
             try:
                 while True:
                     page = yield node.list(PAGE_SIZE, cursor)
-                    # entries whose stored name is no path segment are listed by the
-                    # library but cannot be acted on: not offered here
-                    entries += [self._entry(mount, e) for e in page.entries if e.addressable]
+                    # an object key that is no path (``a//b``, ``a/./b``) is listed by the
+                    # library but cannot be acted on: not offered here, or walks would loop
+                    entries += [
+                        self._entry(mount, e) for e in page.entries if _is_child(node.path, e)
+                    ]
                     if (cursor := page.cursor) is None:
                         break
             except (StorageNotFoundError, StoragePermissionError, StorageConfigError):

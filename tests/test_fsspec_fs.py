@@ -291,6 +291,20 @@ async def test_a_failed_write_publishes_nothing(face: Face) -> None:
     assert await face.cat_file("m/new.bin") == b"".join(big)
 
 
+async def test_object_keys_that_are_no_path_are_not_offered(
+    api: str, s3_server: Any, make_config: Any, open_storage: Any
+) -> None:
+    config = make_config("s3", "m")
+    face = Face(open_storage([config]).fs)
+    for key in ("src/ok.txt", "src//double.txt", "src/a/./b.txt", "src/../../outside.txt"):
+        s3_server.client().put_object(
+            Bucket=config["bucket"], Key=f"{config['prefix']}/{key}", Body=b"x"
+        )
+    assert await face.find("m") == ["m/src/ok.txt"]  # the walk ends, nothing misplaced
+    assert "m/src/ok.txt" in await face.ls("m/src", detail=False)
+    assert await face.glob("m/**/*.txt") == ["m/src/ok.txt"]
+
+
 # ------------------------------------------------------------------ sync only
 
 
