@@ -7,8 +7,10 @@ Sections: local disk (AsyncLocalBackend's one thread hop, aiofiles streaming, th
 API in a loop and in a thread pool, raw ``to_thread(Path.read_bytes)`` and raw
 aiofiles), memory (thread wrapper vs sync), HTTP (tests/servers.py ``HTTPServer`` with
 20 ms per request: native aiohttp mount vs raw aiohttp vs the sync API), and S3 (moto:
-the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight).
-Prints a Markdown table and writes it to ``benchmarks/results/latest.md``.
+the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight), and
+Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly).
+Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
+``--only parquet`` (say) runs some sections only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
+import io
 import os
 import subprocess
 import sys
@@ -30,6 +34,7 @@ import aiofiles
 import aiohttp
 from harness import (
     KIB,
+    MIB,
     RESULTS_DIR,
     ROOT,
     AsyncOp,
@@ -59,6 +64,8 @@ LOCAL_ROUND_FACTOR = 4  # local/memory variants run in 4x as many (shorter) roun
 NET_THREADS = 50  # pool threads for the sync API on HTTP and S3
 S3_CONCURRENCY = 50
 BUCKET = "bench"
+PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
+PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
 
 
@@ -80,6 +87,7 @@ class Section:
     note: str
     rows: list[Row]
     results: dict[str, Measure]
+    unit: str = "ops/s"  # what ``Measure.rate`` counts
 
 
 def make_files(root: Path, count: int, size: int) -> list[Path]:
@@ -465,6 +473,95 @@ async def _s3_variants(t: Target, n: int, rounds: int) -> dict[str, Measure]:
         return await compare(variants, n, rounds, warmup=c, counts={"sync_seq": n // 2})
 
 
+# --------------------------------------------------------------------------- parquet
+
+
+def parquet_bytes(size: int) -> bytes:
+    """A Parquet file of about ``size`` bytes: float64 columns of seeded random values,
+    stored plain (no compression, no dictionary), so the file is as large as its data."""
+    import numpy as np
+    import pandas as pd
+
+    rows = size // (8 * 4)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({name: rng.random(rows) for name in ("a", "b", "c", "d")})
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False, compression=None, use_dictionary=False)
+    return out.getvalue()
+
+
+async def parquet_section(n: int, rounds: int) -> Section:
+    """pandas ``read_parquet`` of one big object: the ``genro`` filesystem vs s3fs."""
+    server = S3Server()
+    try:
+        server.start()
+        server.create_bucket(BUCKET)
+        results, size = await _parquet_variants(target_of(server), n, rounds)
+        gc.collect()  # s3fs closes its session when its filesystem is collected
+    finally:
+        server.stop()
+    mib = size / MIB
+    op = f"s3 (moto): pandas `read_parquet` of a {mib:.1f} MiB file"
+    rows = [
+        Row(op, "raw_s3fs", "s3fs directly: `read_parquet(path, filesystem=S3FileSystem(...))`"),
+        Row(
+            op,
+            "genro_url",
+            'genro: `read_parquet("genro://s3/...", storage_options={"storage": storage})`',
+            ("raw_s3fs",),
+        ),
+    ]
+    note = (
+        f"One {mib:.1f} MiB Parquet file (4 float64 columns of random values, plain) on "
+        f"moto, read whole by pandas/pyarrow {n} times per variant; rates in MiB/s, client "
+        "CPU per read. Both go through pyarrow's fsspec handler; s3fs reads blocks of its "
+        "default 50 MiB, the `genro` filesystem ranged reads of the sync S3 mount."
+    )
+    return Section("Parquet through genro://", note, rows, results, unit="MiB/s")
+
+
+async def _parquet_variants(t: Target, n: int, rounds: int) -> tuple[dict[str, Measure], int]:
+    import pandas as pd
+    from s3fs import S3FileSystem
+
+    clock = CpuClock()
+    data = parquet_bytes(PARQUET_SIZE)
+    mount = {
+        "name": "s3",
+        "type": "s3",
+        "bucket": BUCKET,
+        "endpoint_url": t.endpoint_url,
+        "key": t.key,
+        "secret": t.secret,
+        "region": t.region,
+    }
+    s3 = S3FileSystem(
+        skip_instance_cache=True,
+        key=t.key,
+        secret=t.secret,
+        endpoint_url=t.endpoint_url,
+        client_kwargs={"region_name": t.region},
+    )
+    await asyncio.to_thread(s3.pipe_file, f"{BUCKET}/{PARQUET_KEY}", data)
+    with StorageManager([mount]) as storage:
+        options = {"storage": storage}
+
+        def raw_s3fs(i: int) -> object:
+            return pd.read_parquet(f"{BUCKET}/{PARQUET_KEY}", filesystem=s3)
+
+        def genro_url(i: int) -> object:
+            return pd.read_parquet(f"genro://s3/{PARQUET_KEY}", storage_options=options)
+
+        expected = await asyncio.to_thread(raw_s3fs, 0)
+        assert (await asyncio.to_thread(genro_url, 0)).equals(expected)
+        variants: dict[str, Runner] = {
+            "raw_s3fs": sync_runner(raw_s3fs, clock),
+            "genro_url": sync_runner(genro_url, clock),
+        }
+        results = await compare(variants, n, rounds, per_op_bytes=len(data))
+    return results, len(data)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -483,14 +580,24 @@ def ratio_text(section: Section, row: Row) -> str:
 
 def findings(sections: dict[str, Section]) -> list[str]:
     """A few ratios spelled out, computed from this run."""
-    local = sections["local"].results
-    http = sections["http"].results
-    s3 = sections["s3"].results
 
     def x(a: Measure, b: Measure, digits: int = 2) -> str:
         return f"**{a.rate / b.rate:.{digits}f}×**"
 
-    out = [
+    out: list[str] = []
+    if "parquet" in sections:
+        pq = sections["parquet"].results
+        out.append(
+            "* Parquet from S3 with pandas: through `genro://` at "
+            f"{x(pq['genro_url'], pq['raw_s3fs'])} the rate of s3fs directly "
+            f"({fmt(pq['genro_url'].rate)} vs {fmt(pq['raw_s3fs'].rate)} MiB/s)."
+        )
+    if not {"local", "http", "s3"} <= set(sections):
+        return out
+    local = sections["local"].results
+    http = sections["http"].results
+    s3 = sections["s3"].results
+    out[:0] = [
         "* aiofiles vs one thread hop, one small read at a time: raw aiofiles "
         f"open+read+close takes {x(local['raw_thread_1'], local['raw_aiofiles_1'], 1)} the "
         "time of `to_thread(Path.read_bytes)`; through the library, `open()`+`read()` takes "
@@ -522,7 +629,8 @@ def report(sections: dict[str, Section], args: argparse.Namespace, seconds: floa
         "# genro-storage benchmarks",
         "",
         f"Machine: {machine()} at the end (other work may share it). {libs}.",
-        f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}`, "
+        f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}"
+        f"{' --only ' + ' '.join(args.only) if args.only else ''}`, "
         f"{seconds:.0f} s. Each variant's operations are split into rounds (local and "
         f"memory {LOCAL_ROUND_FACTOR * args.rounds}, network {args.rounds}) run in ABC-CBA "
         "order and totalled (not best-of). Client CPU is this process's CPU "
@@ -539,7 +647,7 @@ def report(sections: dict[str, Section], args: argparse.Namespace, seconds: floa
             "",
             section.note,
             "",
-            "| operation | variant | ops/s | client CPU µs/op | ratio (ops/s) |",
+            f"| operation | variant | {section.unit} | client CPU µs/op | ratio ({section.unit}) |",
             "|---|---|---:|---:|---|",
         ]
         for row in section.rows:
@@ -551,19 +659,30 @@ def report(sections: dict[str, Section], args: argparse.Namespace, seconds: floa
     return "\n".join(out) + "\n"
 
 
+SECTIONS = ("local", "memory", "http", "s3", "parquet")
+
+
 async def main_async(args: argparse.Namespace) -> str:
-    """Run every section in turn; return the report."""
+    """Run every section (or those of ``--only``) in turn; return the report."""
     t0 = time.perf_counter()
     n_local, n_net = (2000, 200) if args.quick else (8000, 400)
+    n_parquet = 2 if args.quick else 6
+    chosen = set(args.only or SECTIONS)
     sections: dict[str, Section] = {}
     with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp_name:
         tmp = Path(tmp_name)
         # the local rows are cheap and jittery: alternate them more often
         local_rounds = LOCAL_ROUND_FACTOR * args.rounds
-        sections["local"] = await step("local", local_section(tmp, n_local, local_rounds))
-        sections["memory"] = await step("memory", memory_section(n_local, local_rounds))
-        sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
-    sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
+        if "local" in chosen:
+            sections["local"] = await step("local", local_section(tmp, n_local, local_rounds))
+        if "memory" in chosen:
+            sections["memory"] = await step("memory", memory_section(n_local, local_rounds))
+        if "http" in chosen:
+            sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
+    if "s3" in chosen:
+        sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
+    if "parquet" in chosen:
+        sections["parquet"] = await step("parquet", parquet_section(n_parquet, args.rounds))
     return report(sections, args, time.perf_counter() - t0)
 
 
@@ -573,6 +692,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer operations per variant")
     parser.add_argument("--rounds", type=int, default=2, help="ABC-CBA rounds per variant")
     parser.add_argument("--out", type=Path, default=None, help="Markdown file to write")
+    parser.add_argument(
+        "--only", nargs="+", choices=SECTIONS, default=None, help="run these sections only"
+    )
     args = parser.parse_args()
     if args.out is None:
         args.out = RESULTS.with_name("latest-quick.md") if args.quick else RESULTS

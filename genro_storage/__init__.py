@@ -21,6 +21,20 @@ from .node import StorageNode
 
 __version__ = "0.1.0"
 
+
+def _register_fsspec_protocol() -> None:
+    """Make ``genro://`` known to fsspec even where the package's entry point is not
+    installed (a source checkout). Never replaces another package's ``genro``."""
+    import contextlib
+
+    from fsspec.registry import register_implementation
+
+    with contextlib.suppress(ValueError):  # someone else's "genro" came first: theirs stays
+        register_implementation("genro", "genro_storage.fs.GenroFileSystem", clobber=False)
+
+
+_register_fsspec_protocol()
+
 __all__ = [
     "Capabilities",
     "FileInfo",

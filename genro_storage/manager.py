@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from ._shared.config import MountConfig
@@ -61,6 +62,14 @@ class StorageManager(ManagerCore):
     def node(self, spec: str, *parts: str) -> StorageNode:
         """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
         return super().node(spec, *parts)
+
+    @cached_property
+    def fs(self) -> Any:
+        """These mounts as an fsspec filesystem (``genro_storage.fs.GenroFileSystem``):
+        paths ``mount/path``, URLs ``genro://mount/path``; one per manager."""
+        from .fs import GenroFileSystem
+
+        return GenroFileSystem(storage=self)
 
     def close(self) -> None:
         """Close every backend's clients."""

@@ -67,7 +67,22 @@ def stop_s3_server(server: Any) -> None:
             os.environ.pop(name, None)
 
 
+def kernels_import_this_checkout() -> None:
+    """Put this checkout first on the kernels' ``PYTHONPATH``.
+
+    A kernel starts in ``notebooks/`` and inherits this process's environment; without
+    this it would import whichever ``genro_storage`` is installed (an editable install
+    may point at another checkout), not the one beside these notebooks, which pytest's
+    own tests import.
+    """
+    root = str(HERE.parent)
+    current = os.environ.get("PYTHONPATH", "")
+    if root not in current.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, current) if p)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    kernels_import_this_checkout()
     if hasattr(config.option, "nbval_sanitize_with") and not config.option.nbval_sanitize_with:
         config.option.nbval_sanitize_with = str(SANITIZE_FILE)
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from conftest import start_s3_server, stop_s3_server
+from conftest import kernels_import_this_checkout, start_s3_server, stop_s3_server
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +53,7 @@ def main(prefixes: list[str]) -> None:
     ]
     if not chosen:
         sys.exit(f"no notebook matches {prefixes}")
+    kernels_import_this_checkout()
     server = start_s3_server()
     try:
         for path in chosen:

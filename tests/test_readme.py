@@ -30,3 +30,11 @@ def test_sync_example_prints_what_the_comment_says(capsys, monkeypatch, tmp_path
     assert lines[0] == "True 9 text/plain"
     assert lines[1] == "['summary.txt']"
     assert lines[2] == "all good"
+
+
+def test_pandas_example_prints_what_the_comments_say(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (block,) = [b for b in BLOCKS if "genro://" in b]
+    exec(block, {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["True", "['mem', 'disk']", "['disk/cities.csv', 'mem/cities.parquet']", "2"]

@@ -3,6 +3,7 @@ I/O; it works without ``async with``, and ``async with`` closes every client."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from .._shared.async_utils import run_in_thread
@@ -124,6 +125,15 @@ class AsyncStorageManager(ManagerCore):
     def _shares(self, sync: Any) -> bool:
         """Whether ``sync`` is the wrapped backend of one of this manager's mounts."""
         return any(b.sync_backend() is sync for b in self._mounts.values())
+
+    @cached_property
+    def fs(self) -> Any:
+        """These mounts as an fsspec ``AsyncFileSystem`` (``asynchronous=True``,
+        ``genro_storage.fs.AsyncGenroFileSystem``) whose coroutines (``await fs._ls(...)``,
+        ``await fs._cat_file(...)``...) await this manager's nodes; one per manager."""
+        from ..fs import AsyncGenroFileSystem
+
+        return AsyncGenroFileSystem(storage=self, asynchronous=True)
 
     async def close(self) -> None:
         """Close every backend's clients and sessions (idempotent), and those of the
