@@ -64,6 +64,8 @@ _SECRET_NAME = re.compile(r"(secret|password|passwd|token|credential|account_key
 _SECRET_IN_TEXT = re.compile(
     r"(AccountKey|SharedAccessSignature|sig|password|secret)=([^;&\s]+)", re.I
 )
+#: The password of a URL's user info (``scheme://user:password@host``).
+_URL_PASSWORD = re.compile(r"(//[^/@\s:]*:)[^/@\s]*(?=@)")
 REDACTED = "***"
 
 
@@ -82,6 +84,7 @@ def redact(value: Any, field_name: str = "") -> Any:
             return value
         return REDACTED
     if isinstance(value, str):
+        value = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}", value)
         return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", value)
     return value
 
