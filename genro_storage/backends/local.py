@@ -88,7 +88,9 @@ class LocalBackend(StorageBackend):
         """The OS path of ``path``, refused if it resolves outside the root."""
         full = os.path.join(self.root, *path.split("/")) if path else self.root
         real = os.path.realpath(full)
-        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+        # A root of '/' already ends with the separator: '/' + os.sep would refuse all.
+        inside = self._real_root.rstrip(os.sep) + os.sep
+        if real != self._real_root and not real.startswith(inside):
             raise StoragePermissionError(f"Path '{self.where(path)}' resolves outside its mount")
         return full
 
