@@ -72,6 +72,7 @@ def test_duplicate_mount_names_are_refused():
             "container": "c",
             "connection_string": "AccountName=a;AccountKey=s3cr3t-value-123;",
         },
+        {"type": "http", "base_url": "https://reader:s3cr3t-value-123@example.org/files"},
     ],
 )
 def test_secrets_never_appear_in_errors_or_reprs(good):
@@ -82,7 +83,7 @@ def test_secrets_never_appear_in_errors_or_reprs(good):
         assert "s3cr3t" not in str(err.value) and "AKIAVERYSECRET" not in str(err.value)
     from genro_storage._shared.config import parse_mount, redact
 
-    text = repr(parse_mount(good, ["s3", "azure"]))
+    text = repr(parse_mount(good, ["s3", "azure", "http"]))
     assert "s3cr3t" not in text and "AKIAVERYSECRET" not in text
     assert "s3cr3t" not in repr(redact(good))
 

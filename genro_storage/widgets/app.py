@@ -22,7 +22,15 @@ from pathlib import Path
 
 from .demo import write_sample_folder
 
-__all__ = ["DEFAULT_DIR", "build_notebook", "main", "write_demo"]
+__all__ = [
+    "DEFAULT_DIR",
+    "build_notebook",
+    "main",
+    "notebook_json",
+    "serve",
+    "server_command",
+    "write_demo",
+]
 
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
     "genro-storage-demo"
@@ -65,8 +73,13 @@ storage = AsyncStorageManager([
 await fill_mount(storage.node("mem:samples"))  # top-level await: the kernel's own loop
 explorer = StorageExplorer(storage, page_size={page_size})
 explorer"""
+    return notebook_json(INTRO, code)
+
+
+def notebook_json(intro: str, code: str) -> dict[str, object]:
+    """A notebook (nbformat 4 JSON) of one Markdown cell and one code cell."""
     return {
-        "cells": [_cell("markdown", INTRO, "intro"), _cell("code", code, "explorer")],
+        "cells": [_cell("markdown", intro, "intro"), _cell("code", code, "explorer")],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
@@ -110,9 +123,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_launch:
         print(notebook)
         return 0
-    port = args.port or _free_port()
-    token = secrets.token_hex(16)
-    if args.lab:
+    return serve(notebook, args.port, args.lab)
+
+
+def server_command(
+    notebook: Path, port: int = 0, lab: bool = False, token: str | None = None
+) -> tuple[list[str], str]:
+    """The command serving ``notebook`` on 127.0.0.1 (Voilà, or JupyterLab with ``lab``)
+    and the URL to open; ``port`` 0 picks a free one, ``token`` defaults to a fresh one."""
+    port = port or _free_port()
+    token = token or secrets.token_hex(16)
+    if lab:
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
             f"--port={port}", f"--ServerApp.root_dir={notebook.parent}",
@@ -127,6 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
         ]  # fmt: skip
         url = f"http://127.0.0.1:{port}/?token={token}"
+    return command, url
+
+
+def serve(notebook: Path, port: int = 0, lab: bool = False) -> int:
+    """Serve ``notebook`` (see :func:`server_command`) until the server exits, Ctrl-C or
+    SIGTERM; returns the server's exit status."""
+    command, url = server_command(notebook, port, lab)
     print(f"notebook: {notebook}")
     print(f"open: {url}", flush=True)
     process = subprocess.Popen(command)
