@@ -236,7 +236,14 @@ async def test_a_tree_deeper_than_the_recursion_limit_is_made_listed_and_deleted
 ):
     assert sys.getrecursionlimit() < DEPTH
     config = make_config(kind)
-    manager = open_storage([config])
+    try:
+        await _deep_tree(kind, config, open_storage([config]))
+    finally:  # never leave a tree that pytest's own clean-up (shutil.rmtree) cannot delete
+        if kind == "local":
+            subprocess.run(["rm", "-rf", config["path"]], check=True)
+
+
+async def _deep_tree(kind: str, config: dict[str, Any], manager: Any) -> None:
     root = test_node(manager, "m:")
     deep = "/".join(["d"] * DEPTH)
     await root.child("t", deep).mkdir(parents=True)
