@@ -7,8 +7,10 @@ Sections: local disk (AsyncLocalBackend's one thread hop, aiofiles streaming, th
 API in a loop and in a thread pool, raw ``to_thread(Path.read_bytes)`` and raw
 aiofiles), memory (thread wrapper vs sync), HTTP (tests/servers.py ``HTTPServer`` with
 20 ms per request: native aiohttp mount vs raw aiohttp vs the sync API), and S3 (moto:
-the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight).
-Prints a Markdown table and writes it to ``benchmarks/results/latest.md``.
+the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight), and
+listing scale (``children()`` of memory and local folders of 50k, 100k and 200k entries).
+Prints a Markdown table and writes it to ``benchmarks/results/latest.md``
+(``--only listing`` runs one section and writes ``latest-listing.md``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from harness import (
     CpuClock,
     Measure,
     Runner,
+    Sample,
     async_runner,
     compare,
     fmt,
@@ -60,6 +63,7 @@ NET_THREADS = 50  # pool threads for the sync API on HTTP and S3
 S3_CONCURRENCY = 50
 BUCKET = "bench"
 RESULTS = RESULTS_DIR / "latest.md"
+SECTIONS = ("local", "memory", "http", "listing", "s3")
 
 
 @dataclass
@@ -465,6 +469,79 @@ async def _s3_variants(t: Target, n: int, rounds: int) -> dict[str, Measure]:
         return await compare(variants, n, rounds, warmup=c, counts={"sync_seq": n // 2})
 
 
+# --------------------------------------------------------------------------- listing
+
+LISTING_SIZES = (50_000, 100_000, 200_000)
+
+
+def listing_runner(list_all: Any, clock: CpuClock) -> Runner:
+    """Variant: ``count`` complete listings by ``await list_all()`` (which returns how many
+    entries it saw); one operation is one entry, so the rate is entries per second."""
+
+    async def run(count: int) -> Sample:
+        cpu0, _ = clock.read()
+        t0 = time.perf_counter()
+        entries = 0
+        for _ in range(count):
+            entries += await list_all()
+        elapsed = time.perf_counter() - t0
+        cpu1, _ = clock.read()
+        return Sample(entries, elapsed, cpu1 - cpu0)
+
+    return run
+
+
+async def listing_section(tmp: Path, rounds: int) -> Section:
+    """``children()`` over whole folders of 50k-200k entries: the time per entry must not
+    grow with the folder (a listing that re-read the folder for every page did)."""
+    clock = CpuClock()
+    conf: list[dict[str, Any]] = [
+        {"name": "mem", "type": "memory", "store": "bench-listing"},
+        {"name": "local", "type": "local", "path": str(tmp / "listing")},
+    ]
+    for size in LISTING_SIZES:
+        folder = tmp / "listing" / f"n{size}"
+        folder.mkdir(parents=True)
+        for i in range(size):  # empty files made with plain os calls: setup, not measured
+            os.close(os.open(folder / f"f{i:07d}", os.O_CREAT | os.O_WRONLY, 0o644))
+    variants: dict[str, Runner] = {}
+    async with AsyncStorageManager(conf) as amgr:
+        smgr = amgr.as_sync()  # shares the memory store
+        for size in LISTING_SIZES:
+            mem = smgr.node(f"mem:n{size}")
+            for i in range(size):
+                mem.child(f"f{i:07d}").write_bytes(b"")
+        for mount in ("mem", "local"):
+            for size in LISTING_SIZES:
+                snode = smgr.node(f"{mount}:n{size}")
+                anode = amgr.node(f"{mount}:n{size}")
+
+                async def sync_all(node: Any = snode) -> int:
+                    return await asyncio.to_thread(lambda: len(node.children()))
+
+                async def async_all(node: Any = anode) -> int:
+                    return sum([1 async for _ in node.children()])
+
+                variants[f"{mount}_sync_{size}"] = listing_runner(sync_all, clock)
+                variants[f"{mount}_async_{size}"] = listing_runner(async_all, clock)
+        results = await compare(variants, 2 * rounds, rounds)
+    rows = []
+    for mount, label in (("mem", "memory"), ("local", "local")):
+        for api, how in (("sync", "sync `children()`"), ("async", "`async for` over `children()`")):
+            first = f"{mount}_{api}_{LISTING_SIZES[0]}"
+            for size in LISTING_SIZES:
+                key = f"{mount}_{api}_{size}"
+                refs = () if key == first else (first,)
+                rows.append(Row(f"{label}: {how}", key, f"{size:,} entries", refs))
+    note = (
+        "One operation is one entry listed, so ops/s is entries per second over whole "
+        f"`children()` calls (pages of 1,000), {2 * rounds} per variant in {rounds} rounds. "
+        "A ratio near 1.0 against the smallest folder means linear time; a listing that "
+        "re-reads the folder for every page halves its rate each time the folder doubles."
+    )
+    return Section("Listing scale", note, rows, results)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -483,14 +560,33 @@ def ratio_text(section: Section, row: Row) -> str:
 
 def findings(sections: dict[str, Section]) -> list[str]:
     """A few ratios spelled out, computed from this run."""
-    local = sections["local"].results
-    http = sections["http"].results
-    s3 = sections["s3"].results
 
     def x(a: Measure, b: Measure, digits: int = 2) -> str:
         return f"**{a.rate / b.rate:.{digits}f}×**"
 
-    out = [
+    out = []
+    if "listing" in sections:
+        listing = sections["listing"].results
+        small, big = LISTING_SIZES[0], LISTING_SIZES[-1]
+        out.append(
+            f"* Listing scale: per entry, `children()` of {big:,} entries runs at "
+            + ", ".join(
+                f"{x(listing[f'{m}_{a}_{big}'], listing[f'{m}_{a}_{small}'])} ({label})"
+                for m, a, label in (
+                    ("mem", "sync", "memory, sync"),
+                    ("mem", "async", "memory, async"),
+                    ("local", "sync", "local, sync"),
+                    ("local", "async", "local, async"),
+                )
+            )
+            + f" the rate of {small:,} entries (1.0 is linear)."
+        )
+    if not {"local", "http", "s3"} <= sections.keys():
+        return out
+    local = sections["local"].results
+    http = sections["http"].results
+    s3 = sections["s3"].results
+    out += [
         "* aiofiles vs one thread hop, one small read at a time: raw aiofiles "
         f"open+read+close takes {x(local['raw_thread_1'], local['raw_aiofiles_1'], 1)} the "
         "time of `to_thread(Path.read_bytes)`; through the library, `open()`+`read()` takes "
@@ -522,7 +618,8 @@ def report(sections: dict[str, Section], args: argparse.Namespace, seconds: floa
         "# genro-storage benchmarks",
         "",
         f"Machine: {machine()} at the end (other work may share it). {libs}.",
-        f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}`, "
+        f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}"
+        f"{' --only ' + ' '.join(args.only) if args.only else ''}`, "
         f"{seconds:.0f} s. Each variant's operations are split into rounds (local and "
         f"memory {LOCAL_ROUND_FACTOR * args.rounds}, network {args.rounds}) run in ABC-CBA "
         "order and totalled (not best-of). Client CPU is this process's CPU "
@@ -560,10 +657,17 @@ async def main_async(args: argparse.Namespace) -> str:
         tmp = Path(tmp_name)
         # the local rows are cheap and jittery: alternate them more often
         local_rounds = LOCAL_ROUND_FACTOR * args.rounds
-        sections["local"] = await step("local", local_section(tmp, n_local, local_rounds))
-        sections["memory"] = await step("memory", memory_section(n_local, local_rounds))
-        sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
-    sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
+        wanted = set(args.only or SECTIONS)
+        if "local" in wanted:
+            sections["local"] = await step("local", local_section(tmp, n_local, local_rounds))
+        if "memory" in wanted:
+            sections["memory"] = await step("memory", memory_section(n_local, local_rounds))
+        if "http" in wanted:
+            sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
+        if "listing" in wanted:
+            sections["listing"] = await step("listing", listing_section(tmp, args.rounds))
+    if "s3" in wanted:
+        sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
     return report(sections, args, time.perf_counter() - t0)
 
 
@@ -573,9 +677,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer operations per variant")
     parser.add_argument("--rounds", type=int, default=2, help="ABC-CBA rounds per variant")
     parser.add_argument("--out", type=Path, default=None, help="Markdown file to write")
+    parser.add_argument(
+        "--only", nargs="+", choices=SECTIONS, help="run these sections only (default: all)"
+    )
     args = parser.parse_args()
     if args.out is None:
-        args.out = RESULTS.with_name("latest-quick.md") if args.quick else RESULTS
+        name = (
+            "latest"
+            + "".join(f"-{part}" for part in args.only or ())
+            + ("-quick" if args.quick else "")
+        )
+        args.out = RESULTS.with_name(f"{name}.md")
     publish(asyncio.run(main_async(args)), args.out)
 
 
