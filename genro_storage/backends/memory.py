@@ -18,7 +18,7 @@ from .._shared.exceptions import (
     not_found,
 )
 from .._shared.info import FileInfo, Page, check_cursor, page_of
-from .._shared.paths import basename, parent
+from .._shared.paths import parent
 from .base import StorageBackend
 
 
@@ -156,16 +156,19 @@ class MemoryBackend(StorageBackend):
     def _add_dir(self, path: str) -> None:
         self._dirs.add(path)
         self._children[path] = _SortedNames()
-        self._children[parent(path)].add(basename(path))
+        folder, _, name = path.rpartition("/")
+        self._children[folder].add(name)
 
     def _put_file(self, path: str, entry: _Entry) -> None:
         if path not in self._files:
-            self._children[parent(path)].add(basename(path))
+            folder, _, name = path.rpartition("/")
+            self._children[folder].add(name)
         self._files[path] = entry
 
     def _drop_file(self, path: str) -> None:
         del self._files[path]
-        self._children[parent(path)].discard(basename(path))
+        folder, _, name = path.rpartition("/")
+        self._children[folder].discard(name)
 
     def info(self, path: str) -> FileInfo:
         with self._lock:
@@ -247,7 +250,8 @@ class MemoryBackend(StorageBackend):
                     inner = f"{folder}/{name}"
                     if self._files.pop(inner, None) is None:
                         pending.append(inner)
-            self._children[parent(path)].discard(basename(path))
+            folder, _, name = path.rpartition("/")
+            self._children[folder].discard(name)
 
     def copy(self, src: str, dst: str) -> None:
         with self._lock:
