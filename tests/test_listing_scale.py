@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from mounts import test_node
 
-from genro_storage import StorageManager
+from genro_storage import StorageConfigError, StorageManager
 from genro_storage._shared.temporaries import STALE_AFTER, is_temp_name
 from genro_storage.backends import local as local_backend
 from genro_storage.backends.memory import _SortedNames
@@ -97,6 +97,47 @@ async def test_a_cursor_from_elsewhere_or_a_plain_name_means_after_that_name(
     assert await all_pages(other, 70, "f0299.5") == names[300:]
     assert await all_pages(other, 70, "zzz") == []
     assert await all_pages(other, 70, "") == names
+
+
+@BOTH
+async def test_a_cursor_that_is_not_a_string_is_refused_by_name(kind, make_config, open_storage):
+    manager = open_storage([make_config(kind)])
+    await test_node(manager, "m:d/a.txt").write_bytes(b"a")
+    for bad in (5, b"a.txt", ["a.txt"]):
+        with pytest.raises(StorageConfigError, match="cursor"):
+            await test_node(manager, "m:d").list(page_size=1, cursor=bad)
+
+
+@LOCAL
+async def test_many_listings_at_once_keep_a_bounded_cache_and_all_finish(
+    kind, make_config, open_storage, monkeypatch
+):
+    """More listings in progress than snapshots kept: the oldest lose theirs and finish
+    by reading the folder again; every one of them lists the folder exactly."""
+    config = make_config(kind)
+    manager = open_storage([config])
+    names = [f"f{i:03d}" for i in range(60)]
+    fill(manager, config, "d", names)
+    folder = test_node(manager, "m:d")
+    started = 2 * local_backend._Listings.LIMIT
+    firsts = [await folder.list(page_size=10) for _ in range(started)]
+    reads: list[Any] = []
+    real_scandir = os.scandir
+    folder_path = os.path.join(config["path"], "d")
+
+    def counting_scandir(path: Any = ".") -> Any:
+        if path == folder_path:
+            reads.append(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting_scandir)
+    for first in firsts:
+        rest = await all_pages(folder, 10, first.cursor)
+        assert [e.name for e in first.entries] + rest == names
+    # the evicted ones read the folder once more (the first of them pushes out one
+    # more snapshot while it finishes); the others never
+    evicted = started - local_backend._Listings.LIMIT
+    assert evicted <= len(reads) <= evicted + 1
 
 
 @BOTH
@@ -289,7 +330,7 @@ async def test_recursive_delete_removes_symlinks_not_what_they_point_to(
 _WRITER = r"""
 import asyncio, sys, time
 sys.path.insert(0, sys.argv[1])
-from genro_storage import StorageManager
+from genro_storage import StorageConfigError, StorageManager
 from genro_storage.async_ import AsyncStorageManager
 
 conf = [{"name": "m", "type": "local", "path": sys.argv[2]}]
