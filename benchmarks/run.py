@@ -8,8 +8,9 @@ API in a loop and in a thread pool, raw ``to_thread(Path.read_bytes)`` and raw
 aiofiles), memory (thread wrapper vs sync), HTTP (tests/servers.py ``HTTPServer`` with
 20 ms per request: native aiohttp mount vs raw aiohttp vs the sync API), and S3 (moto:
 the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight), and
-Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly).
-Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
+Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly),
+and listing scale (``children()`` of memory and local folders of 50k, 100k and 200k
+entries). Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
 ``--only parquet`` (say) runs some sections only.
 """
 
@@ -41,6 +42,7 @@ from harness import (
     CpuClock,
     Measure,
     Runner,
+    Sample,
     async_runner,
     compare,
     fmt,
@@ -67,6 +69,7 @@ BUCKET = "bench"
 PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
 PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
+SECTIONS = ("local", "memory", "http", "listing", "s3", "parquet")
 
 
 @dataclass
@@ -562,6 +565,79 @@ async def _parquet_variants(t: Target, n: int, rounds: int) -> tuple[dict[str, M
     return results, len(data)
 
 
+# --------------------------------------------------------------------------- listing
+
+LISTING_SIZES = (50_000, 100_000, 200_000)
+
+
+def listing_runner(list_all: Any, clock: CpuClock) -> Runner:
+    """Variant: ``count`` complete listings by ``await list_all()`` (which returns how many
+    entries it saw); one operation is one entry, so the rate is entries per second."""
+
+    async def run(count: int) -> Sample:
+        cpu0, _ = clock.read()
+        t0 = time.perf_counter()
+        entries = 0
+        for _ in range(count):
+            entries += await list_all()
+        elapsed = time.perf_counter() - t0
+        cpu1, _ = clock.read()
+        return Sample(entries, elapsed, cpu1 - cpu0)
+
+    return run
+
+
+async def listing_section(tmp: Path, rounds: int) -> Section:
+    """``children()`` over whole folders of 50k-200k entries: the time per entry must not
+    grow with the folder (a listing that re-read the folder for every page did)."""
+    clock = CpuClock()
+    conf: list[dict[str, Any]] = [
+        {"name": "mem", "type": "memory", "store": "bench-listing"},
+        {"name": "local", "type": "local", "path": str(tmp / "listing")},
+    ]
+    for size in LISTING_SIZES:
+        folder = tmp / "listing" / f"n{size}"
+        folder.mkdir(parents=True)
+        for i in range(size):  # empty files made with plain os calls: setup, not measured
+            os.close(os.open(folder / f"f{i:07d}", os.O_CREAT | os.O_WRONLY, 0o644))
+    variants: dict[str, Runner] = {}
+    async with AsyncStorageManager(conf) as amgr:
+        smgr = amgr.as_sync()  # shares the memory store
+        for size in LISTING_SIZES:
+            mem = smgr.node(f"mem:n{size}")
+            for i in range(size):
+                mem.child(f"f{i:07d}").write_bytes(b"")
+        for mount in ("mem", "local"):
+            for size in LISTING_SIZES:
+                snode = smgr.node(f"{mount}:n{size}")
+                anode = amgr.node(f"{mount}:n{size}")
+
+                async def sync_all(node: Any = snode) -> int:
+                    return await asyncio.to_thread(lambda: len(node.children()))
+
+                async def async_all(node: Any = anode) -> int:
+                    return sum([1 async for _ in node.children()])
+
+                variants[f"{mount}_sync_{size}"] = listing_runner(sync_all, clock)
+                variants[f"{mount}_async_{size}"] = listing_runner(async_all, clock)
+        results = await compare(variants, 2 * rounds, rounds)
+    rows = []
+    for mount, label in (("mem", "memory"), ("local", "local")):
+        for api, how in (("sync", "sync `children()`"), ("async", "`async for` over `children()`")):
+            first = f"{mount}_{api}_{LISTING_SIZES[0]}"
+            for size in LISTING_SIZES:
+                key = f"{mount}_{api}_{size}"
+                refs = () if key == first else (first,)
+                rows.append(Row(f"{label}: {how}", key, f"{size:,} entries", refs))
+    note = (
+        "One operation is one entry listed, so ops/s is entries per second over whole "
+        f"`children()` calls (pages of 1,000), {2 * rounds} per variant in {rounds} rounds. "
+        "A ratio near 1.0 against the smallest folder means linear time; a listing that "
+        "re-reads the folder for every page halves its rate each time the folder doubles."
+    )
+    return Section("Listing scale", note, rows, results)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -591,6 +667,22 @@ def findings(sections: dict[str, Section]) -> list[str]:
             "* Parquet from S3 with pandas: through `genro://` at "
             f"{x(pq['genro_url'], pq['raw_s3fs'])} the rate of s3fs directly "
             f"({fmt(pq['genro_url'].rate)} vs {fmt(pq['raw_s3fs'].rate)} MiB/s)."
+        )
+    if "listing" in sections:
+        listing = sections["listing"].results
+        small, big = LISTING_SIZES[0], LISTING_SIZES[-1]
+        out.append(
+            f"* Listing scale: per entry, `children()` of {big:,} entries runs at "
+            + ", ".join(
+                f"{x(listing[f'{m}_{a}_{big}'], listing[f'{m}_{a}_{small}'])} ({label})"
+                for m, a, label in (
+                    ("mem", "sync", "memory, sync"),
+                    ("mem", "async", "memory, async"),
+                    ("local", "sync", "local, sync"),
+                    ("local", "async", "local, async"),
+                )
+            )
+            + f" the rate of {small:,} entries (1.0 is linear)."
         )
     if not {"local", "http", "s3"} <= set(sections):
         return out
@@ -659,9 +751,6 @@ def report(sections: dict[str, Section], args: argparse.Namespace, seconds: floa
     return "\n".join(out) + "\n"
 
 
-SECTIONS = ("local", "memory", "http", "s3", "parquet")
-
-
 async def main_async(args: argparse.Namespace) -> str:
     """Run every section (or those of ``--only``) in turn; return the report."""
     t0 = time.perf_counter()
@@ -679,6 +768,8 @@ async def main_async(args: argparse.Namespace) -> str:
             sections["memory"] = await step("memory", memory_section(n_local, local_rounds))
         if "http" in chosen:
             sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
+        if "listing" in chosen:
+            sections["listing"] = await step("listing", listing_section(tmp, args.rounds))
     if "s3" in chosen:
         sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
     if "parquet" in chosen:
@@ -693,11 +784,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="ABC-CBA rounds per variant")
     parser.add_argument("--out", type=Path, default=None, help="Markdown file to write")
     parser.add_argument(
-        "--only", nargs="+", choices=SECTIONS, default=None, help="run these sections only"
+        "--only", nargs="+", choices=SECTIONS, help="run these sections only (default: all)"
     )
     args = parser.parse_args()
     if args.out is None:
-        args.out = RESULTS.with_name("latest-quick.md") if args.quick else RESULTS
+        name = (
+            "latest"
+            + "".join(f"-{part}" for part in args.only or ())
+            + ("-quick" if args.quick else "")
+        )
+        args.out = RESULTS.with_name(f"{name}.md")
     publish(asyncio.run(main_async(args)), args.out)
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .exceptions import StorageConfigError
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -86,6 +90,28 @@ def page_after(
     stop = len(names) if page_size is None else start + page_size
     chosen = names[start:stop]
     return chosen, (chosen[-1] if chosen and stop < len(names) else None)
+
+
+def check_cursor(cursor: object) -> str | None:
+    """``cursor`` if it can be one (``None`` or a string from an earlier page)."""
+    if cursor is not None and not isinstance(cursor, str):
+        raise StorageConfigError(
+            f"A listing cursor must be a string from a previous page, not {type(cursor).__name__}"
+        )
+    return cursor
+
+
+def page_of(names: Iterator[str], page_size: int | None) -> tuple[list[str], str | None]:
+    """Take one page from sorted ``names`` (an iterator that starts after the cursor),
+    reading at most one name past the page: ``(names of this page, next cursor or None)``.
+    """
+    if page_size is None:
+        return list(names), None
+    chosen = list(itertools.islice(names, max(page_size, 0) + 1))
+    if len(chosen) > page_size and page_size > 0:
+        chosen.pop()
+        return chosen, chosen[-1]
+    return chosen[: max(page_size, 0)], None
 
 
 def unquote_etag(etag: Any) -> str | None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
-import tempfile
+import stat
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from .._shared import capabilities
@@ -18,20 +23,152 @@ from .._shared.exceptions import (
     errors_as_storage,
 )
 from .._shared.identity import Location, segments
-from .._shared.info import FileInfo, Page, page_after
+from .._shared.info import FileInfo, Page, check_cursor, page_after
+from .._shared.temporaries import STALE_AFTER, is_temp_name, temp_name
 from .base import StorageBackend
 
 
 def temp_beside(target: str) -> str:
     """Create an empty temporary file in the target's folder (same filesystem, so the
-    final ``os.replace`` is atomic) and return its path."""
+    final ``os.replace`` is atomic) and return its path. Its name is the library's
+    temporary name (see ``_shared.temporaries``): listings hide it."""
     if os.path.isdir(target):
         raise IsADirectoryError(target)
     folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".part")
-    os.close(fd)
-    return tmp
+    make_dirs(folder, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        tmp = os.path.join(folder, temp_name())
+        try:
+            os.close(os.open(tmp, flags, 0o600))
+        except FileExistsError:  # 64 random bits taken: draw again
+            continue
+        return tmp
+
+
+def sweep_temporaries(folder: str) -> None:
+    """Remove the library's temporaries older than ``STALE_AFTER`` from ``folder`` (not
+    below it): files left by a process that was killed while writing. Best effort."""
+    cutoff = time.time() - STALE_AFTER
+    with contextlib.suppress(OSError), os.scandir(folder) as it:
+        stale = [
+            e.path
+            for e in it
+            if is_temp_name(e.name) and _stale_file(e.stat(follow_symlinks=False), cutoff)
+        ]
+    for path in stale:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _stale_file(st: os.stat_result, cutoff: float) -> bool:
+    return stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff
+
+
+def make_dirs(path: str, exist_ok: bool = False) -> None:
+    """``os.makedirs`` without recursion, so that a tree of any depth can be made."""
+    missing = []
+    head = path
+    while head and not os.path.exists(head):
+        missing.append(head)
+        up = os.path.dirname(head)
+        if up == head:
+            break
+        head = up
+    if not missing:
+        if exist_ok and os.path.isdir(path):
+            return
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:  # made meanwhile by someone else
+            if not os.path.isdir(folder) or (folder == path and not exist_ok):
+                raise
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+# Deleting relative to open folders needs these; elsewhere (Windows) shutil.rmtree is used.
+_FD_WALK = (
+    hasattr(os, "O_DIRECTORY")
+    and hasattr(os, "O_NOFOLLOW")
+    and os.scandir in os.supports_fd
+    and {os.open, os.unlink, os.rmdir} <= os.supports_dir_fd
+)
+
+
+@dataclass
+class _Frame:
+    """A folder being emptied: its identity, its name in its parent, subfolders left."""
+
+    identity: tuple[int, int]
+    name: str
+    subdirs: list[str]
+
+
+def remove_tree(top: str) -> None:
+    """Delete the folder ``top`` and everything below it.
+
+    Iterative, so any depth works (``shutil.rmtree`` recurses and fails past about 1,000
+    levels), and it keeps one folder open at a time. It never follows a symlink: each
+    subfolder is opened relative to its parent with ``O_NOFOLLOW``, and the way back up
+    through ``..`` must lead to the very folder it came from (same device and inode).
+    """
+    if not _FD_WALK:
+        shutil.rmtree(top)
+        return
+    fd = os.open(top, _DIR_FLAGS)
+    try:
+        frames = [_Frame(_identity(fd), "", _clear_files(fd))]
+        while frames:
+            frame = frames[-1]
+            if frame.subdirs:
+                name = frame.subdirs.pop()
+                try:
+                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                        raise
+                    os.unlink(name, dir_fd=fd)  # no longer a folder: a file or a symlink
+                    continue
+                os.close(fd)
+                fd = child
+                frames.append(_Frame(_identity(fd), name, _clear_files(fd)))
+                continue
+            frames.pop()
+            if not frames:
+                break
+            up = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            if _identity(up) != frames[-1].identity:
+                os.close(up)
+                raise StorageError(f"A folder under '{top}' was moved while being deleted")
+            os.close(fd)
+            fd = up
+            os.rmdir(frame.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(top)
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _clear_files(fd: int) -> list[str]:
+    """Unlink everything in the open folder ``fd`` except subfolders; return their names."""
+    with os.scandir(fd) as it:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+    subdirs = []
+    for name, is_dir in entries:
+        if is_dir:
+            subdirs.append(name)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=fd)
+    return subdirs
 
 
 def local_location(full: str) -> Location:
@@ -73,6 +210,93 @@ class LocalWriter:
         unlink_quietly(self._tmp)
 
 
+@dataclass
+class _Snapshot:
+    """The sorted names of one folder, read once for a listing that is paged through."""
+
+    folder: str
+    stamp: tuple[int, ...]
+    names: list[str]
+    expires: float = 0.0
+
+
+def _stamp(folder: str) -> tuple[int, ...]:
+    """What changes when an entry is added to or removed from ``folder``."""
+    st = os.stat(folder)
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
+
+
+class _Listings:
+    """Page through a folder reading it once, not once per page.
+
+    The first page of a listing reads and sorts the folder (without the library's
+    temporaries) and keeps the names under a random token; its cursor is
+    ``'<last name>/<token>'`` (``/`` is never part of a name). A later page resumes from
+    that snapshot in O(log n + page) while the folder is unchanged (same inode, mtime and
+    ctime). Otherwise, or when the token is unknown (expired, evicted, made by another
+    process, or a plain name given as cursor), the folder is read again and the page
+    holds the names after the cursor's name: the result is the same, only slower.
+    Like ``readdir``, an entry added during a listing may or may not be listed.
+    """
+
+    #: Snapshots kept (least recently used go first), names kept in all of them, and
+    #: seconds a snapshot is kept after its last use.
+    LIMIT = 16
+    BUDGET = 1_000_000
+    TTL = 600.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, _Snapshot] = OrderedDict()
+
+    def page(
+        self, folder: str, page_size: int | None, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        """``(names of this page, cursor of the next page or None)``."""
+        after, _, token = (check_cursor(cursor) or "").partition("/")
+        stamp = _stamp(folder)  # before reading: a change while reading shows next time
+        snap = self._resume(token, folder, stamp) if token else None
+        if snap is None:
+            with os.scandir(folder) as it:
+                names = sorted(e.name for e in it if not is_temp_name(e.name))
+            snap, token = _Snapshot(folder, stamp, names), secrets.token_hex(8)
+        chosen, last = page_after(snap.names, page_size, after or None)
+        if last is None:
+            with self._lock:
+                self._kept.pop(token, None)
+            return chosen, None
+        self._keep(token, snap)
+        return chosen, f"{last}/{token}"
+
+    def _resume(self, token: str, folder: str, stamp: tuple[int, ...]) -> _Snapshot | None:
+        with self._lock:
+            snap = self._kept.get(token)
+            if snap is None:
+                return None
+            if snap.folder != folder or snap.stamp != stamp or snap.expires < time.monotonic():
+                del self._kept[token]
+                return None
+            return snap
+
+    def _keep(self, token: str, snap: _Snapshot) -> None:
+        now = time.monotonic()
+        with self._lock:
+            snap.expires = now + self.TTL
+            self._kept[token] = snap
+            self._kept.move_to_end(token)
+            total = sum(len(s.names) for s in self._kept.values())
+            while len(self._kept) > 1:
+                oldest = next(iter(self._kept.values()))
+                if len(self._kept) <= self.LIMIT and total <= self.BUDGET and oldest.expires >= now:
+                    break
+                total -= len(self._kept.popitem(last=False)[1].names)
+
+
+#: Seconds between two sweeps of the same folder by one mount (a tree copy calls
+#: ``mkdir`` once per folder; each sweep reads the whole folder).
+SWEEP_INTERVAL = 3600.0
+
+
 class LocalBackend(StorageBackend):
     """A folder on local disk. Paths that resolve outside it (``..``, symlinks) are refused."""
 
@@ -89,6 +313,10 @@ class LocalBackend(StorageBackend):
         self.root = root
         self._real_root = os.path.realpath(root)
         self._base_url = config.options.get("base_url")
+        self._listings = _Listings()
+        self._swept: dict[str, float] = {}
+        self._sweep_lock = threading.Lock()
+        self._sweep(root)
 
     def full(self, path: str) -> str:
         """The OS path of ``path``, refused (``StoragePermissionError``) if it resolves
@@ -167,55 +395,69 @@ class LocalBackend(StorageBackend):
         folder = self.full(path)
         prefix = f"{path}/" if path else ""
         with errors_as_storage(self.where(path)):
-            with os.scandir(folder) as it:
-                entries = {e.name: e for e in it}
-            names = sorted(entries)
-            chosen, next_cursor = page_after(names, page_size, cursor)
+            chosen, next_cursor = self._listings.page(folder, page_size, cursor)
             folder_real = os.path.realpath(folder)
             infos = []
             for name in chosen:
                 try:
-                    infos.append(self._entry(prefix + name, entries[name], folder_real))
+                    infos.append(
+                        self._entry(prefix + name, os.path.join(folder, name), folder_real)
+                    )
                 except FileNotFoundError:  # vanished or a dangling symlink
                     continue
         return Page(infos, next_cursor)
 
-    def _entry(self, path: str, entry: os.DirEntry[str], folder_real: str) -> FileInfo:
+    def _entry(self, path: str, full: str, folder_real: str) -> FileInfo:
         """A listing entry. A symlink that ``full()`` refuses (target outside the root,
         a loop, or a folder at or above its own) is listed as what it is on disk, a
         link: a file entry without size, never followed, refused on access. So a
         listing never shows facts of a place outside the mount, and a tree walk never
         descends through it."""
-        if not entry.is_symlink():
-            return self._info(path, entry.stat())
-        target = os.path.realpath(entry.path)
+        st = os.lstat(full)
+        if not stat.S_ISLNK(st.st_mode):
+            return self._info(path, st)
+        target = os.path.realpath(full)
         refused = not self._inside(target)
         if not refused:
             try:
-                st = entry.stat()
+                followed = os.stat(full)
             except FileNotFoundError:
                 raise
             except OSError:  # ELOOP
                 refused = True
             else:
-                refused = _isdir(st) and _contains(target, folder_real)
+                refused = _isdir(followed) and _contains(target, folder_real)
         if refused:
-            return FileInfo(path, "file", None, entry.stat(follow_symlinks=False).st_mtime)
-        return self._info(path, st)
+            return FileInfo(path, "file", None, st.st_mtime)
+        return self._info(path, followed)
+
+    def _sweep(self, folder: str) -> None:
+        """Sweep stale temporaries from ``folder``, at most once per ``SWEEP_INTERVAL``."""
+        now = time.monotonic()
+        with self._sweep_lock:
+            last = self._swept.get(folder)
+            if last is not None and now - last < SWEEP_INTERVAL:
+                return
+            if len(self._swept) >= 4096:
+                self._swept.clear()
+            self._swept[folder] = now
+        sweep_temporaries(folder)
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         with errors_as_storage(self.where(path)):
             target = self.full(path)
             if parents:
-                if os.path.isdir(target) and not exist_ok:
-                    raise FileExistsError(target)
-                os.makedirs(target, exist_ok=exist_ok)
+                make_dirs(target, exist_ok=exist_ok)
             else:
                 try:
                     os.mkdir(target)
                 except FileExistsError:
                     if not (exist_ok and os.path.isdir(target)):
                         raise
+        # the folder's parent (where writes beside it left temporaries) and the folder
+        if path:
+            self._sweep(os.path.dirname(target))
+        self._sweep(target)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         if not path:
@@ -224,7 +466,7 @@ class LocalBackend(StorageBackend):
         with errors_as_storage(self.where(path)):
             if os.path.isdir(target) and not os.path.islink(target):
                 if recursive:
-                    shutil.rmtree(target)
+                    remove_tree(target)
                 else:
                     try:
                         os.rmdir(target)
@@ -252,7 +494,7 @@ class LocalBackend(StorageBackend):
         with errors_as_storage(self.where(src)):
             if os.path.isdir(target):
                 raise IsADirectoryError(target)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            make_dirs(os.path.dirname(target), exist_ok=True)
             os.replace(source, target)
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:

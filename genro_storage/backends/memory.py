@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .._shared import capabilities
@@ -16,7 +18,7 @@ from .._shared.exceptions import (
     not_found,
 )
 from .._shared.identity import Location, segments
-from .._shared.info import FileInfo, Page, page_after
+from .._shared.info import FileInfo, Page, check_cursor, page_of
 from .._shared.paths import parent
 from .base import StorageBackend
 
@@ -28,10 +30,83 @@ class _Entry:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+class _SortedNames:
+    """The child names of one folder, sorted, kept in chunks.
+
+    Adding or removing a name costs O(log n + chunk) whatever the order of the writes (a
+    plain sorted list moves every later name), and a page resumes after any name in
+    O(log n): listing a folder never reads more of it than the page.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self) -> None:
+        self._chunks: list[list[str]] = []
+        self._maxes: list[str] = []  # the last name of each chunk
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, name: str) -> None:
+        chunks, maxes = self._chunks, self._maxes
+        i = bisect.bisect_left(maxes, name)
+        if i == len(maxes):  # after every name (sequential writes land here)
+            if not chunks:
+                chunks.append([])
+                maxes.append(name)
+            i = len(chunks) - 1
+            chunks[i].append(name)
+            maxes[i] = name
+        else:
+            chunk = chunks[i]
+            j = bisect.bisect_left(chunk, name)
+            if chunk[j] == name:
+                return
+            chunk.insert(j, name)
+        self._count += 1
+        chunk = chunks[i]
+        if len(chunk) > 2 * self.CHUNK:
+            half = len(chunk) // 2
+            chunks[i : i + 1] = [chunk[:half], chunk[half:]]
+            maxes[i : i + 1] = [chunk[half - 1], chunk[-1]]
+
+    def discard(self, name: str) -> None:
+        chunks, maxes = self._chunks, self._maxes
+        i = bisect.bisect_left(maxes, name)
+        if i == len(maxes):
+            return
+        chunk = chunks[i]
+        j = bisect.bisect_left(chunk, name)
+        if chunk[j] != name:
+            return
+        del chunk[j]
+        self._count -= 1
+        if not chunk:
+            del chunks[i], maxes[i]
+        elif j == len(chunk):
+            maxes[i] = chunk[-1]
+
+    def after(self, name: str | None) -> Iterator[str]:
+        """The names greater than ``name`` (all of them for ``None``), in order."""
+        chunks = self._chunks
+        i = j = 0
+        if name:
+            i = bisect.bisect_right(self._maxes, name)
+            if i < len(chunks):
+                j = bisect.bisect_right(chunks[i], name)
+        for k in range(i, len(chunks)):
+            yield from (chunks[k][j:] if j else chunks[k])
+            j = 0
+
+
 class _Store:
     def __init__(self) -> None:
         self.files: dict[str, _Entry] = {}
         self.dirs: set[str] = {""}
+        #: Every folder's child names (files and folders), so that a listing pages
+        #: without scanning the store and a recursive delete visits only its subtree.
+        self.children: dict[str, _SortedNames] = {"": _SortedNames()}
         self.lock = threading.RLock()
 
 
@@ -62,6 +137,7 @@ class MemoryBackend(StorageBackend):
         self._store = store
         self._files = store.files
         self._dirs = store.dirs
+        self._children = store.children
         self._lock = store.lock
 
     def location(self, path: str) -> Location:
@@ -79,7 +155,26 @@ class MemoryBackend(StorageBackend):
                 raise not_a_directory(self.where(folder))
             chain.append(folder)
             folder = parent(folder)
-        self._dirs.update(chain)
+        for made in reversed(chain):
+            self._add_dir(made)
+
+    # The index of child names changes only through these three.
+    def _add_dir(self, path: str) -> None:
+        self._dirs.add(path)
+        self._children[path] = _SortedNames()
+        folder, _, name = path.rpartition("/")
+        self._children[folder].add(name)
+
+    def _put_file(self, path: str, entry: _Entry) -> None:
+        if path not in self._files:
+            folder, _, name = path.rpartition("/")
+            self._children[folder].add(name)
+        self._files[path] = entry
+
+    def _drop_file(self, path: str) -> None:
+        del self._files[path]
+        folder, _, name = path.rpartition("/")
+        self._children[folder].discard(name)
 
     def info(self, path: str) -> FileInfo:
         with self._lock:
@@ -114,23 +209,17 @@ class MemoryBackend(StorageBackend):
             if self._isdir(path):
                 raise is_a_directory(self.where(path))
             self._ensure_parents(path)
-            self._files[path] = _Entry(data, time.time())
+            self._put_file(path, _Entry(data, time.time()))
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
         with self._lock:
             if path in self._files:
                 raise not_a_directory(self.where(path))
-            if not self._isdir(path):
+            names = self._children.get(path)
+            if names is None:
                 raise not_found(self.where(path))
             prefix = f"{path}/" if path else ""
-            names = sorted(
-                {
-                    p[len(prefix) :]
-                    for p in (*self._files, *self._dirs)
-                    if p and p.startswith(prefix) and "/" not in p[len(prefix) :]
-                }
-            )
-            chosen, next_cursor = page_after(names, page_size, cursor)
+            chosen, next_cursor = page_of(names.after(check_cursor(cursor)), page_size)
             entries = [self.info(prefix + name) for name in chosen]
         return Page(entries, next_cursor)
 
@@ -145,26 +234,30 @@ class MemoryBackend(StorageBackend):
             if not parents and not self._isdir(parent(path)):
                 raise not_found(self.where(parent(path)))
             self._ensure_parents(path)
-            self._dirs.add(path)
+            self._add_dir(path)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         with self._lock:
             if path in self._files:
-                del self._files[path]
+                self._drop_file(path)
                 return
             if not self._isdir(path):
                 raise not_found(self.where(path))
             if path == "":
                 raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
-            prefix = f"{path}/"
-            inside_files = [p for p in self._files if p.startswith(prefix)]
-            inside_dirs = [d for d in self._dirs if d.startswith(prefix)]
-            if (inside_files or inside_dirs) and not recursive:
+            if len(self._children[path]) and not recursive:
                 raise StorageError(f"Directory not empty: '{self.where(path)}'")
-            for p in inside_files:
-                del self._files[p]
-            self._dirs.difference_update(inside_dirs)
-            self._dirs.discard(path)
+            # the subtree through the index, folder by folder (no recursion: any depth)
+            pending = [path]
+            while pending:
+                folder = pending.pop()
+                self._dirs.discard(folder)
+                for name in self._children.pop(folder).after(None):
+                    inner = f"{folder}/{name}"
+                    if self._files.pop(inner, None) is None:
+                        pending.append(inner)
+            folder, _, name = path.rpartition("/")
+            self._children[folder].discard(name)
 
     def copy(self, src: str, dst: str) -> None:
         with self._lock:
@@ -176,7 +269,7 @@ class MemoryBackend(StorageBackend):
     def move(self, src: str, dst: str) -> None:
         with self._lock:
             self.copy(src, dst)
-            del self._files[src]
+            self._drop_file(src)
 
     def get_metadata(self, path: str) -> dict[str, str]:
         with self._lock:
