@@ -152,14 +152,24 @@ class AzureBlockWriter(PartWriter):
         self._blocks.append(block_id)
 
     def _g_finish(self) -> Logic[None]:
-        yield self._backend._fs_coro(
-            _az_commit,
-            self._backend.bucket,
-            self._key,
-            self._blocks,
-            self._content_type,
-            self._md5.digest(),
-        )
+        try:
+            yield self._backend._fs_coro(
+                _az_commit,
+                self._backend.bucket,
+                self._key,
+                self._blocks,
+                self._content_type,
+                self._md5.digest(),
+            )
+        except Exception as exc:
+            if getattr(exc, "error_code", None) != "InvalidBlockList":
+                raise
+            # Azure drops every uncommitted block of a blob when a block list is
+            # committed: another writer of the same blob finished first.
+            raise StorageBackendError(
+                f"Write of '{self._where()}' discarded: another writer committed the blob"
+                " first, and Azure dropped the blocks staged by this one"
+            ) from exc
 
     def _g_cancel(self) -> Logic[None]:
         yield from ()

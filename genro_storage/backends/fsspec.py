@@ -207,17 +207,33 @@ _DRIVEN: dict[tuple[type, bool], type] = {}
 _DRIVEN_LOCK = threading.Lock()
 
 
+def _mapped(logic: Any) -> Any:
+    """``logic`` (a ``_g_`` method of a reader or writer) with every error it lets out
+    mapped onto the library's hierarchy, named by the file (``self._where()``)."""
+
+    def mapped(self: Any, *args: Any, **kwargs: Any) -> Logic[Any]:
+        with errors_as_storage(self._where()):
+            return (yield from logic(self, *args, **kwargs))
+
+    mapped.__name__, mapped.__doc__ = logic.__name__, logic.__doc__
+    return mapped
+
+
 def driven(logic: type, asynchronous: bool) -> type:
     """``logic`` with public methods (``read``, ``write``, ...) driven sync or async.
 
     ``logic.methods`` names its ``_g_`` generators; the class is made once and cached.
+    Whatever leaves a public method is a ``StorageError`` (as for ``write_bytes``): a
+    streamed write into a missing bucket fails like a whole-file one.
     """
     key = (logic, asynchronous)
     with _DRIVEN_LOCK:
         cls = _DRIVEN.get(key)
         if cls is None:
             name = ("Async" if asynchronous else "") + logic.__name__
-            cls = type(name, (logic,), {"__module__": logic.__module__, "__slots__": ()})
+            attrs = {f"_g_{m}": _mapped(getattr(logic, f"_g_{m}")) for m in logic.methods}
+            attrs.update(__module__=logic.__module__, __slots__=())
+            cls = type(name, (logic,), attrs)
             build_methods(cls, logic.methods, asynchronous=asynchronous)
             _DRIVEN[key] = cls
     return cls
@@ -236,6 +252,9 @@ class RangeReader:
         self._pos = 0
         self._closed = False
         self._whole: bytes | None = None
+
+    def _where(self) -> str:
+        return self._backend.where(self._path)
 
     def _g_read(self, size: int = -1) -> Logic[bytes]:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
@@ -276,6 +295,9 @@ class SpoolWriter:
         self._local = local
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._done = False
+
+    def _where(self) -> str:
+        return self._backend.where(self._path)
 
     def _spool(self, data: bytes) -> int:
         self._md5.update(data)
@@ -393,6 +415,9 @@ class PartWriter:
         self._sent = 0  # bytes already sent in parts
         self._started = False
         self._done = False
+
+    def _where(self) -> str:
+        return self._backend.where(self._backend.rel(self._key))
 
     def _take(self, size: int) -> list[bytes]:
         """The first ``size`` held bytes, as the chunks that hold them (not joined)."""
