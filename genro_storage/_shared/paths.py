@@ -10,7 +10,7 @@ import mimetypes
 import posixpath
 import re
 
-from .exceptions import StorageConfigError, StoragePermissionError
+from .exceptions import StorageConfigError, StorageError, StoragePermissionError
 
 _MOUNT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -52,6 +52,21 @@ def normalize(*parts: str) -> str:
                 continue
             segments.append(seg)
     return "/".join(segments)
+
+
+def literal_child(folder: str, name: str) -> str | None:
+    """The path of the entry ``name`` listed in the folder ``folder``, or ``None`` when
+    that path would not name exactly this entry strictly below ``folder``: ``name`` is
+    empty, ``.``, ``..``, holds a ``/``, or is anything else ``normalize`` would change.
+    Such an entry (an object key like ``a//b`` or ``a/../b``) is shown, never addressed.
+    """
+    if not name or "/" in name:
+        return None
+    path = f"{folder}/{name}" if folder else name
+    try:
+        return path if normalize(path) == path else None
+    except StorageError:
+        return None
 
 
 def join(base: str, *parts: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.info import FileInfo, unquote_etag
+from .._shared.metadata import AZURE as AZURE_METADATA
 from .._shared.sansio import Logic, blocking, build_methods
 from .fsspec import (
     LOGIC_METHODS,
@@ -189,6 +190,7 @@ class AzureLogic(ObjectStoreLogic):
     container_field = "container"
     library = ("adlfs", "azure")
     writer = AzureBlockWriter
+    metadata_rule = AZURE_METADATA
 
     def _setup(self) -> None:
         super()._setup()
