@@ -25,7 +25,10 @@ and writers are logic classes too, driven the same way (see :func:`driven`).
 
 Object stores have no directories: a folder is a key prefix. ``mkdir`` writes a zero-byte
 *marker* object ``'<dir>/'`` so that an empty folder exists and lists as empty; a folder
-also exists while any object lies below it. Listings never show markers.
+also exists while any object lies below it. Listings never show markers; a non-empty
+``'<dir>/'`` is data, and keys no path can name are listed flagged (``addressable=False``);
+an object ``x`` beside keys below ``x/`` is one folder with content (docs/design.md,
+"Object-store keys").
 
 =======  ==========================  ===========================  ============================
 store    streamed write              listing page / cursor        ``url()`` (no I/O)
