@@ -469,6 +469,8 @@ SITUATIONS = [
     ("memory", "missing key"),
     ("memory", "read-only"),
     ("base64", "bad data"),
+    ("fsspec", "missing key"),
+    ("fsspec", "read-only"),
     ("http", "missing key"),
     *[(kind, s) for kind in CLOUD for s in ("missing key", "missing bucket", "read-only")],
 ]
@@ -482,6 +484,11 @@ async def test_every_public_entry_point_raises_only_storage_errors(
     url = http_server.url("hello.txt")
     if kind == "http":
         config = cloud_mounts.http_mount(http_server, "m", unique())
+    elif kind == "fsspec":  # fsspec's own in-memory filesystem
+        config = {"name": "m", "type": "fsspec", "fsspec_protocol": "memory"}
+        config |= {"path": f"/{unique()}"}
+        if situation == "read-only":
+            config["permissions"] = "readonly"
     elif situation == "missing root":  # checked when the mount is made: removed after
         (tmp_path / "gone").mkdir()
         config = {"name": "m", "type": "local", "path": str(tmp_path / "gone")}
@@ -532,3 +539,25 @@ async def test_concurrent_azure_writers_fail_inside_the_hierarchy(azure_server, 
         await b.__aexit__(None, None, None)
     assert "another writer" in str(caught.value)
     assert await node.read_bytes() == first
+
+
+async def test_generic_fsspec_listings_flag_names_no_path_can_name(open_storage):
+    """The generic ``fsspec`` type lists with the same rule: a file named ``..`` is not
+    the mount's root, and ``x\\..\\v`` does not become ``v``."""
+    import fsspec
+
+    root = f"/{unique()}"
+    fs = fsspec.filesystem("memory")
+    for name in ("a/..", "a/ok", "b/x\\..\\v"):
+        fs.pipe_file(f"{root}/{name}", b"data")
+    storage = open_storage(
+        [{"name": "f", "type": "fsspec", "fsspec_protocol": "memory", "path": root}]
+    )
+    try:
+        a = [(e.path, e.addressable) for e in await listed(test_node(storage, "f:a"))]
+        b = [(e.path, e.addressable) for e in await listed(test_node(storage, "f:b"))]
+    finally:
+        fs.rm(root, recursive=True)
+    assert a == [("a/..", False), ("a/ok", True)]
+    # Flagged while '\\' is a separator to ``normalize``, plain if it is literal: never 'b/v'.
+    assert b in ([("b/x\\..\\v", False)], [("b/x\\..\\v", True)])

@@ -87,7 +87,7 @@ from .._shared.exceptions import (
 )
 from .._shared.info import FileInfo, Page, VersionInfo, md5_from_etag, page_after, unquote_etag
 from .._shared.metadata import MetadataRule, check_metadata
-from .._shared.paths import join, literal_child, mimetype, parent
+from .._shared.paths import literal_child, mimetype, parent
 from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
 from .local import unlink_quietly
@@ -825,7 +825,14 @@ class FsspecLogic(StoreLogic):
                 if found.isfile:
                     raise not_a_directory(where)
         chosen, next_cursor = page_after(sorted(children), page_size, cursor)
-        return Page([self._facts(join(path, n), children[n]) for n in chosen], next_cursor)
+        return Page([self._entry(path, n, children[n]) for n in chosen], next_cursor)
+
+    def _entry(self, path: str, name: str, raw: dict[str, Any]) -> FileInfo:
+        """The listed entry ``name`` of ``path``: flagged when no path can name it."""
+        child = literal_child(path, name)
+        if child is not None:
+            return self._facts(child, raw)
+        return replace(self._facts(f"{path}/{name}" if path else name, raw), addressable=False)
 
     def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
         if (yield from self._g_mkdir_needed(path, parents, exist_ok)):
