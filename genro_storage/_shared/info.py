@@ -43,6 +43,12 @@ class FileInfo:
     def isdir(self) -> bool:
         return self.type == "directory"
 
+    @property
+    def has_content(self) -> bool:
+        """A folder that also holds bytes of its own: on an object store, an object
+        ``f/a`` beside keys below ``f/a/`` (its size and facts are the object's)."""
+        return self.type == "directory" and self.size is not None
+
 
 @dataclass(frozen=True)
 class Page:

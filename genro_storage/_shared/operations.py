@@ -23,6 +23,7 @@ from .exceptions import (
     is_a_directory,
 )
 from .info import FileInfo
+from .metadata import check_metadata
 from .paths import is_child_of, literal_join, relative_to
 from .sansio import Logic, Parallel, blocking, call, callback
 from .skip import SkipIf, check_strategy, comparable_etag, should_skip
@@ -167,8 +168,9 @@ def delete(node: Any, recursive: bool, missing_ok: bool) -> Logic[None]:
 
 
 def set_metadata(node: Any, metadata: dict[str, str]) -> Logic[None]:
-    if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+    """Replace the metadata; keys and values every store keeps (``check_metadata``),
+    the store's own rule checked by its backend."""
+    metadata = check_metadata(metadata, node.fullpath)
     require(node.config, "write", f"set metadata on '{node.fullpath}'")
     yield call(node._backend.set_metadata, node.path, metadata)
 

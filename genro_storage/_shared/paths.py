@@ -65,6 +65,13 @@ def normalize(*parts: str) -> str:
     return "/".join(segments)
 
 
+def literal_child(folder: str, name: str) -> str | None:
+    """The path of the entry ``name`` listed in the folder ``folder``, or ``None`` when
+    ``name`` cannot be one segment (see :func:`is_segment`): such an entry (an object key
+    like ``a//b`` or ``a/../b``) is shown, never addressed."""
+    return (f"{folder}/{name}" if folder else name) if is_segment(name) else None
+
+
 def join(base: str, *parts: str) -> str:
     return normalize(base, *parts)
 

@@ -18,6 +18,7 @@ from typing import Any
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.info import FileInfo, unquote_etag
+from .._shared.metadata import AZURE as AZURE_METADATA
 from .._shared.sansio import Logic, blocking, build_methods
 from .fsspec import (
     LOGIC_METHODS,
@@ -152,14 +153,24 @@ class AzureBlockWriter(PartWriter):
         self._blocks.append(block_id)
 
     def _g_finish(self) -> Logic[None]:
-        yield self._backend._fs_coro(
-            _az_commit,
-            self._backend.bucket,
-            self._key,
-            self._blocks,
-            self._content_type,
-            self._md5.digest(),
-        )
+        try:
+            yield self._backend._fs_coro(
+                _az_commit,
+                self._backend.bucket,
+                self._key,
+                self._blocks,
+                self._content_type,
+                self._md5.digest(),
+            )
+        except Exception as exc:
+            if getattr(exc, "error_code", None) != "InvalidBlockList":
+                raise
+            # Azure drops every uncommitted block of a blob when a block list is
+            # committed: another writer of the same blob finished first.
+            raise StorageBackendError(
+                f"Write of '{self._where()}' discarded: another writer committed the blob"
+                " first, and Azure dropped the blocks staged by this one"
+            ) from exc
 
     def _g_cancel(self) -> Logic[None]:
         yield from ()
@@ -179,6 +190,7 @@ class AzureLogic(ObjectStoreLogic):
     container_field = "container"
     library = ("adlfs", "azure")
     writer = AzureBlockWriter
+    metadata_rule = AZURE_METADATA
 
     def _setup(self) -> None:
         super()._setup()

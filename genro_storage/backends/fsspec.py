@@ -25,7 +25,10 @@ and writers are logic classes too, driven the same way (see :func:`driven`).
 
 Object stores have no directories: a folder is a key prefix. ``mkdir`` writes a zero-byte
 *marker* object ``'<dir>/'`` so that an empty folder exists and lists as empty; a folder
-also exists while any object lies below it. Listings never show markers.
+also exists while any object lies below it. Listings never show markers; a non-empty
+``'<dir>/'`` is data, and keys no path can name are listed flagged (``addressable=False``);
+an object ``x`` beside keys below ``x/`` is one folder with content (docs/design.md,
+"Object-store keys").
 
 =======  ==========================  ===========================  ============================
 store    streamed write              listing page / cursor        ``url()`` (no I/O)
@@ -65,6 +68,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -83,7 +87,8 @@ from .._shared.exceptions import (
 )
 from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, VersionInfo, md5_from_etag, page_after, unquote_etag
-from .._shared.paths import join, mimetype, parent
+from .._shared.metadata import MetadataRule, check_metadata
+from .._shared.paths import literal_child, mimetype, parent
 from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
 from .local import local_location, unlink_quietly
@@ -154,6 +159,12 @@ def _md5_from_bytes(value: Any) -> str | None:
 
 def _sorted_by_name(entries: Iterable[FileInfo]) -> list[FileInfo]:
     return sorted(entries, key=lambda e: e.name)
+
+
+def _as_folder(found: FileInfo) -> FileInfo:
+    """An object ``x`` with keys below ``x/``: a folder with content, one entry typed as
+    a folder that keeps the object's facts (``FileInfo.has_content``)."""
+    return replace(found, type="directory")
 
 
 def _detach_finalizers(obj: Any) -> None:
@@ -261,17 +272,33 @@ _DRIVEN: dict[tuple[type, bool], type] = {}
 _DRIVEN_LOCK = threading.Lock()
 
 
+def _mapped(logic: Any) -> Any:
+    """``logic`` (a ``_g_`` method of a reader or writer) with every error it lets out
+    mapped onto the library's hierarchy, named by the file (``self._where()``)."""
+
+    def mapped(self: Any, *args: Any, **kwargs: Any) -> Logic[Any]:
+        with errors_as_storage(self._where()):
+            return (yield from logic(self, *args, **kwargs))
+
+    mapped.__name__, mapped.__doc__ = logic.__name__, logic.__doc__
+    return mapped
+
+
 def driven(logic: type, asynchronous: bool) -> type:
     """``logic`` with public methods (``read``, ``write``, ...) driven sync or async.
 
     ``logic.methods`` names its ``_g_`` generators; the class is made once and cached.
+    Whatever leaves a public method is a ``StorageError`` (as for ``write_bytes``): a
+    streamed write into a missing bucket fails like a whole-file one.
     """
     key = (logic, asynchronous)
     with _DRIVEN_LOCK:
         cls = _DRIVEN.get(key)
         if cls is None:
             name = ("Async" if asynchronous else "") + logic.__name__
-            cls = type(name, (logic,), {"__module__": logic.__module__, "__slots__": ()})
+            attrs = {f"_g_{m}": _mapped(getattr(logic, f"_g_{m}")) for m in logic.methods}
+            attrs.update(__module__=logic.__module__, __slots__=())
+            cls = type(name, (logic,), attrs)
             build_methods(cls, logic.methods, asynchronous=asynchronous)
             _DRIVEN[key] = cls
     return cls
@@ -290,6 +317,9 @@ class RangeReader:
         self._pos = 0
         self._closed = False
         self._whole: bytes | None = None
+
+    def _where(self) -> str:
+        return self._backend.where(self._path)
 
     def _g_read(self, size: int = -1) -> Logic[bytes]:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
@@ -330,6 +360,9 @@ class SpoolWriter:
         self._local = local
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._done = False
+
+    def _where(self) -> str:
+        return self._backend.where(self._path)
 
     def _spool(self, data: bytes) -> int:
         self._md5.update(data)
@@ -447,6 +480,9 @@ class PartWriter:
         self._sent = 0  # bytes already sent in parts
         self._started = False
         self._done = False
+
+    def _where(self) -> str:
+        return self._backend.where(self._backend.rel(self._key))
 
     def _take(self, size: int) -> list[bytes]:
         """The first ``size`` held bytes, as the chunks that hold them (not joined)."""
@@ -858,7 +894,14 @@ class FsspecLogic(StoreLogic):
                 if found.isfile:
                     raise not_a_directory(where)
         chosen, next_cursor = page_after(sorted(children), page_size, cursor)
-        return Page([self._facts(join(path, n), children[n]) for n in chosen], next_cursor)
+        return Page([self._entry(path, n, children[n]) for n in chosen], next_cursor)
+
+    def _entry(self, path: str, name: str, raw: dict[str, Any]) -> FileInfo:
+        """The listed entry ``name`` of ``path``: flagged when no path can name it."""
+        child = literal_child(path, name)
+        if child is not None:
+            return self._facts(child, raw)
+        return replace(self._facts(f"{path}/{name}" if path else name, raw), addressable=False)
 
     def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
         if (yield from self._g_mkdir_needed(path, parents, exist_ok)):
@@ -907,6 +950,8 @@ class ObjectStoreLogic(StoreLogic):
     writer: ClassVar[type[PartWriter]] = PartWriter
     #: Extra ``cat_file`` arguments for whole-file reads.
     whole_read: ClassVar[dict[str, Any]] = {}
+    #: What the store accepts as metadata beyond the common rule (``None``: nothing more).
+    metadata_rule: ClassVar[MetadataRule | None] = None
 
     def _setup(self) -> None:
         opts = self.config.options
@@ -975,29 +1020,60 @@ class ObjectStoreLogic(StoreLogic):
 
     # -- the contract ---------------------------------------------------------------------
     def _g_info(self, path: str) -> Logic[FileInfo]:
-        """Facts about ``path``: an object, else a folder if any key lies below it."""
+        """Facts about ``path``: a file (an object), a folder (keys below it), or a folder
+        with content (both: the object's facts, typed as a folder)."""
         where = self.where(path)
         if not path:
             return FileInfo("", "directory")
         with errors_as_storage(where):
-            found = yield from self._g_head(self.key(path))
-            if found is not None:
-                return found
-            below, _ = yield from self._g_list_page(self.folder(path), 1, None, recursive=True)
+            found, below = yield Parallel((self._g_head(self.key(path)), self._g_below(path)), 2)
         if below:
-            return FileInfo(path, "directory")
+            return FileInfo(path, "directory") if found is None else _as_folder(found)
+        if found is not None:
+            return found
         raise not_found(where)
 
-    def _entries(self, prefix: str, items: list) -> tuple[list[FileInfo], bool]:
-        """Listing entries from a page of items; also says whether the marker was in it."""
-        entries, marker = [], False
+    def _g_below(self, path: str) -> Logic[bool]:
+        """Whether any key (a marker included) lies below the folder ``path``."""
+        items, _ = yield from self._g_list_page(self.folder(path), 1, None, recursive=True)
+        return bool(items)
+
+    def _raw(self, key: str) -> str:
+        """``key`` relative to the mount, as stored (an unaddressable entry's path)."""
+        return key[len(self.prefix) + 1 :] if self.prefix else key
+
+    def _entries(self, path: str, prefix: str, items: list) -> tuple[list[FileInfo], bool]:
+        """The entries of the folder ``path`` (key prefix ``prefix``) from store items;
+        also says whether its zero-byte marker was among them.
+
+        An entry's path is ``path/<name>`` only when the name is one segment that
+        normalisation keeps (:func:`literal_child`); any other key or sub-prefix is
+        listed with ``addressable=False`` and its raw path. The folder's own key is its
+        marker when empty, and data (unaddressable) when not.
+        """
+        entries: list[FileInfo] = []
+        marker = False
         for key, found in items:
-            if key == prefix:
+            if not key.startswith(prefix):
+                continue  # not below this folder: never listed as its child
+            name = key[len(prefix) :]
+            if found is None:  # a sub-prefix: '<prefix><name>/'
+                name = name.removesuffix("/")
+                child = literal_child(path, name)
+                if child is None:
+                    entries.append(
+                        FileInfo(self._raw(prefix + name), "directory", addressable=False)
+                    )
+                else:
+                    entries.append(FileInfo(child, "directory"))
+            elif not name and not found.size:
                 marker = True
-            elif found is None:
-                entries.append(FileInfo(self.rel(key), "directory"))
             else:
-                entries.append(found)
+                child = literal_child(path, name)
+                if child is None:
+                    entries.append(replace(found, path=self._raw(key), addressable=False))
+                else:
+                    entries.append(replace(found, path=child))
         return entries, marker
 
     def _g_list(
@@ -1007,21 +1083,52 @@ class ObjectStoreLogic(StoreLogic):
         token, so the first page never lists the whole folder."""
         where = self.where(path)
         prefix = self.folder(path)
-        entries: list[FileInfo] = []
-        marker = False
+        items: list[tuple[str, FileInfo | None]] = []
         token = cursor
         with errors_as_storage(where):
             while True:
                 limit = LIST_BATCH if page_size is None else max(1, page_size)
-                items, token = yield from self._g_list_page(prefix, limit, token)
-                found, seen = self._entries(prefix, items)
-                entries += found
-                marker = marker or seen
+                batch, token = yield from self._g_list_page(prefix, limit, token)
+                items += batch
                 if page_size is not None or token is None:
                     break
+            items.sort(key=lambda item: item[0])
+            entries, marker = self._entries(path, prefix, items)
+            entries = yield from self._g_pair(entries, items, cursor is None, token is None)
             if path and cursor is None and not entries and not marker and token is None:
                 yield from self._g_check_folder(path)
         return Page(_sorted_by_name(entries), token)
+
+    def _g_pair(
+        self, entries: list[FileInfo], items: list, first: bool, last: bool
+    ) -> Logic[list[FileInfo]]:
+        """One entry per name: an object ``x`` and a sub-prefix ``x/`` are one folder
+        with content (see ``_as_folder``).
+
+        Keys sort ``x`` < ``x!`` ... ``x.txt`` < ``x/``, so the two may fall on two
+        pages: the page with the object asks whether ``x/`` follows (an object that sorts
+        last on a page that is not the last), the page with the sub-prefix whether ``x``
+        came before (a sub-prefix before the first key of a page that is not the first).
+        Usually no request, at most a few per page.
+        """
+        files = {e.path: e for e in entries if e.addressable and e.isfile}
+        dirs = {e.path for e in entries if e.addressable and e.isdir}
+        both = files.keys() & dirs
+        lowest, highest = (items[0][0], items[-1][0]) if items else ("", "")
+        later = [p for p in files if p not in both and not last and self.folder(p) > highest]
+        earlier = [p for p in dirs if p not in both and not first and self.key(p) < lowest]
+        checks = [self._g_below(p) for p in later] + [self._g_head(self.key(p)) for p in earlier]
+        answers = (yield Parallel(tuple(checks), 8)) if checks else []
+        both |= {p for p, below in zip(later, answers[: len(later)], strict=True) if below}
+        gone = {p for p, head in zip(earlier, answers[len(later) :], strict=True) if head}
+        out = []
+        for entry in entries:
+            if entry.addressable and entry.path in both:
+                if entry.isfile:
+                    out.append(_as_folder(entry))
+            elif not (entry.addressable and entry.isdir and entry.path in gone):
+                out.append(entry)
+        return out
 
     def _g_check_folder(self, path: str) -> Logic[None]:
         """An empty first page: the folder is a marker only, a file, or missing."""
@@ -1030,6 +1137,12 @@ class ObjectStoreLogic(StoreLogic):
             raise not_a_directory(where)
         if (yield from self._g_head(self.folder(path))) is None:
             raise not_found(where)
+
+    def _g_open_read(self, path: str) -> Logic[Any]:
+        """A reader over ranged reads of the object at ``path`` (a folder with content
+        reads its content)."""
+        found = yield from self._g_file(path)
+        return driven(RangeReader, self._asynchronous)(self, path, found.size)
 
     def _g_read_bytes(self, path: str) -> Logic[bytes]:
         return (yield from self._g_read_whole(path, **self.whole_read))
@@ -1053,24 +1166,32 @@ class ObjectStoreLogic(StoreLogic):
                 yield from self._g_put_small(self.folder(path), b"", DIRECTORY_MARKER_TYPE)
 
     def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        """A file; a folder holding nothing but its zero-byte marker; with ``recursive``,
+        any folder: every key below it (non-empty ``dir/`` objects too) and its content."""
         where = self.where(path)
         self._refuse_root(path)
         key = self.key(path)
+        prefix = self.folder(path)
         with errors_as_storage(where):
-            if (yield from self._g_head(key)) is not None:
+            found, (items, token) = yield Parallel(
+                (self._g_head(key), self._g_list_page(prefix, 2, None, recursive=True)), 2
+            )
+            if not items:
+                if found is None:
+                    raise not_found(where)
                 yield from self._g_remove([key])
                 return
-            prefix = self.folder(path)
-            items, token = yield from self._g_list_page(prefix, 2, None, recursive=True)
-            if not items:
-                raise not_found(where)
-            if not recursive and any(k != prefix for k, _ in items):
+            if not recursive and (
+                found is not None or any(k != prefix or info.size for k, info in items)
+            ):
                 raise StorageError(f"Directory not empty: '{where}'")
             while True:
                 yield from self._g_remove([k for k, _ in items])
                 if token is None:
                     break
                 items, token = yield from self._g_list_page(prefix, LIST_BATCH, token, True)
+            if found is not None:
+                yield from self._g_remove([key])
 
     def _g_copy(self, src: str, dst: str) -> Logic[None]:
         """A copy made by the store, without the bytes passing through here."""
@@ -1104,7 +1225,7 @@ class ObjectStoreLogic(StoreLogic):
         return dict((yield from self._g_file(path)).metadata)
 
     def _g_set_metadata(self, path: str, metadata: dict[str, str]) -> Logic[None]:
-        clean = {str(k): str(v) for k, v in metadata.items()}
+        clean = check_metadata(metadata, self.where(path), self.metadata_rule)
         found = yield from self._g_file(path)
         with errors_as_storage(self.where(path)):
             yield from self._g_set_meta(self.key(path), clean, found)

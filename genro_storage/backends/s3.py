@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageError, errors_as_storage, not_found
 from .._shared.info import FileInfo, VersionInfo, md5_from_etag, unquote_etag
+from .._shared.metadata import HTTP_HEADERS
 from .._shared.paths import mimetype
 from .._shared.sansio import Call, Logic, build_methods
 from .fsspec import (
@@ -127,6 +128,7 @@ class S3Logic(ObjectStoreLogic):
     container_field = "bucket"
     library = ("s3fs", "s3")
     writer = S3PartWriter
+    metadata_rule = HTTP_HEADERS
     # One GET: s3fs's default first sends a HEAD to decide on a split download.
     whole_read: ClassVar[dict[str, Any]] = {"max_concurrency": 1}
 
@@ -193,8 +195,6 @@ class S3Logic(ObjectStoreLogic):
             kwargs["Delimiter"] = "/"
         if token:
             kwargs["ContinuationToken"] = token
-        elif prefix and not recursive:
-            kwargs["StartAfter"] = prefix  # skip the folder's own marker: full pages
         answer = yield self._s3("list_objects_v2", **kwargs)
         items: list[tuple[str, FileInfo | None]] = [
             (o["Key"], _s3_facts(self.rel(o["Key"]), o, "Size")) for o in answer.get("Contents", [])
