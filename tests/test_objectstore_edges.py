@@ -333,6 +333,8 @@ NO_IO = {
     "basename",
     "capabilities",
     "child",
+    "child_from",
+    "child_named",
     "config",
     "fullpath",
     "mimetype",
