@@ -12,12 +12,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._shared import httpwire
 from ._shared import operations as ops
 from ._shared.config import require
-from ._shared.exceptions import StorageConfigError, errors_as_storage
+from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo
 from ._shared.nodecore import NodeCore
-from ._shared.paths import check_url
 from ._shared.sansio import drive_sync
 
 __all__ = ["StorageNode"]
@@ -194,21 +194,19 @@ class StorageNode(NodeCore):
         """A read-only file object over one stored version."""
         return io.BytesIO(self._backend.read_version(self._path, version_id))
 
-    def fill_from_url(self, url: str) -> None:
-        """Download ``url`` into this node (streamed, atomic)."""
-        import urllib.request
+    def fill_from_url(self, url: str, timeout: float | None = httpwire.DEFAULT_TIMEOUT) -> None:
+        """Download the http(s) ``url`` into this node (streamed, atomic).
 
-        require(self.config, "write", f"write '{self.fullpath}'")
-        check_url(url)
-        with errors_as_storage(url), urllib.request.urlopen(url, timeout=60) as source:
-            writer = self._backend.open_write(self._path)
-            try:
-                while chunk := source.read(ops.CHUNK_SIZE):
-                    writer.write(chunk)
-                writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
+        The bytes stored are the bytes sent (``Accept-Encoding: identity``, nothing
+        decoded); a body shorter than its ``Content-Length`` is an error and writes
+        nothing; redirects go to http(s) only. ``timeout``: seconds without any data
+        (or to connect) before giving up, never a limit on the whole download; ``None``
+        waits forever.
+        """
+        from .backends.httpclients import UrllibTransport
+
+        transport = UrllibTransport(httpwire.check_timeout(timeout))
+        drive_sync(httpwire.download(self, url, transport))
 
     @contextlib.contextmanager
     def local_path(self, mode: str = "r") -> Iterator[str]:
