@@ -1,5 +1,6 @@
-"""HTTP(S) files through fsspec's HTTPFileSystem: ``HTTPLogic``, its request and
-index-page helpers, and the sync ``HTTPBackend``.
+"""HTTP(S) files over aiohttp (the session of fsspec's HTTPFileSystem): ``HTTPLogic``,
+its index-page parser, and the sync ``HTTPBackend``. Every request follows the rules
+of ``_shared.httpwire``; ``httpclients`` holds the transport.
 
 The logic serves both APIs: ``genro_storage.async_.backends.http`` drives the same
 class asynchronously.
@@ -117,13 +118,10 @@ class _IndexParser(HTMLParser):
         elif tag == "a":
             href = dict(attrs).get("href")
             found = self._target(href) if href else None
+            self._pending = None
             if found is not None:
                 name, is_dir = found
-                entry = self.entries.get(name) or _Entry(name, is_dir, None)
-                self.entries.setdefault(name, entry)
-                self._pending = entry
-                return
-        self._pending = None
+                self._pending = self.entries.setdefault(name, _Entry(name, is_dir, None))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -303,6 +301,10 @@ class HTTPLogic(StoreLogic):
         transport = self._transport()
         response = yield from wire.open_url(transport, "GET", folder, self._headers, where)
         try:
+            if response.status in (404, 410) and path:
+                found = yield from self._g_info_or_none(path)
+                if found is not None and found.isfile:
+                    return None  # a file: "not a directory" rather than "not found"
             wire.check_status(response, where)
             if wire.content_type(response) not in _HTML:
                 return None
