@@ -14,9 +14,12 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from memwatch import PeakRSS
 from mounts import test_node
 from servers import PATTERN_BLOCK, HostileHTTPServer, MiB, pattern
@@ -25,6 +28,7 @@ from genro_storage import (
     StorageBackendError,
     StorageConfigError,
     StorageError,
+    StorageManager,
     StorageNotFoundError,
     StoragePermissionError,
 )
@@ -136,6 +140,53 @@ async def test_a_body_shorter_than_announced_is_an_error(hostile, tmp_path):
     # the bytes that came, or an error once the client saw the connection drop
     with contextlib.suppress(StorageBackendError):
         assert await node.read_range(0, 100) == pattern(0, 100)
+
+
+@pytest.fixture(scope="module")
+def range_targets(http_server, stdhttp_server, hostile_server):
+    """``[(name, base_url, file, content)]``: one file on a server that honours Range,
+    one on a server that ignores it (200), and the hostile server's 200 MiB file."""
+    content = random.Random(17).randbytes(300_000)
+    targets = []
+    for name, server in (("http", http_server), ("stdhttp", stdhttp_server)):
+        folder = server.root / f"ranges-{name}"
+        folder.mkdir(exist_ok=True)
+        (folder / "blob.bin").write_bytes(content)
+        targets.append((name, server.url(f"ranges-{name}"), "blob.bin", content))
+    big = hostile_server.BIG
+    targets.append(("hostile", hostile_server.url("files"), "norange.bin", big))
+    return targets
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_range_read_is_exactly_the_slice(range_targets, data):
+    """Whatever the server does with Range (206, or 200 sliced here), and whatever the
+    range (empty, past the end, open-ended), both APIs return exactly ``[start, end)``."""
+    import asyncio
+
+    name, base_url, file, content = data.draw(st.sampled_from(range_targets))
+    size = content if isinstance(content, int) else len(content)
+    # (on the 200 MiB file, starts stay in its first 8 MiB: each read skips to them)
+    start = data.draw(st.integers(0, size + 10 if size < MiB else 8 * MiB), label="start")
+    open_end = data.draw(st.booleans(), label="open end") and isinstance(content, bytes)
+    end = None if open_end else data.draw(st.integers(0, min(size + 10, start + 70_000)))
+    if isinstance(content, bytes):
+        expected = content[start:end]
+    else:
+        expected = pattern(min(start, size), min(end, size)) if end > start else b""
+    config = [{"name": "r", "type": "http", "base_url": base_url}]
+    sync = StorageManager(config)
+    try:
+        assert sync.node(f"r:{file}").read_range(start, end) == expected
+    finally:
+        sync.close()
+
+    async def in_async() -> bytes:
+        async with AsyncStorageManager(config) as storage:
+            return await storage.node(f"r:{file}").read_range(start, end)
+
+    assert asyncio.run(in_async()) == expected
 
 
 # -- 3. files of unknown size stream ----------------------------------------------------------
