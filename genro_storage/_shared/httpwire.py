@@ -93,7 +93,7 @@ class Response:
     url: str
     headers: Mapping[str, str]
     handle: Any = None
-    #: Set by the transport when the body was read to its end.
+    #: Set once a read found the end of the body.
     finished: bool = False
 
     def header(self, name: str) -> str | None:
