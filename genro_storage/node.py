@@ -12,12 +12,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._shared import httpwire
 from ._shared import operations as ops
-from ._shared.config import check_local_path, require, url_credentials
-from ._shared.exceptions import StorageConfigError, errors_as_storage
+from ._shared.config import check_local_path, require
+from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args
 from ._shared.nodecore import NodeCore
-from ._shared.paths import check_url
 from ._shared.sansio import drive_sync
 
 __all__ = ["StorageNode"]
@@ -194,26 +194,19 @@ class StorageNode(NodeCore):
         """A read-only file object over one stored version."""
         return io.BytesIO(self._backend.read_version(self._path, version_id))
 
-    def fill_from_url(self, url: str) -> None:
-        """Download ``url`` into this node (streamed, atomic)."""
-        import urllib.request
+    def fill_from_url(self, url: str, timeout: float | None = httpwire.DEFAULT_TIMEOUT) -> None:
+        """Download the http(s) ``url`` into this node (streamed, atomic).
 
-        require(self.config, "write", f"write '{self.fullpath}'")
-        check_url(url)
-        target, credentials = url_credentials(url)
-        request = urllib.request.Request(target)
-        if credentials is not None:  # urllib cannot take them from the URL
-            token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
-            request.add_header("Authorization", f"Basic {token}")
-        with errors_as_storage(target), urllib.request.urlopen(request, timeout=60) as source:
-            writer = self._backend.open_write(self._path)
-            try:
-                while chunk := source.read(ops.CHUNK_SIZE):
-                    writer.write(chunk)
-                writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
+        The bytes stored are the bytes sent (``Accept-Encoding: identity``, nothing
+        decoded); a body shorter than its ``Content-Length`` is an error and writes
+        nothing; redirects go to http(s) only. ``timeout``: seconds without any data
+        (or to connect) before giving up, never a limit on the whole download; ``None``
+        waits forever.
+        """
+        from .backends.httpclients import UrllibTransport
+
+        transport = UrllibTransport(httpwire.check_timeout(timeout))
+        drive_sync(httpwire.download(self, url, transport))
 
     @contextlib.contextmanager
     def local_path(self, mode: str = "r") -> Iterator[str]:

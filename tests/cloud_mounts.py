@@ -145,3 +145,9 @@ def http_mount(server: Any, name: str, prefix: str, **extra: Any) -> dict[str, A
         "writable": bool(server.writable),
         **extra,
     }
+
+
+def stdhttp_mount(server: Any, name: str, prefix: str, **extra: Any) -> dict[str, Any]:
+    """An ``http`` mount on the folder ``prefix`` of a ``python -m http.server``."""
+    (server.root / prefix).mkdir(parents=True, exist_ok=True)
+    return {"name": name, "type": "http", "base_url": server.url(prefix), **extra}

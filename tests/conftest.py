@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from servers import AzureServer, GCSServer, HTTPServer, S3Server
+from servers import (
+    AzureServer,
+    GCSServer,
+    HostileHTTPServer,
+    HTTPServer,
+    S3Server,
+    StdlibHTTPServer,
+)
 
 # ------------------------------------------------------------ real test servers
 # Each is started once per session, on a free 127.0.0.1 port, and stopped at the end.
@@ -36,6 +43,20 @@ def gcs_server() -> Iterator[GCSServer]:
 def http_server() -> Iterator[HTTPServer]:
     """Read-only aiohttp file server over a temp folder (``http_server.root``)."""
     with HTTPServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stdhttp_server() -> Iterator[StdlibHTTPServer]:
+    """``python -m http.server`` over a temp folder (``stdhttp_server.root``)."""
+    with StdlibHTTPServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def hostile_server() -> Iterator[HostileHTTPServer]:
+    """An aiohttp server that lies (see ``servers.HostileHTTPServer``), on two origins."""
+    with HostileHTTPServer() as server:
         yield server
 
 

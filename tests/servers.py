@@ -9,7 +9,12 @@ and exposes what a client needs (endpoint URL, credentials, connection string):
   ``npm install --prefix tests/azurite``.
 * :class:`GCSServer`   -- gcp-storage-emulator, in memory.
 * :class:`HTTPServer`  -- an aiohttp file server in its own thread (Range, HEAD, ETag,
-  optional PUT/DELETE, HTML directory listings, optional latency).
+  optional PUT/DELETE, nginx-style autoindex listings with sizes, optional latency).
+* :class:`StdlibHTTPServer` -- ``python -m http.server`` over a folder: no Range, no
+  ETag, folders redirected to ``dir/``, listings without sizes.
+* :class:`HostileHTTPServer` -- an aiohttp server that lies: ignores Range, announces
+  more bytes than it sends, gzip bombs, endless bodies, redirects across origins and
+  schemes (listening on two ports: two origins).
 
 Every server listens on a free port of 127.0.0.1, is polled until it really answers
 and, once stopped, leaves no process, temporary folder or bound port behind.
@@ -52,7 +57,15 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
-__all__ = ["AzureServer", "GCSServer", "HTTPServer", "S3Server", "ServerStartError"]
+__all__ = [
+    "AzureServer",
+    "GCSServer",
+    "HTTPServer",
+    "HostileHTTPServer",
+    "S3Server",
+    "ServerStartError",
+    "StdlibHTTPServer",
+]
 
 HOST = "127.0.0.1"
 TESTS_DIR = Path(__file__).resolve().parent
@@ -489,6 +502,8 @@ class HTTPServer(_Server):
         self._runner: Any = None
         self._serving = False
         self._md5_cache: dict[tuple[Path, int, int], str] = {}
+        #: ``(method, raw path)`` of every request, in order (tests count them).
+        self.requests: list[tuple[str, str]] = []
 
     def url(self, path: str = "") -> str:
         """URL of ``path`` (relative to the root) on this server."""
@@ -570,6 +585,7 @@ class HTTPServer(_Server):
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
+        self.requests.append((request.method, request.raw_path))
         if self.latency and self._serving:
             await asyncio.sleep(self.latency)
         path = self._resolve(request)
@@ -635,21 +651,29 @@ class HTTPServer(_Server):
         return response
 
     def _listing(self, request: Any, path: Path) -> Any:
+        """An index page in nginx's autoindex format: one line per entry, with the
+        modification time and, for a file, its exact size."""
         from aiohttp import web
 
         assert self.root is not None
         rel = path.relative_to(self.root).as_posix()
         base = "/" if rel == "." else f"/{rel}/"
-        items = []
+        lines = ['<a href="../">../</a>']
         for child in sorted(path.iterdir(), key=lambda p: p.name):
-            href = urllib.parse.quote(base + child.name + ("/" if child.is_dir() else ""))
-            label = html.escape(child.name + ("/" if child.is_dir() else ""))
-            items.append(f'<li><a href="{html.escape(href)}">{label}</a></li>')
+            is_dir = child.is_dir()
+            href = urllib.parse.quote(base + child.name + ("/" if is_dir else ""))
+            label = html.escape(child.name + ("/" if is_dir else ""))
+            stat = child.stat()
+            size = "-" if is_dir else str(stat.st_size)
+            lines.append(
+                f'<a href="{html.escape(href)}">{label}</a>'
+                f"{' ' * max(1, 50 - len(label))} {_autoindex_time(stat.st_mtime)}"
+                f" {size:>19}"
+            )
+        title = f"Index of {html.escape(base)}"
         body = (
-            f"<!DOCTYPE html>\n<html><head><title>Index of {html.escape(base)}</title></head>"
-            f"<body><h1>Index of {html.escape(base)}</h1>\n<ul>\n"
-            + "\n".join(items)
-            + "\n</ul></body></html>\n"
+            f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>"
+            f"<body><h1>{title}</h1><hr><pre>" + "\n".join(lines) + "\n</pre><hr></body></html>\n"
         )
         return web.Response(text=body, content_type="text/html")
 
@@ -690,6 +714,297 @@ class HTTPServer(_Server):
         else:
             return web.Response(status=404, text="not found\n")
         return web.Response(status=204)
+
+
+class StdlibHTTPServer(_ProcessServer):
+    """``python -m http.server`` serving ``root`` (a folder of the data dir), in a
+    subprocess: the plain server of the standard library. It ignores ``Range`` (always
+    200), sends no ETag, redirects ``dir`` to ``dir/`` and lists folders without sizes.
+    """
+
+    name = "stdhttp"
+    start_timeout = 30.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root: Path | None = None
+        self.endpoint_url = ""
+
+    def url(self, path: str = "") -> str:
+        """URL of ``path`` (relative to the root) on this server."""
+        return f"{self.endpoint_url}/{urllib.parse.quote(path.lstrip('/'))}"
+
+    def _command(self, port: int, data_dir: Path) -> list[str]:
+        self.root = data_dir / "www"  # the log lives in data_dir, out of sight
+        self.root.mkdir(exist_ok=True)
+        self.endpoint_url = f"http://{self.host}:{port}"
+        return [
+            sys.executable, "-m", "http.server", "--bind", self.host,
+            "--directory", str(self.root), str(port),
+        ]  # fmt: skip
+
+    def _probe_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def _stop(self) -> None:
+        super()._stop()
+        self.root = None
+
+
+MiB = 1024 * 1024
+#: Bytes of the hostile server's files: byte ``p`` is ``p % 251``.
+PATTERN_BLOCK = bytes(range(251)) * 4177  # ~1 MiB, a whole number of periods
+
+
+def pattern(start: int, end: int) -> bytes:
+    """Bytes ``[start, end)`` of the hostile server's pattern files."""
+    return bytes(p % 251 for p in range(start, end))
+
+
+def gzip_bomb(size: int) -> bytes:
+    """A single gzip stream that decodes to ``size`` zero bytes (a multiple of 1 MiB)
+    in about ``size / 1000`` bytes, built without compressing ``size`` bytes."""
+    import struct
+    import zlib
+
+    zeros = bytes(MiB)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    segment = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    final = deflate.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(size // MiB):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return header + segment * (size // MiB) + final + trailer
+
+
+class HostileHTTPServer(HTTPServer):
+    """An aiohttp server that lies, in its own thread, on two ports: ``url(path)`` is on
+    origin A, ``url(path, other=True)`` on origin B (same routes).
+
+    Files under ``/files/`` (GET and HEAD):
+
+    * ``norange.bin`` -- ``BIG`` pattern bytes; ignores ``Range`` (always 200).
+    * ``chunked.bin`` -- ``CHUNKED`` pattern bytes, no Content-Length; ignores ``Range``.
+    * ``bomb.bin`` / ``bomb-chunked.bin`` -- a gzip bomb (``BOMB`` zeros in ~1 MB) sent
+      with ``Content-Encoding: gzip`` whatever was asked, with / without Content-Length.
+    * ``endless.bin`` -- 200 and zeros forever (chunked); ignores ``Range``.
+    * ``endless-206.bin`` -- a 206 whose Content-Range is right, then zeros forever.
+    * ``wrong-range.bin`` -- a 206 that always starts at byte 0.
+    * ``short.bin`` -- announces 1,000 bytes, sends 500, closes the connection.
+    * ``page.html`` -- an HTML page with relative links (not a folder).
+    * ``drip.bin`` -- ``DRIP`` pieces of 1 KiB, ``DRIP_GAP`` seconds apart (no
+      Content-Length): data keeps flowing for longer than a short idle timeout.
+    * ``stall.bin`` -- headers, one byte, then nothing for ``STALL`` seconds.
+
+    Index pages: ``/index-bad/`` (links with ``%00``, ``\\``, ``..`` among good ones),
+    ``/endless-index/`` (an index page that never ends).
+    Redirects: ``/redirect/cross/<name>`` (302 to ``/echo/<name>`` on the other origin),
+    ``/redirect/same/<name>`` (to ``/echo/<name>`` here), ``/redirect/ftp``,
+    ``/redirect/file``, ``/redirect/loop``. ``/echo/<name>`` answers the request's
+    headers as JSON. Every request is logged in ``requests``.
+    """
+
+    name = "hostile"
+    BIG = 200 * MiB
+    CHUNKED = 160 * MiB
+    BOMB = 1024 * MiB
+    SHORT = (1000, 500)
+    DRIP = 12
+    DRIP_GAP = 0.15
+    STALL = 20.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other_url = ""
+        self.bomb = b""
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def url(self, path: str = "", other: bool = False) -> str:
+        base = self.other_url if other else self.endpoint_url
+        return f"{base}/{path.lstrip('/')}"
+
+    def _start(self) -> None:
+        from aiohttp import web
+
+        self.bomb = gzip_bomb(self.BOMB)
+        super()._start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, 0))
+        self.other_url = f"http://{self.host}:{sock.getsockname()[1]}"
+        assert self._loop is not None
+        site = web.SockSite(self._runner, sock, backlog=128)
+        asyncio.run_coroutine_threadsafe(site.start(), self._loop).result(timeout=30)
+
+    async def _handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        self.seen.append((request.method, request.raw_path, dict(request.headers)))
+        path = request.path
+        if path.startswith("/files/"):
+            return await self._file(request, path[len("/files/") :])
+        if path.startswith("/echo/"):
+            names = {k.lower(): v for k, v in request.headers.items()}
+            return web.json_response({"path": path, "headers": names})
+        if path.startswith("/redirect/"):
+            return self._redirect(request, path[len("/redirect/") :])
+        if path in ("/index-bad", "/index-bad/"):
+            links = ["ok.txt", "bad%00name.txt", "back%5Cslash.txt", "..", "%2e%2e/x",
+                     "sub/", "two%2Fparts.txt", "http://elsewhere.example/x.txt",
+                     "bad%ffutf8.txt", "last.txt"]  # fmt: skip
+            items = "\n".join(f'<a href="{link}">{link}</a>' for link in links)
+            body = f"<html><head><title>Index of /index-bad/</title></head><pre>{items}</pre>"
+            return web.Response(text=body, content_type="text/html")
+        if path in ("/endless-index", "/endless-index/"):
+            return await self._endless(
+                request, b"<html><head><title>Index of /endless-index/</title></head><pre>",
+                b"<!-- " + b"x" * (64 * 1024) + b" -->\n", "text/html",
+            )  # fmt: skip
+        return web.Response(status=404, text="not found\n")
+
+    def _redirect(self, request: Any, what: str) -> Any:
+        from aiohttp import web
+
+        kind, _, name = what.partition("/")
+        target = {
+            "cross": f"{self.other_url}/echo/{name}",
+            "same": f"/echo/{name}",
+            "ftp": "ftp://127.0.0.1/x.bin",
+            "file": "file:///etc/passwd",
+            "loop": "/redirect/loop",
+        }.get(kind)
+        if target is None:
+            return web.Response(status=404)
+        return web.Response(status=302, headers={"Location": target})
+
+    async def _stream(self, request: Any, response: Any, chunks: Any) -> Any:
+        """Send ``chunks`` until they end or the client goes away."""
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        try:
+            for chunk in chunks:
+                await response.write(chunk)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client closed the connection: what bounded readers do
+        return response
+
+    async def _endless(self, request: Any, first: bytes, filler: bytes, kind: str) -> Any:
+        from aiohttp import web
+
+        response = web.StreamResponse(headers={"Content-Type": kind})
+
+        def chunks() -> Any:
+            yield first
+            while True:
+                yield filler
+
+        return await self._stream(request, response, chunks())
+
+    def _pattern_chunks(self, size: int) -> Any:
+        sent = 0
+        while sent < size:
+            piece = PATTERN_BLOCK[: size - sent]
+            sent += len(piece)
+            yield piece
+
+    async def _file(self, request: Any, name: str) -> Any:
+        from aiohttp import web
+
+        octets = "application/octet-stream"
+        if name == "norange.bin":
+            response = web.StreamResponse(
+                headers={"Content-Length": str(self.BIG), "Content-Type": octets}
+            )
+            return await self._stream(request, response, self._pattern_chunks(self.BIG))
+        if name == "chunked.bin":
+            response = web.StreamResponse(headers={"Content-Type": octets})
+            response.enable_chunked_encoding()
+            return await self._stream(request, response, self._pattern_chunks(self.CHUNKED))
+        if name in ("bomb.bin", "bomb-chunked.bin"):
+            headers = {"Content-Type": octets, "Content-Encoding": "gzip"}
+            response = web.StreamResponse(headers=headers)
+            if name == "bomb.bin":
+                response.content_length = len(self.bomb)
+            else:
+                response.enable_chunked_encoding()
+            pieces = (self.bomb[i : i + 65536] for i in range(0, len(self.bomb), 65536))
+            return await self._stream(request, response, pieces)
+        if name == "endless.bin":
+            return await self._endless(request, b"", bytes(MiB), octets)
+        if name == "endless-206.bin":
+            span = _parse_range(request.headers.get("Range"), 1 << 40)
+            start, end = span if isinstance(span, tuple) else (0, 1 << 40)
+            response = web.StreamResponse(
+                status=206,
+                headers={"Content-Type": octets, "Content-Range": f"bytes {start}-{end - 1}/*"},
+            )
+            response.enable_chunked_encoding()
+
+            def forever() -> Any:
+                while True:
+                    yield bytes(MiB)
+
+            return await self._stream(request, response, forever())
+        if name == "wrong-range.bin":
+            size = 10 * MiB
+            response = web.StreamResponse(
+                status=206,
+                headers={
+                    "Content-Type": octets,
+                    "Content-Range": f"bytes 0-{size - 1}/{size}",
+                    "Content-Length": str(size),
+                },
+            )
+            return await self._stream(request, response, self._pattern_chunks(size))
+        if name == "short.bin":
+            declared, sent = self.SHORT
+            response = web.StreamResponse(
+                headers={"Content-Length": str(declared), "Content-Type": octets}
+            )
+            await response.prepare(request)
+            if request.method == "GET":
+                await response.write(pattern(0, sent))
+                request.transport.close()  # the rest never comes
+            return response
+        if name in ("drip.bin", "stall.bin"):
+            response = web.StreamResponse(headers={"Content-Type": octets})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            if request.method == "HEAD":
+                return response
+            try:
+                if name == "stall.bin":
+                    await response.write(b"x")
+                    await asyncio.sleep(self.STALL)
+                else:
+                    for number in range(self.DRIP):
+                        await asyncio.sleep(self.DRIP_GAP)
+                        await response.write(pattern(number * 1024, (number + 1) * 1024))
+                await response.write_eof()
+            except (ConnectionError, RuntimeError):
+                pass
+            return response
+        if name == "page.html":
+            body = (
+                "<html><head><title>A page</title></head><body>"
+                '<a href="other.html">other</a> <a href="sub/deeper.html">deeper</a>'
+                "</body></html>"
+            )
+            return web.Response(text=body, content_type="text/html")
+        return web.Response(status=404, text="not found\n")
+
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _autoindex_time(mtime: float) -> str:
+    """``01-Jan-2024 10:00`` (UTC), as nginx's autoindex writes it."""
+    t = time.gmtime(mtime)
+    return f"{t.tm_mday:02d}-{_MONTHS[t.tm_mon - 1]}-{t.tm_year} {t.tm_hour:02d}:{t.tm_min:02d}"
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:

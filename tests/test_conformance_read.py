@@ -1,7 +1,10 @@
 """The read-only part of the conformance suite, over every backend, HTTP included.
 
 ``seeded`` is the root of a fresh mount holding the same files on every backend; for
-HTTP they are put in the served folder directly (the mount itself is read-only).
+HTTP they are put in the served folder directly (the mount itself is read-only). HTTP
+runs against two servers: the project's aiohttp file server (Range, ETag, autoindex
+with sizes) and the standard library's ``python -m http.server`` (no Range, no ETag,
+folders redirected to ``dir/``).
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ FILES = {
 }
 
 
-@pytest.fixture(params=["local", "memory", "s3", "azure", "gcs", "http"])
+@pytest.fixture(params=["local", "memory", "s3", "azure", "gcs", "http", "stdhttp"])
 def seeded(request, make_config, open_storage):
     kind = request.param
     config = make_config(kind)
-    if kind == "http":
-        server = request.getfixturevalue("http_server")
+    if kind in ("http", "stdhttp"):
+        server = request.getfixturevalue(f"{kind}_server")
         folder = server.root / unquote(urlsplit(config["base_url"]).path).strip("/")
         for name, data in FILES.items():
             target = folder / name

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import psutil
 import pytest
-from servers import AzureServer, GCSServer, HTTPServer, S3Server, port_is_free
+from servers import (
+    AzureServer,
+    GCSServer,
+    HostileHTTPServer,
+    HTTPServer,
+    S3Server,
+    StdlibHTTPServer,
+    port_is_free,
+)
 
 
 def _name(prefix: str) -> str:
@@ -253,7 +261,10 @@ def test_http_latency(tmp_path: Path) -> None:
 # --------------------------------------------------------------------- lifecycle
 
 
-@pytest.mark.parametrize("server_class", [S3Server, AzureServer, GCSServer, HTTPServer])
+@pytest.mark.parametrize(
+    "server_class",
+    [S3Server, AzureServer, GCSServer, HTTPServer, StdlibHTTPServer, HostileHTTPServer],
+)
 def test_stop_leaves_nothing_behind(server_class: type) -> None:
     # a fresh moto even when the run uses an external (or the notebooks') S3 server
     options = {"use_environment": False} if server_class is S3Server else {}
@@ -261,12 +272,16 @@ def test_stop_leaves_nothing_behind(server_class: type) -> None:
     port, data_dir = server.port, server.data_dir
     assert port is not None and data_dir is not None and data_dir.is_dir()
     assert not port_is_free(port)
+    ports = [port]
+    if isinstance(server, HostileHTTPServer):  # its second origin
+        ports.append(int(server.other_url.rsplit(":", 1)[1]))
+    assert not any(port_is_free(p) for p in ports)
     pid = getattr(server, "pid", None)
     family: list[psutil.Process] = []
     if pid is not None:
         family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     server.stop()
-    assert port_is_free(port)
+    assert all(port_is_free(p) for p in ports)
     assert not data_dir.exists()
     for proc in family:
         assert not proc.is_running(), f"{proc} still running"

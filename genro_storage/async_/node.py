@@ -7,12 +7,12 @@ import base64
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+from .._shared import httpwire
 from .._shared import operations as ops
-from .._shared.config import require, url_credentials
-from .._shared.exceptions import StorageConfigError, errors_as_storage
+from .._shared.config import require
+from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args
 from .._shared.nodecore import NodeCore
-from .._shared.paths import check_url
 from .._shared.sansio import drive_async
 
 __all__ = ["AsyncStorageNode", "AsyncFile"]
@@ -170,23 +170,28 @@ class AsyncStorageNode(NodeCore):
         """The bytes of one stored version."""
         return await self._backend.read_version(self._path, version_id)
 
-    async def fill_from_url(self, url: str, session: Any = None) -> None:
-        """Download ``url`` into this node with aiohttp (streamed, atomic)."""
+    async def fill_from_url(
+        self, url: str, session: Any = None, timeout: float | None = httpwire.DEFAULT_TIMEOUT
+    ) -> None:
+        """Download the http(s) ``url`` into this node with aiohttp (streamed, atomic).
+
+        The same logic as the sync API: the bytes stored are the bytes sent
+        (``Accept-Encoding: identity``, nothing decoded); a body shorter than its
+        ``Content-Length`` is an error and writes nothing; redirects go to http(s) only.
+        ``session``: an aiohttp session to use (else one is made and closed).
+        ``timeout``: seconds without any data (or to connect) before giving up, never a
+        limit on the whole download; ``None`` waits forever.
+        """
         import aiohttp
 
-        require(self.config, "write", f"write '{self.fullpath}'")
-        check_url(url)
-        target, credentials = url_credentials(url)
-        auth = aiohttp.BasicAuth(*credentials) if credentials is not None else None
+        from ..backends.httpclients import AiohttpTransport
+
+        seconds = httpwire.check_timeout(timeout)
         own = session is None
         session = session or aiohttp.ClientSession()
         try:
-            with errors_as_storage(target):  # errors quote the URL without credentials
-                async with session.get(target, auth=auth) as response:
-                    response.raise_for_status()
-                    async with self.open("wb") as out:
-                        async for chunk in response.content.iter_chunked(1024 * 1024):
-                            await out.write(chunk)
+            transport = AiohttpTransport.on_session(session, seconds)
+            await drive_async(httpwire.download(self, url, transport))
         finally:
             if own:
                 await session.close()

@@ -39,8 +39,8 @@ azure    staged blocks, committed    ``list blobs`` page / its    URL + read SAS
          with the content MD5        continuation marker          locally (account key)
 gcs      resumable upload session    ``objects.list`` page /      plain object URL on the
                                      ``'p:'`` + page token        endpoint (not signed)
-http     local spool, then one PUT   index page read whole /      ``base_url`` + path
-                                     the last name
+http     local spool, then one PUT   index page parsed once /     ``base_url`` + path
+                                     snapshot id + last name
 fsspec   local spool + ``put_file``  ``ls`` read whole / name     ``None``
 =======  ==========================  ===========================  ============================
 

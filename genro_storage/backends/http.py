@@ -1,5 +1,6 @@
-"""HTTP(S) files through fsspec's HTTPFileSystem: ``HTTPLogic``, its request and
-index-page helpers, and the sync ``HTTPBackend``.
+"""HTTP(S) files over aiohttp (the session of fsspec's HTTPFileSystem): ``HTTPLogic``,
+its index-page parser, and the sync ``HTTPBackend``. Every request follows the rules
+of ``_shared.httpwire``; ``httpclients`` holds the transport.
 
 The logic serves both APIs: ``genro_storage.async_.backends.http`` drives the same
 class asynchronously.
@@ -7,19 +8,25 @@ class asynchronously.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import html
-import io
+import itertools
 import re
+import threading
 import urllib.parse
-from dataclasses import replace
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
 from typing import Any
 
 from .._shared import capabilities as caps
+from .._shared import httpwire as wire
 from .._shared.exceptions import (
     StorageBackendError,
     StorageError,
     StoragePermissionError,
-    errors_as_storage,
+    is_a_directory,
     not_a_directory,
     not_found,
     read_only,
@@ -27,38 +34,166 @@ from .._shared.exceptions import (
 from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join
-from .._shared.sansio import Logic, Parallel, build_methods
+from .._shared.sansio import Logic, build_methods
 from .fsspec import (
     LOGIC_METHODS,
     StoreLogic,
     SyncDriver,
     _md5_from_base64,
     _timestamp,
+    driven,
 )
+from .httpclients import AiohttpTransport, LocalFile
 
 __all__ = ["HTTPBackend", "HTTPLogic"]
 
-_HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)["']""", re.I)
-_LISTING_TITLE = re.compile(r"<title>\s*(index of|directory listing)", re.I)
+_HTML = ("text/html", "application/xhtml+xml")
+_INDEX_TITLE = re.compile(r"^\s*(?:index of|directory listing for)\s+(\S.*?)\s*$", re.I | re.S)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
+#: The text after a link in an nginx-style autoindex line: date, time, exact size.
+_AUTOINDEX_TAIL = re.compile(
+    r"^[ \t]+\d{1,2}-[A-Za-z]{3}-\d{4}[ \t]+\d{1,2}:\d{2}(?::\d{2})?[ \t]+(\d+|-)[ \t]*(?:\r?\n|$)"
+)
+#: Bytes of an HTML file read to tell a folder's index page from a page (its title).
+TITLE_BYTES = 64 * 1024
+#: Largest index page read; a larger (or endless) one is refused.
+INDEX_BYTES = 32 * 1024 * 1024
+#: Listings paged by ``list(page_size=...)`` keep their parsed index this many at a time.
+SNAPSHOTS = 4
 
 
-async def _http_request(fs: Any, method: str, url: str, data: bytes | None = None) -> tuple:
-    """One request with the filesystem's session: ``(status, final_url, content_type,
-    body)``."""
-    session = await fs.set_session()
-    body = None if data is None else io.BytesIO(data)
-    async with session.request(method, fs.encode_url(url), data=body, **fs.kwargs) as r:
-        body = await r.read()
-        kind = r.headers.get("Content-Type", "").partition(";")[0].strip().lower()
-        return r.status, str(r.url), kind, body
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    is_dir: bool
+    size: int | None
+
+
+class _IndexParser(HTMLParser):
+    """Reads an index page piece by piece: its title, and each link to an entry directly
+    below ``base`` (a folder URL, ending in ``/``) with the size an autoindex line gives."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(convert_charrefs=True)
+        parts = urllib.parse.urlsplit(base)
+        self._scheme_host = (parts.scheme.lower(), parts.netloc.lower())
+        self._base = base
+        self._base_path = urllib.parse.unquote(parts.path)
+        self.entries: dict[str, _Entry] = {}
+        self.title: list[str] = []
+        self._in_title = False
+        self._pending: _Entry | None = None  # the link being read
+        self._after: _Entry | None = None  # the link whose trailing text is being read
+        self._tail = ""
+
+    def _target(self, href: str) -> tuple[str, bool] | None:
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(self._base, href.strip()))
+        if (target.scheme.lower(), target.netloc.lower()) != self._scheme_host:
+            return None
+        try:
+            path = urllib.parse.unquote(target.path, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not path.startswith(self._base_path):
+            return None
+        rest = path[len(self._base_path) :]
+        name = rest[:-1] if rest.endswith("/") else rest
+        if not name or "/" in name:
+            return None
+        return name, rest.endswith("/")
+
+    def _end_tail(self) -> None:
+        entry, self._after = self._after, None
+        if entry is None:
+            return
+        match = _AUTOINDEX_TAIL.match(self._tail)
+        self._tail = ""
+        if match and match.group(1) != "-" and not entry.is_dir:
+            self.entries[entry.name] = replace(entry, size=int(match.group(1)))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._end_tail()
+        if tag == "title":
+            self._in_title = True
+        elif tag == "a":
+            href = dict(attrs).get("href")
+            found = self._target(href) if href else None
+            self._pending = None
+            if found is not None:
+                name, is_dir = found
+                self._pending = self.entries.setdefault(name, _Entry(name, is_dir, None))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag == "a":
+            self._after, self._pending = self._pending, None
+            self._tail = ""
+            return
+        self._end_tail()
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title and sum(map(len, self.title)) < 4096:
+            self.title.append(data)
+        if self._after is not None and len(self._tail) < 256:
+            self._tail += data
+
+    def close(self) -> None:
+        super().close()
+        self._end_tail()
+
+
+def _names_folder(title: str, url: str) -> bool:
+    """Whether a page title ("Index of /a/b/", "Directory listing for /a/b/") names the
+    folder at ``url``."""
+    match = _INDEX_TITLE.match(title)
+    if match is None:
+        return False
+    named = urllib.parse.unquote(match.group(1)).rstrip("/")
+    return named == urllib.parse.unquote(urllib.parse.urlsplit(url).path).rstrip("/")
+
+
+class _Snapshots:
+    """The parsed index of the last few paged listings, so that the next page resumes
+    without downloading the index again (cursor ``'<id>/<last name>'``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[str, list[_Entry], list[str]]] = OrderedDict()
+        self._ids = itertools.count(1)
+
+    def get(self, key: str, path: str) -> tuple[list[_Entry], list[str]] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != path:
+                return None
+            self._items.move_to_end(key)
+            return item[1], item[2]
+
+    def put(self, path: str, entries: list[_Entry], names: list[str]) -> str:
+        with self._lock:
+            key = f"s{next(self._ids)}"
+            self._items[key] = (path, entries, names)
+            while len(self._items) > SNAPSHOTS:
+                self._items.popitem(last=False)
+            return key
+
+    def drop(self, key: str | None) -> None:
+        with self._lock:
+            if key is not None:
+                self._items.pop(key, None)
 
 
 class HTTPLogic(StoreLogic):
-    """Files under ``base_url`` through fsspec's HTTPFileSystem (aiohttp).
+    """Files under ``base_url`` over aiohttp (the session of fsspec's HTTPFileSystem).
 
     Read-only unless ``writable: true`` (then PUT and DELETE, ``mkdir`` = ``PUT dir/``).
-    Folders are the server's HTML index pages; a listing is read whole and paged here
-    (cursor = the last name). The MD5 comes from a quoted-MD5 ``ETag``.
+    Every request follows the rules of ``_shared.httpwire`` (bytes as sent, bounded
+    reads, checked redirects, configured headers kept to their origin). A folder is a
+    URL the server redirects to ``<url>/``, or an HTML page titled as the index of its
+    own path; a listing parses the folder's index page once (names, kinds, and sizes
+    where the page gives them, as nginx's autoindex does) and never asks per entry.
+    The MD5 comes from a quoted-MD5 ``ETag``.
     """
 
     type_name = "http"
@@ -69,6 +204,17 @@ class HTTPLogic(StoreLogic):
         self._base = str(opts["base_url"]).rstrip("/")
         # Field types ('writable' a bool, 'timeout' seconds > 0) are checked by config.
         self._writable = opts.get("writable") is True
+        timeout = opts.get("timeout")
+        self._timeout = wire.DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        extra, client_kwargs = self._user_options()
+        headers: dict[str, str] = {}
+        for source in (client_kwargs, extra, opts):
+            headers.update({str(k): str(v) for k, v in dict(source.get("headers") or {}).items()})
+        auth = extra.get("auth") or client_kwargs.get("auth")
+        if auth is not None and hasattr(auth, "encode"):
+            headers.setdefault("Authorization", auth.encode())
+        self._headers = headers
+        self._snapshots = _Snapshots()
         if self._writable:
             self.capabilities = replace(  # type: ignore[misc]
                 caps.HTTP, write=True, delete=True, mkdir=True
@@ -84,16 +230,16 @@ class HTTPLogic(StoreLogic):
         return True
 
     def _fs_kwargs(self) -> dict[str, Any]:
-        opts = self.config.options
+        # Headers and auth go with each request (``self._headers``), never as session
+        # defaults: they must not follow a redirect to another origin.
         extra, client_kwargs = self._user_options()
-        if opts.get("timeout") is not None:
-            import aiohttp
+        for options in (extra, client_kwargs):
+            options.pop("headers", None)
+            options.pop("auth", None)
+        return {"encoded": True, "client_kwargs": client_kwargs, **extra}
 
-            client_kwargs["timeout"] = aiohttp.ClientTimeout(total=float(opts["timeout"]))
-        kwargs: dict[str, Any] = {"encoded": True, "client_kwargs": client_kwargs}
-        if opts.get("headers"):
-            kwargs["headers"] = dict(opts["headers"])
-        return {**kwargs, **extra}
+    def _transport(self) -> AiohttpTransport:
+        return AiohttpTransport(self._fs_coro, self._timeout)
 
     def full(self, path: str) -> str:
         return f"{self._base}/{urllib.parse.quote(path)}" if path else f"{self._base}/"
@@ -122,92 +268,175 @@ class HTTPLogic(StoreLogic):
             raise StorageError(f"The server refused to change '{where}': conflict (HTTP 409)")
         raise StorageBackendError(f"Backend error on '{where}': HTTP {status}")
 
-    def _g_index(self, path: str) -> Logic[list[tuple[str, bool]] | None]:
-        """The folder's ``[(name, is_dir)]`` from its index page, or ``None`` when the
-        address is a file (no index page)."""
-        folder = self.full(path).rstrip("/") + "/"
-        with errors_as_storage(self.where(path)):
-            status, final, kind, body = yield self._fs_coro(_http_request, "GET", folder)
-        self._check(status, path)
-        if kind not in ("text/html", "application/xhtml+xml"):
-            return None
-        text = body.decode("utf-8", "replace")
-        base = urllib.parse.unquote(folder)
-        names: dict[str, bool] = {}
-        for href in _HREF.findall(text):
-            target = urllib.parse.urljoin(final, html.unescape(href)).split("?", 1)[0]
-            target = urllib.parse.unquote(target)
-            if not target.startswith(base):
-                continue
-            rest = target[len(base) :]
-            name = rest.rstrip("/")
-            if name and "/" not in name and name not in (".", ".."):
-                names[name] = rest.endswith("/")
-        if not names and not _LISTING_TITLE.search(text):
-            return None
-        return sorted(names.items())
+    # -- requests ------------------------------------------------------------------------
+    def _g_send(self, method: str, url: str, where: str, body: Any = None) -> Logic[int]:
+        """A write request (never redirected); its status."""
+        transport = self._transport()
+        response = yield from wire.open_url(
+            transport, method, url, self._headers, where, follow=False, body=body
+        )
+        yield from wire.release(transport, response)
+        return response.status
 
+    def _g_title_names_folder(self, url: str, where: str) -> Logic[bool]:
+        """Read the start of the HTML page at ``url``: is it the index of its own path?"""
+        transport = self._transport()
+        response = yield from wire.open_url(transport, "GET", url, self._headers, where)
+        try:
+            wire.check_status(response, where)
+            if response.url == url + "/":
+                return True
+            head = yield from wire.read_at_most(transport, response, TITLE_BYTES, where)
+        finally:
+            yield from wire.release(transport, response)
+        match = _TITLE.search(head)
+        if match is None:
+            return False
+        title = html.unescape(match.group(1).decode("utf-8", "replace"))
+        return _names_folder(title, response.url)
+
+    def _g_index(self, path: str) -> Logic[list[_Entry] | None]:
+        """The folder's entries (sorted by name) from its index page, or ``None`` when
+        the address is no folder. Links that cannot be an entry's path are skipped."""
+        where = self.where(path)
+        folder = self.full(path).rstrip("/") + "/"
+        transport = self._transport()
+        response = yield from wire.open_url(transport, "GET", folder, self._headers, where)
+        try:
+            if response.status in (404, 410) and path:
+                found = yield from self._g_info_or_none(path)
+                if found is not None and found.isfile:
+                    return None  # a file: "not a directory" rather than "not found"
+            wire.check_status(response, where)
+            if wire.content_type(response) not in _HTML:
+                return None
+            parser = _IndexParser(response.url)
+            charset = _charset(response.header("content-type"))
+            decoder = codecs.getincrementaldecoder(charset)("replace")
+            total = 0
+            while chunk := (yield from wire.read_some(transport, response, wire.CHUNK, where)):
+                total += len(chunk)
+                if total > INDEX_BYTES:
+                    raise StorageBackendError(
+                        f"Backend error on '{where}': the index page is larger than"
+                        f" {INDEX_BYTES // (1024 * 1024)} MiB"
+                    )
+                parser.feed(decoder.decode(chunk))
+            parser.feed(decoder.decode(b"", final=True))
+            parser.close()
+        finally:
+            yield from wire.release(transport, response)
+        entries = [e for e in parser.entries.values() if _addressable(path, e.name)]
+        if not _names_folder("".join(parser.title), response.url):
+            if not entries:
+                return None
+            # A page with links, not titled as this folder's index: a folder only if
+            # the address itself says so (an HTML file's relative links are not entries).
+            if path and not (yield from self._g_info(path)).isdir:
+                return None
+        entries.sort(key=lambda e: e.name)
+        return entries
+
+    # -- the contract --------------------------------------------------------------------
     def _g_info(self, path: str) -> Logic[FileInfo]:
-        """Facts from a HEAD request; an HTML answer that is an index page is a folder."""
+        """Facts from a HEAD of the address itself: a folder when the server redirects it
+        to ``<address>/``, or when an HTML answer is titled as the index of its path."""
         if not path:
             return FileInfo("", "directory")
-        with errors_as_storage(self.where(path)):
-            raw = yield self._fs_op("info", self.full(path))
-        kind = (raw.get("mimetype") or "").lower()
-        if str(raw.get("url", "")).endswith("/") or (
-            kind == "text/html" and (yield from self._g_index(path)) is not None
+        where = self.where(path)
+        url = self.full(path)
+        transport = self._transport()
+        response = yield from wire.open_url(transport, "HEAD", url, self._headers, where)
+        yield from wire.release(transport, response)
+        if response.status in (403, 405, 501):  # no HEAD here: the headers of a GET
+            response = yield from wire.open_url(transport, "GET", url, self._headers, where)
+            yield from wire.release(transport, response)
+        wire.check_status(response, where)
+        kind = wire.content_type(response)
+        if response.url == url + "/" or (
+            kind in _HTML and (yield from self._g_title_names_folder(url, where))
         ):
             return FileInfo(path, "directory")
-        etag = raw.get("ETag")
+        etag = response.header("etag")
         return FileInfo(
             path,
             "file",
-            raw.get("size"),
-            _timestamp(raw.get("Last-Modified")),
+            wire.declared_length(response, where),
+            _timestamp(response.header("last-modified")),
             unquote_etag(etag),
-            md5_from_etag(etag) or _md5_from_base64(raw.get("Content-MD5")),
+            md5_from_etag(etag) or _md5_from_base64(response.header("content-md5")),
             kind or None,
         )
 
     def _g_read_bytes(self, path: str) -> Logic[bytes]:
-        with errors_as_storage(self.where(path)):
-            return (yield self._fs_op("cat_file", self.full(path)))
+        where = self.where(path)
+        transport = self._transport()
+        url = self.full(path)
+        response = yield from wire.open_url(transport, "GET", url, self._headers, where)
+        try:
+            wire.check_status(response, where)
+            return (yield from wire.read_all(transport, response, where))
+        finally:
+            yield from wire.release(transport, response)
+
+    def _g_read_range(self, path: str, start: int, end: int | None) -> Logic[bytes]:
+        return (
+            yield from wire.read_range(
+                self._transport(), self.full(path), start, end, self._headers, self.where(path)
+            )
+        )
+
+    def _g_open_read(self, path: str) -> Logic[Any]:
+        """One streamed GET: ``read(n)`` holds ``n`` bytes whatever the size."""
+        found = yield from self._g_info(path)
+        if found.isdir:
+            raise is_a_directory(self.where(path))
+        reader = driven(wire.StreamReader, self._asynchronous)
+        return reader(self._transport(), self.full(path), self._headers, self.where(path))
 
     def _g_list(
         self, path: str, page_size: int | None = None, cursor: str | None = None
     ) -> Logic[Page]:
-        names = yield from self._g_index(path)
-        if names is None:
-            raise not_a_directory(self.where(path))
-        kinds = dict(names)
-        chosen, next_cursor = page_after([n for n, _ in names], page_size, cursor)
-        files = [n for n in chosen if not kinds[n]]
-        facts = yield Parallel(
-            tuple(self._g_info(join(path, n)) for n in files), 8, collect_errors=True
+        """One page of the folder; the index is downloaded once per listing: the cursor
+        (``'<snapshot>/<last name>'``) finds it again while it is kept."""
+        key, _, after = cursor.partition("/") if cursor and "/" in cursor else ("", "", cursor)
+        kept = self._snapshots.get(key, path) if key else None
+        if kept is None:
+            found = yield from self._g_index(path)
+            if found is None:
+                raise not_a_directory(self.where(path))
+            entries, names, key = found, [e.name for e in found], ""
+        else:
+            entries, names = kept
+        start = bisect.bisect_right(names, after) if after else 0
+        chosen, last = page_after(names, page_size, after or None)
+        if last is None:
+            self._snapshots.drop(key or None)
+            next_cursor = None
+        else:
+            next_cursor = f"{key or self._snapshots.put(path, entries, names)}/{last}"
+        return Page(
+            [
+                FileInfo(join(path, e.name), "directory" if e.is_dir else "file", e.size)
+                for e in entries[start : start + len(chosen)]
+            ],
+            next_cursor,
         )
-        known = {n: f for n, f in zip(files, facts, strict=True) if isinstance(f, FileInfo)}
-        entries = [
-            known.get(n) or FileInfo(join(path, n), "directory" if kinds[n] else "file")
-            for n in chosen
-        ]
-        return Page(entries, next_cursor)
 
     def _g_write_bytes(self, path: str, data: bytes) -> Logic[None]:
         self._require_writable("write", path)
-        with errors_as_storage(self.where(path)):
-            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path), bytes(data))
+        status = yield from self._g_send("PUT", self.full(path), self.where(path), bytes(data))
         self._check(status, path)
 
     def _g_upload_file(self, path: str, local: str, md5: bytes) -> Logic[None]:
-        with errors_as_storage(self.where(path)):
-            yield self._fs_op("put_file", local, self.full(path), method="put")
+        status = yield from self._g_send("PUT", self.full(path), self.where(path), LocalFile(local))
+        self._check(status, path)
 
     def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
         self._require_writable("create directory", path)
         if not (yield from self._g_mkdir_needed(path, parents, exist_ok)):
             return
-        with errors_as_storage(self.where(path)):
-            status, *_ = yield self._fs_coro(_http_request, "PUT", self.full(path) + "/", b"")
+        status = yield from self._g_send("PUT", self.full(path) + "/", self.where(path), b"")
         self._check(status, path)
 
     def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
@@ -221,9 +450,28 @@ class HTTPLogic(StoreLogic):
                 raise StorageError(f"Directory not empty: '{where}'")
             for entry in page.entries:
                 yield from self._g_delete(entry.path, True)
-        with errors_as_storage(where):
-            status, *_ = yield self._fs_coro(_http_request, "DELETE", self.full(path))
+        status = yield from self._g_send("DELETE", self.full(path), where)
         self._check(status, path)
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset a Content-Type names, if Python knows it; else UTF-8."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def _addressable(folder: str, name: str) -> bool:
+    """Whether ``name`` is a path segment as it is (no NUL, ``\\``, ``.`` or ``..``)."""
+    try:
+        return join(folder, name) == (f"{folder}/{name}" if folder else name)
+    except StorageError:
+        return False
 
 
 class HTTPBackend(HTTPLogic, SyncDriver):

@@ -93,6 +93,21 @@ def _describe(exc: BaseException) -> str:
     return message(f"{name}: {text}" if text else name)
 
 
+async def read_capped(node: AsyncStorageNode, limit: int) -> bytes | None:
+    """The content of ``node`` if it is at most ``limit`` bytes, else ``None``; never
+    more than ``limit`` + 1 bytes are read, whatever size the store announced."""
+    async with node.open("rb") as f:
+        parts: list[bytes] = []
+        have = 0
+        while have <= limit:
+            chunk = await f.read(limit + 1 - have)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+            have += len(chunk)
+    return None
+
+
 def _show(widget: ipw.Widget, visible: bool) -> None:
     widget.layout.display = "" if visible else "none"
 
@@ -902,20 +917,25 @@ class StorageExplorer(ipw.VBox):
         self.download_area.value = '<span class="gs-muted">preparing download…</span>'
         try:
             size = await node.size()
-            if size is not None and size > DOWNLOAD_BYTES:
+            data = None
+            if size is None or size <= DOWNLOAD_BYTES:
+                # The cap holds on the bytes actually read: a size that is unknown (or
+                # wrong) never lets more than DOWNLOAD_BYTES + 1 into memory.
+                data = await read_capped(node, DOWNLOAD_BYTES)
+            if data is None:
+                shown = human_size(size) if size is not None else "size unknown"
                 url = node.url()
                 if url and url.startswith(("http://", "https://")):
                     self.download_area.value = (
                         f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                        f"Open {esc(show(node.name))} ({esc(human_size(size))}) from the store</a>"
+                        f"Open {esc(show(node.name))} ({esc(shown)}) from the store</a>"
                     )
                     return
                 raise StorageError(
-                    f"{node.fullpath} is {human_size(size)}: larger than the "
+                    f"{node.fullpath} ({shown}) is larger than the "
                     f"{human_size(DOWNLOAD_BYTES)} the explorer puts in a page; copy it to a "
                     "local mount instead"
                 )
-            data = await node.read_bytes()
         except BaseException:
             self.download_area.value = ""
             raise

@@ -298,7 +298,7 @@ async def load_preview(
     if info is None:
         info = await node.info()
     size = info.size
-    data = await node.read_range(0, limit)
+    data = (await node.read_range(0, limit))[:limit]  # never more than asked, whatever
     truncated = len(data) < size if size is not None else len(data) >= limit
     if truncated and size is not None and size <= image_limit and sniff_image(data):
         data += await node.read_range(len(data), size)
