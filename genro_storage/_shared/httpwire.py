@@ -32,6 +32,7 @@ The rules that hold whatever the server says:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import urllib.parse
@@ -39,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from .config import require
+from .config import require, url_credentials
 from .exceptions import (
     StorageBackendError,
     StorageConfigError,
@@ -363,12 +364,16 @@ class StreamReader:
         self._transport = transport
         self._url = url
         self._headers = dict(headers)
-        self._where = where
+        self._name = where
         self._response: Response | None = None
         self._expected: int | None = None
         self._received = 0
         self._ended = False
         self._closed = False
+
+    def _where(self) -> str:
+        """The file's name in messages."""
+        return self._name
 
     def _g_read(self, size: int = -1) -> Logic[bytes]:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
@@ -376,7 +381,7 @@ class StreamReader:
             raise ValueError("read from a closed file")
         if self._ended or size == 0:
             return b""
-        transport, where = self._transport, self._where
+        transport, where = self._transport, self._name
         if self._response is None:
             response = yield from open_url(transport, "GET", self._url, self._headers, where)
             try:
@@ -428,8 +433,13 @@ def download(
     announced body arrived (else the writer is aborted and nothing is written)."""
     require(node.config, "write", f"write '{node.fullpath}'")
     check_url(url)
-    where = shown(url)
-    response = yield from open_url(transport, "GET", requote(url), {}, where)
+    target, credentials = url_credentials(url)  # a malformed URL is a config error
+    headers: dict[str, str] = {}
+    if credentials is not None:  # sent as a header: no message or redirect quotes them
+        token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    where = shown(target)
+    response = yield from open_url(transport, "GET", requote(target), headers, where)
     new_path = None
     try:
         check_status(response, where)
