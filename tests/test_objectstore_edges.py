@@ -260,8 +260,12 @@ async def test_a_key_that_is_both_file_and_folder_is_one_folder_with_content(odd
     assert await a.md5hash() == hashlib.md5(b"A").hexdigest()
     assert [e.path for e in await listed(a)] == ["f/a/b"]
 
-    report = await root.child("f").copy("mem:copy")
-    assert report.ok
+    # A tree copy cannot place bytes and a folder at one path: the content is reported,
+    # never dropped silently ('stop' refuses before writing, 'continue' copies the rest).
+    with pytest.raises(StorageError, match="also holds content"):
+        await root.child("f").copy("mem:copy")
+    report = await root.child("f").copy("mem:copy", on_error="continue")
+    assert [path.split(":", 1)[1] for path, _ in report.failed] == ["f/a"]
     mem = test_node_of(root, "mem:copy")
     assert await mem.child("a/b").read_bytes() == b"B"
     assert await mem.child("c").read_bytes() == b"C"

@@ -212,7 +212,8 @@ class Tree:
 
     files: list[FileInfo] = field(default_factory=list)
     dirs: list[FileInfo] = field(default_factory=list)
-    odd: list[FileInfo] = field(default_factory=list)
+    #: ``(entry, why)`` for each entry a transfer must skip and report.
+    odd: list[tuple[FileInfo, str]] = field(default_factory=list)
 
 
 def walk(node: Any) -> Logic[Tree]:
@@ -232,14 +233,16 @@ def walk(node: Any) -> Logic[Tree]:
         while True:
             page = yield call(backend.list, folder, 1000, cursor)
             good, odd = listed(folder, page.entries)
-            tree.odd += odd
+            tree.odd += [(entry, "cannot be addressed as a path") for entry in odd]
             for entry in good:
                 if not entry.isdir:
                     tree.files.append(entry)
                     continue
+                if entry.has_content:  # its folder half is walked, its bytes are not
+                    tree.odd.append((entry, "is a folder that also holds content"))
                 place = backend.location(entry.path)
                 if place in seen:
-                    tree.odd.append(entry)
+                    tree.odd.append((entry, "is a folder seen before (a loop)"))
                     continue
                 seen.add(place)
                 tree.dirs.append(entry)
@@ -294,9 +297,9 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
         raise StorageError(f"Cannot {verb} '{src.fullpath}' {inside} ('{dst.fullpath}')")
     tree = yield from walk(src)
     collect = options.on_error == "continue"
-    for entry in tree.odd:  # names that are no path: shown, skipped, reported
+    for entry, why in tree.odd:  # shown in listings, skipped here, reported
         where = f"{src.mount}:{entry.path}"
-        error = StorageError(f"'{where}' cannot be addressed as a path; it was not {verb}d")
+        error = StorageError(f"'{where}' {why}; it was not {verb}d")
         if not collect:
             raise StorageTransferError(f"Cannot {verb} '{src.fullpath}': {error}", [(where, error)])
         report.failed.append((where, error))
