@@ -77,6 +77,7 @@ async def test_cancelling_a_32mb_copy_at_random_points_leaves_no_destination(
         src = storage.node("src:payload.bin")
         await src.write_bytes(random.Random(3).randbytes(32 * MiB))
         loop = asyncio.get_running_loop()
+        await src.copy(storage.node("dst:timing.bin"))  # warm-up: sessions, first use
         start = loop.time()
         await src.copy(storage.node("dst:timing.bin"))
         duration = loop.time() - start
@@ -91,10 +92,14 @@ async def test_cancelling_a_32mb_copy_at_random_points_leaves_no_destination(
                 await dst.delete()
                 continue
             task.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            try:
                 await task
-            cancelled += 1
-            assert not await dst.exists(), f"cancelled copy left {dst.fullpath}"
-        assert cancelled >= 4
+            except asyncio.CancelledError:
+                cancelled += 1
+                assert not await dst.exists(), f"cancelled copy left {dst.fullpath}"
+            else:  # cancelled during its commit: the copy completes, whole
+                assert await dst.md5hash() == await src.md5hash()
+                await dst.delete()
+        assert cancelled >= 3
         leftovers = [c.basename async for c in storage.node("dst:").children()]
         assert leftovers == []

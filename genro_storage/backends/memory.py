@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from .._shared import capabilities
+from .._shared.async_utils import commit_point
 from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageError,
@@ -108,6 +109,7 @@ class MemoryBackend(StorageBackend):
             if self._isdir(path):
                 raise is_a_directory(self.where(path))
             self._ensure_parents(path)
+            commit_point()
             self._files[path] = _Entry(data, time.time())
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
@@ -138,12 +140,14 @@ class MemoryBackend(StorageBackend):
                 raise already_exists(self.where(path))
             if not parents and not self._isdir(parent(path)):
                 raise not_found(self.where(parent(path)))
+            commit_point()
             self._ensure_parents(path)
             self._dirs.add(path)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         with self._lock:
             if path in self._files:
+                commit_point()
                 del self._files[path]
                 return
             if not self._isdir(path):
@@ -155,6 +159,7 @@ class MemoryBackend(StorageBackend):
             inside_dirs = [d for d in self._dirs if d.startswith(prefix)]
             if (inside_files or inside_dirs) and not recursive:
                 raise StorageError(f"Directory not empty: '{self.where(path)}'")
+            commit_point()
             for p in inside_files:
                 del self._files[p]
             self._dirs.difference_update(inside_dirs)
@@ -184,4 +189,5 @@ class MemoryBackend(StorageBackend):
             entry = self._files.get(path)
             if entry is None:
                 raise not_found(self.where(path))
+            commit_point()
             entry.metadata = {str(k): str(v) for k, v in metadata.items()}
