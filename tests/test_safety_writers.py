@@ -266,7 +266,8 @@ async def test_a_thread_hop_cancelled_after_its_commit_point_completes():
     task.cancel()  # again: still absorbed
     release.set()
     assert await task == ("landed", "the call goes on")
-    assert task.cancelling() == 0
+    if sys.version_info >= (3, 11):  # the cancellations were withdrawn (Task.uncancel)
+        assert task.cancelling() == 0
 
 
 async def cancel_at(

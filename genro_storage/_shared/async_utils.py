@@ -127,10 +127,10 @@ async def wait_through_cancels(future: asyncio.Future[Any]) -> int:
 def withdraw_cancels(count: int) -> None:
     """The current task absorbed ``count`` cancellations and completes: say so to asyncio
     (``Task.uncancel``), as structured concurrency (``asyncio.timeout``) expects."""
-    task = asyncio.current_task()
-    if task is not None:
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)  # Python 3.11+
+    if uncancel is not None:
         for _ in range(count):
-            task.uncancel()
+            uncancel()
 
 
 async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
