@@ -14,11 +14,13 @@ import inspect
 import os
 import random
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import cloud_mounts
 import pytest
 from mounts import CLOUD, WRITABLE, test_node
 
@@ -154,6 +156,36 @@ async def test_an_async_write_cancelled_inside_the_block_publishes_nothing(make_
         assert await node.read_bytes() == b"OLD"
         if kind == "local":
             assert files_on_disk(config) == ["old.bin"]
+
+
+@pytest.fixture(scope="module")
+def http_rw_server() -> Iterator[Any]:
+    """An aiohttp file server that accepts PUT: its streamed writes are spooled."""
+    from servers import HTTPServer
+
+    with HTTPServer(writable=True) as server:
+        yield server
+
+
+async def test_a_spooled_writer_dropped_unclosed_uploads_nothing_and_removes_its_spool(
+    http_rw_server, api, open_storage, tmp_path, monkeypatch
+):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))  # where spool files are made
+    storage = open_storage([cloud_mounts.http_mount(http_rw_server, "h", tmp_path.name)])
+    node = storage.node("h:old.bin")
+    await maybe(node.write_bytes(b"OLD"))
+    with nothing_unraisable():
+        f = node.open("wb")
+        if api == "sync":
+            f.write(b"NEW" * 100_000)
+        else:
+            await f.__aenter__()
+            await f.write(b"NEW" * 100_000)
+        del f
+    assert await maybe(node.read_bytes()) == b"OLD"
+    assert list(spool.iterdir()) == []
 
 
 class _RefusingWriter(BufferWriter):
