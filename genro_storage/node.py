@@ -74,33 +74,43 @@ class StorageNode(NodeCore):
         """Bytes ``[start, end)`` without reading the whole file where the store allows."""
         return self._backend.read_range(self._path, start, end)
 
-    def write_bytes(self, data: bytes) -> None:
-        """Replace the content atomically (never a half-written file)."""
-        drive_sync(ops.write_bytes(self, data))
+    def write_bytes(self, data: bytes) -> StorageNode:
+        """Replace the content atomically (never a half-written file).
 
-    def write_text(self, text: str, encoding: str = "utf-8") -> None:
+        Returns the node that now holds the data: this node, except on a base64 mount,
+        where the content is the path and the result is a new node (nodes never change).
+        """
+        return drive_sync(ops.write_bytes(self, data))
+
+    def write_text(self, text: str, encoding: str = "utf-8") -> StorageNode:
+        """Like ``write_bytes``, encoding ``text``; returns the node holding it."""
         if not isinstance(text, str):
             raise TypeError(f"write_text() needs str, not {type(text).__name__}")
-        self.write_bytes(text.encode(encoding))
+        return self.write_bytes(text.encode(encoding))
 
     def open(self, mode: str = "rb", encoding: str | None = None) -> Any:
         """A file object: ``'rb'``, ``'r'``, ``'wb'`` or ``'w'``.
 
-        A file opened for writing publishes its content only when closed without an
-        exception; on an exception inside ``with`` nothing is written.
+        A file opened for writing publishes its content only when it is closed
+        explicitly (``close()`` or the end of a ``with`` block) and every write
+        succeeded. An exception inside ``with``, a failed write, or a file dropped
+        without ``close()`` writes nothing. After the close, ``f.node`` is the node that
+        holds the data (a new node on a base64 mount).
         """
         if mode not in ("r", "rb", "w", "wb"):
             raise StorageConfigError(f"open() mode must be 'r', 'rb', 'w' or 'wb', not {mode!r}")
         if "r" in mode:
             raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
             binary: Any = io.BufferedReader(raw, ops.CHUNK_SIZE)
-        else:
-            require(self.config, "write", f"write '{self.fullpath}'")
-            raw = _RawWriter(self._backend.open_write(self._path), self)
-            binary = _WriteFile(raw)
+            if "b" in mode:
+                return binary
+            return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
+        require(self.config, "write", f"write '{self.fullpath}'")
+        handle = ops.WriteHandle(self, self._backend.open_write(self._path))
+        writer = _WriteFile(_RawWriter(handle))
         if "b" in mode:
-            return binary
-        return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
+            return writer
+        return _TextWriteFile(writer, encoding=encoding or "utf-8")
 
     def to_base64(self) -> str:
         """The content, base64-encoded."""
@@ -194,8 +204,11 @@ class StorageNode(NodeCore):
         """A read-only file object over one stored version."""
         return io.BytesIO(self._backend.read_version(self._path, version_id))
 
-    def fill_from_url(self, url: str, timeout: float | None = httpwire.DEFAULT_TIMEOUT) -> None:
-        """Download the http(s) ``url`` into this node (streamed, atomic).
+    def fill_from_url(
+        self, url: str, timeout: float | None = httpwire.DEFAULT_TIMEOUT
+    ) -> StorageNode:
+        """Download the http(s) ``url`` into this node (streamed, atomic); returns the
+        node holding the data (as ``write_bytes`` does).
 
         The bytes stored are the bytes sent (``Accept-Encoding: identity``, nothing
         decoded); a body shorter than its ``Content-Length`` is an error and writes
@@ -206,7 +219,7 @@ class StorageNode(NodeCore):
         from .backends.httpclients import UrllibTransport
 
         transport = UrllibTransport(httpwire.check_timeout(timeout))
-        drive_sync(httpwire.download(self, url, transport))
+        return drive_sync(httpwire.download(self, url, transport))
 
     @contextlib.contextmanager
     def local_path(self, mode: str = "r") -> Iterator[str]:
@@ -266,37 +279,80 @@ class _RawReader(io.RawIOBase):
 
 
 class _RawWriter(io.RawIOBase):
-    def __init__(self, writer: Any, node: StorageNode) -> None:
-        self._writer = writer
-        self._node = node
-        self.aborted = False
+    """``io`` face of an ``ops.WriteHandle``, which decides when to commit."""
+
+    def __init__(self, handle: ops.WriteHandle) -> None:
+        self.handle = handle
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        if not self.aborted:  # the buffer's last flush after an abort goes nowhere
-            self._writer.write(bytes(data))
-        return len(data)
-
-    def abort(self) -> None:
-        self.aborted = True
-        self._writer.abort()
+        if self.handle.aborted:  # the buffer's last flush after an abort goes nowhere
+            return len(data)
+        return drive_sync(self.handle.g_write(bytes(data)))
 
     def close(self) -> None:
-        if not self.closed and not self.aborted:
-            new_path = self._writer.commit()
-            if isinstance(new_path, str):
-                self._node._path = new_path
-        super().close()
+        if not self.closed:
+            try:
+                drive_sync(self.handle.g_close())
+            finally:
+                super().close()
+
+    def __del__(self) -> None:
+        _discard(getattr(self, "handle", None))
+        super().__del__()
+
+
+def _discard(handle: ops.WriteHandle | None) -> None:
+    """Run by the finaliser of every layer of a write file (raw, buffered, text): ``io``
+    closes a file it collects, which would commit; in a reference cycle any layer may be
+    collected first. So each one aborts the write before ``io`` closes it."""
+    if handle is not None:
+        handle.discard()
+
+
+def _abort_quietly(handle: ops.WriteHandle) -> None:
+    """Abort on an exception inside ``with``; the user's exception is the one to see."""
+    with contextlib.suppress(Exception):
+        drive_sync(handle.g_abort())
 
 
 class _WriteFile(io.BufferedWriter):
-    """Commits on a clean close; an exception inside ``with`` aborts the write."""
+    """Commits on an explicit, clean close; an exception inside ``with``, a failed
+    write or garbage collection aborts the write."""
+
+    @property
+    def node(self) -> StorageNode:
+        """The node that holds the data once closed (base64: a new node)."""
+        return self.raw.handle.node
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
-            raw = self.raw
-            assert isinstance(raw, _RawWriter)
-            raw.abort()
+            _abort_quietly(self.raw.handle)
         super().__exit__(exc_type, exc, tb)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # a detached file has no raw
+            _discard(self.raw.handle)
+        super().__del__()
+
+
+class _TextWriteFile(io.TextIOWrapper):
+    """Text face of ``_WriteFile``, with the same rule (a plain ``TextIOWrapper`` closes,
+    and so commits, when its ``with`` block fails)."""
+
+    @property
+    def node(self) -> StorageNode:
+        """The node that holds the data once closed (base64: a new node)."""
+        return self.buffer.node
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            _abort_quietly(self.buffer.raw.handle)
+        super().__exit__(exc_type, exc, tb)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # a detached wrapper has no buffer
+            _discard(self.buffer.raw.handle)
+        super().__del__()

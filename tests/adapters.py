@@ -92,6 +92,11 @@ class _FileAdapter:
     async def __aexit__(self, *exc: Any) -> None:
         await asyncio.to_thread(self._file.__exit__, *exc)
 
+    @property
+    def node(self) -> Any:
+        """After a write: the node that holds the data."""
+        return _wrap(self._file.node)
+
     async def read(self, size: int = -1) -> bytes:
         return await asyncio.to_thread(self._file.read, size)
 

@@ -195,10 +195,11 @@ def test_base64_mount_reads_writes_and_refuses_bad_data():
     node = storage.node("b64:SGVsbG8gV29ybGQ=")
     assert node.read_text() == "Hello World"
     assert node.size == 11 and node.exists and node.isfile
-    node.write_bytes(b"\xff\xfe new data")
-    assert node.read_bytes() == b"\xff\xfe new data"
-    assert node.path != "SGVsbG8gV29ybGQ="
-    assert storage.node("b64:" + node.path).read_bytes() == b"\xff\xfe new data"
+    written = node.write_bytes(b"\xff\xfe new data")
+    assert written.read_bytes() == b"\xff\xfe new data"
+    assert node.path == "SGVsbG8gV29ybGQ=" and node.read_text() == "Hello World"  # unchanged
+    assert written.path != node.path
+    assert storage.node("b64:" + written.path).read_bytes() == b"\xff\xfe new data"
     padded = storage.node("b64:YQ")  # padding may be omitted
     assert padded.read_bytes() == b"a"
     bad = storage.node("b64:not*base64!")
@@ -217,6 +218,7 @@ def test_base64_as_copy_destination_takes_the_data():
     target = storage.node("b64:")
     src = storage.node("mem:f.txt")
     dst = storage.node("b64:AA==")
-    src.copy(dst)
-    assert dst.read_bytes() == b"copied into a path"
+    report = src.copy(dst)
+    assert report.destination.read_bytes() == b"copied into a path"
+    assert dst.read_bytes() == b"\x00"  # nodes never change
     assert target.isdir

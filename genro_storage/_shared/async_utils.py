@@ -12,7 +12,6 @@ import asyncio
 import atexit
 import contextlib
 import contextvars
-import functools
 import inspect
 import os
 import threading
@@ -42,10 +41,121 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+# -- cancellation of thread hops ------------------------------------------------------
+#
+# A thread cannot be stopped from outside, so a cancelled awaited call must not leave its
+# worker thread free to publish a write later. Rule: when an awaited call raises
+# ``CancelledError``, nothing it was writing has landed, and nothing lands later. Each
+# thread hop carries a ``CancelToken`` (a context variable set in the hop's own copied
+# context); every place where a change becomes visible calls ``commit_point()`` first.
+# On cancellation the coroutine cancels the token and waits (shielded) for the thread:
+# a thread that had not reached its commit point fails there and nothing is published;
+# one that had passed it finishes and the call completes as a success.
+
+
+class CommitCancelled(asyncio.CancelledError):
+    """Raised in a worker thread at a commit point after its awaiting call was cancelled;
+    the thread then cleans up (temporaries) and nothing is published."""
+
+
+class CancelToken:
+    """Shared by one thread hop and the coroutine awaiting it. ``cancel()`` and
+    ``commit()`` are atomic with respect to each other: exactly one of them wins."""
+
+    __slots__ = ("_lock", "cancelled", "committed")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self.committed = False
+
+    def commit(self) -> None:
+        """Claim the commit, or raise ``CommitCancelled`` if the call was cancelled."""
+        with self._lock:
+            if self.cancelled:
+                raise CommitCancelled("the awaiting call was cancelled before the commit")
+            self.committed = True
+
+    def check(self) -> None:
+        """Raise ``CommitCancelled`` if the call was cancelled (and nothing committed)."""
+        if self.cancelled:
+            raise CommitCancelled("the awaiting call was cancelled")
+
+    def cancel(self) -> bool:
+        """Cancel unless the commit happened already; returns whether it had."""
+        with self._lock:
+            if not self.committed:
+                self.cancelled = True
+            return self.committed
+
+
+_TOKEN: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar(
+    "genro_storage_cancel_token", default=None
+)
+
+
+def commit_point() -> None:
+    """Call right before a change becomes visible (a rename into place, a dict entry, an
+    upload). In a thread hop whose awaiting call was cancelled it raises
+    ``CommitCancelled``; otherwise it marks the hop committed, so that a cancellation
+    arriving later lets the call complete. A no-op outside thread hops (the sync API)."""
+    token = _TOKEN.get()
+    if token is not None:
+        token.commit()
+
+
+def check_cancelled() -> None:
+    """For long steps before a commit point (a streamed copy): stop early when the
+    awaiting call was cancelled. A no-op outside thread hops."""
+    token = _TOKEN.get()
+    if token is not None:
+        token.check()
+
+
+async def wait_through_cancels(future: asyncio.Future[Any]) -> int:
+    """Wait until ``future`` is done, even if the awaiting task is cancelled meanwhile
+    (again and again). Returns how many cancellations were absorbed."""
+    absorbed = 0
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            absorbed += 1
+    return absorbed
+
+
+def withdraw_cancels(count: int) -> None:
+    """The current task absorbed ``count`` cancellations and completes: say so to asyncio
+    (``Task.uncancel``), as structured concurrency (``asyncio.timeout``) expects."""
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)  # Python 3.11+
+    if uncancel is not None:
+        for _ in range(count):
+            uncancel()
+
+
 async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``asyncio.to_thread`` on genro-storage's own I/O pool (context variables kept)."""
-    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_thread_pool(), call)
+    """``asyncio.to_thread`` on genro-storage's own I/O pool (context variables kept),
+    with honest cancellation: a cancelled call raises ``CancelledError`` only once its
+    thread has stopped without passing a ``commit_point()``; a thread that had passed it
+    finishes, and the call returns its result as if it had not been cancelled."""
+    token = CancelToken()
+    context = contextvars.copy_context()
+    context.run(_TOKEN.set, token)
+    work = _thread_pool().submit(context.run, fn, *args, **kwargs)
+    future = asyncio.wrap_future(work)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if work.cancel():  # never started: nothing ran
+            raise
+        committed = token.cancel()
+        absorbed = await wait_through_cancels(future)
+        if not committed:
+            if not future.cancelled():
+                future.exception()  # retrieved: the cancellation is what we report
+            raise
+        withdraw_cancels(1 + absorbed)
+        return future.result()
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

@@ -428,7 +428,7 @@ class StreamReader:
 
 def download(
     node: Any, url: str, transport: Transport, chunk_size: int = DOWNLOAD_CHUNK
-) -> Logic[None]:
+) -> Logic[Any]:
     """``fill_from_url``: stream ``url`` into ``node``, published only when the whole
     announced body arrived (else the writer is aborted and nothing is written)."""
     require(node.config, "write", f"write '{node.fullpath}'")
@@ -458,5 +458,5 @@ def download(
             raise
     finally:
         yield from release(transport, response)
-    if isinstance(new_path, str):  # base64: the data is the path
-        node._path = new_path
+    # base64: the data is the path, so the data lives in another node
+    return node._at(new_path) if isinstance(new_path, str) else node

@@ -13,15 +13,33 @@ from .info import FileInfo
 
 
 class NodeCore:
-    """A ``mount:path`` bound to its manager and backend. Creating one does no I/O."""
+    """A ``mount:path`` bound to its manager and backend. Creating one does no I/O.
+
+    Nodes are immutable values: nothing changes a node once made (a write that moves the
+    data, as on a base64 mount, returns a new node), so a node kept in a set or as a dict
+    key is always found again.
+    """
 
     __slots__ = ("_manager", "_mount", "_path", "_backend")
 
     def __init__(self, manager: Any, mount: str, path: str, backend: Any) -> None:
-        self._manager = manager
-        self._mount = mount
-        self._path = path
-        self._backend = backend
+        init = object.__setattr__
+        init(self, "_manager", manager)
+        init(self, "_mount", mount)
+        init(self, "_path", path)
+        init(self, "_backend", backend)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete '{name}'")
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
 
     def _at(self, path: str) -> Any:
         """A node of the same kind on the same mount at the normalised ``path``."""

@@ -25,7 +25,7 @@ from .exceptions import (
 from .info import FileInfo
 from .metadata import check_metadata
 from .paths import is_child_of, literal_join, relative_to
-from .sansio import Logic, Parallel, blocking, call, callback
+from .sansio import Logic, Parallel, Shielded, blocking, call, callback
 from .skip import SkipIf, check_strategy, comparable_etag, should_skip
 
 CHUNK_SIZE = 4 * 1024 * 1024
@@ -46,12 +46,20 @@ class Progress:
 
 @dataclass
 class TransferReport:
-    """What a copy or move did. ``failed`` is filled only with ``on_error='continue'``."""
+    """What a copy or move did. ``failed`` is filled only with ``on_error='continue'``.
+
+    ``destination`` is the node that holds the result: the destination you gave, or for a
+    file written to a base64 mount the new node carrying the data (nodes never change).
+    ``callback_errors`` lists ``(source, error)`` for progress callbacks that raised once
+    their file had been transferred: such an error never fails a file that has landed.
+    """
 
     copied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, BaseException]] = field(default_factory=list)
     bytes_copied: int = 0
+    destination: Any = None
+    callback_errors: list[tuple[str, BaseException]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -144,13 +152,82 @@ def fact(node: Any, name: str) -> Logic[Any]:
 # -- writes ------------------------------------------------------------------------
 
 
-def write_bytes(node: Any, data: bytes) -> Logic[None]:
+def landed(node: Any, new_path: Any) -> Any:
+    """The node that holds what was just written to ``node``: ``node`` itself, or for a
+    store that moves the node (base64) a new node at ``new_path``. Nodes never change."""
+    return node._at(new_path) if isinstance(new_path, str) else node
+
+
+def write_bytes(node: Any, data: bytes) -> Logic[Any]:
+    """Replace the content; returns the node that now holds it."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"write_bytes() needs bytes, not {type(data).__name__}")
     require(node.config, "write", f"write '{node.fullpath}'")
     new_path = yield call(node._backend.write_bytes, node.path, bytes(data))
-    if new_path is not None:
-        node._path = new_path
+    return landed(node, new_path)
+
+
+class WriteHandle:
+    """The rule of every file opened for writing, in both APIs and every mode: the data
+    is published only by a clean, explicit close. An exception inside ``with``, a failed
+    ``write`` (a part may be missing) or a handle dropped unclosed (garbage collection)
+    aborts instead. The file objects of each API delegate their writes and closes here.
+    """
+
+    __slots__ = ("node", "_writer", "_state", "_failure")
+
+    def __init__(self, node: Any, writer: Any) -> None:
+        #: The node holding the data once closed (base64: a new node), else the target.
+        self.node = node
+        self._writer = writer
+        self._state = "open"  # 'open' -> 'committed' | 'aborted'
+        self._failure: BaseException | None = None
+
+    @property
+    def aborted(self) -> bool:
+        return self._state == "aborted"
+
+    def g_write(self, data: bytes) -> Logic[int]:
+        if self._state != "open":
+            raise ValueError("write to a closed file")
+        try:
+            yield call(self._writer.write, data)
+        except BaseException as exc:
+            self._failure = exc  # this write may be half done: never commit after it
+            raise
+        return len(data)
+
+    def g_close(self) -> Logic[Any]:
+        """Commit (the clean, explicit close); returns the node that holds the data."""
+        if self._state != "open":
+            return self.node
+        if self._failure is not None:
+            yield from self.g_abort()
+            raise StorageError(
+                f"Nothing was written to '{self.node.fullpath}': an earlier write failed"
+            ) from self._failure
+        self._state = "committed"
+        try:
+            new_path = yield call(self._writer.commit)
+        except BaseException:
+            self._state = "aborted"
+            with contextlib.suppress(Exception):  # the commit's error is the one to report
+                yield call(self._writer.abort)
+            raise
+        self.node = landed(self.node, new_path)
+        return self.node
+
+    def g_abort(self) -> Logic[None]:
+        if self._state == "open":
+            self._state = "aborted"
+            yield call(self._writer.abort)
+
+    def discard(self) -> None:
+        """The handle is being collected unclosed: never commit. No I/O here (a finaliser
+        may run on any thread); writers holding local resources free them when collected,
+        and an object store's pending upload was never made visible."""
+        if self._state == "open":
+            self._state = "aborted"
 
 
 def mkdir(node: Any, parents: bool, exist_ok: bool) -> Logic[None]:
@@ -282,12 +359,14 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
         raise StorageError(f"Cannot {verb} '{src.fullpath}' onto itself ('{dst.fullpath}')")
     src_info = yield call(src._backend.info, src.path)
     dst_info = yield from info_or_none(dst)
-    report = TransferReport()
+    report = TransferReport(destination=dst)
     if not src_info.isdir:
         if dst_info is not None and dst_info.isdir:
             raise is_a_directory(dst.fullpath)
         counter = _Counter(1, tree=False)
-        yield from _transfer_file(src, dst, src_info, options, report, counter, move)
+        report.destination = yield from _transfer_file(
+            src, dst, src_info, options, report, counter, move
+        )
         return report
 
     if dst_info is not None and dst_info.isfile:
@@ -351,16 +430,18 @@ def _transfer_file(
     report: TransferReport,
     counter: _Counter,
     move: bool,
-) -> Logic[None]:
+) -> Logic[Any]:
+    """Copy or move one file; returns the node that holds the copy."""
     try:
         if options.skip_if is not None and (
             yield from _should_skip(src, dst, src_info, options.skip_if)
         ):
             report.skipped.append(src.fullpath)
             counter.done += 1
-            yield from _progress(options, src, src_info.size or 0, src_info.size, counter, True)
-            return
-        sent = yield from _copy_bytes(src, dst, src_info, options, counter, move)
+            size = src_info.size
+            yield from _final_progress(options, report, src, size or 0, size, counter, True)
+            return dst
+        return (yield from _copy_bytes(src, dst, src_info, options, report, counter, move))
     except Exception as exc:
         if counter.tree and not isinstance(exc, StorageTransferError):
             # In a tree, name the file that failed; keep the original as the cause.
@@ -369,10 +450,6 @@ def _transfer_file(
                 [(src.fullpath, exc)],
             ) from exc
         raise
-    report.copied.append(src.fullpath)
-    report.bytes_copied += sent
-    counter.done += 1
-    yield from _progress(options, src, sent, src_info.size, counter)
 
 
 def _should_skip(src: Any, dst: Any, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
@@ -389,13 +466,28 @@ def _should_skip(src: Any, dst: Any, src_info: FileInfo, skip_if: SkipIf) -> Log
 
 
 def _copy_bytes(
-    src: Any, dst: Any, src_info: FileInfo, options: TransferOptions, counter: _Counter, move: bool
-) -> Logic[int]:
-    """Stream one file; the destination appears only when the whole file has arrived."""
+    src: Any,
+    dst: Any,
+    src_info: FileInfo,
+    options: TransferOptions,
+    report: TransferReport,
+    counter: _Counter,
+    move: bool,
+) -> Logic[Any]:
+    """Stream one file; the destination appears only when the whole file has arrived.
+
+    The commit is the point of no return: before it, any error or cancellation (a
+    progress callback raising included) aborts and leaves the destination untouched;
+    after it, the rest of the file (the source's deletion for a move, the report, the
+    last progress event) runs to its end, even if the call is cancelled meanwhile, and
+    no callback error can fail it. Returns the node that holds the copy.
+    """
     size = src_info.size
     if src._backend is dst._backend and move:
         yield call(src._backend.move, src.path, dst.path)
-        return size or 0
+        yield from _after_commit(src, size or 0, size, options, report, counter, False)
+        return dst
+    target = dst
     if src._backend.same_store(dst._backend):
         yield call(src._backend.server_copy, src.path, dst._backend, dst.path)
         sent = size or 0
@@ -403,32 +495,68 @@ def _copy_bytes(
         sent = 0
         reader = yield call(src._backend.open_read, src.path)
         try:
-            writer = yield call(dst._backend.open_write, dst.path)
+            handle = WriteHandle(dst, (yield call(dst._backend.open_write, dst.path)))
             try:
                 while chunk := (yield call(reader.read, options.chunk_size)):
-                    yield call(writer.write, chunk)
+                    yield from handle.g_write(chunk)
                     sent += len(chunk)
                     yield from _progress(options, src, sent, size, counter)
                 if size is not None and sent != size:
                     raise StorageError(
                         f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
                     )
-                # Nothing may be awaited between the commit and the end of the copy: a
-                # cancellation there would report a failed copy whose destination exists.
                 closing, reader = reader, None
                 yield call(closing.close)
-                new_path = yield call(writer.commit)
+                target = yield from handle.g_close()
             except BaseException:
-                yield call(writer.abort)
+                yield from handle.g_abort()
                 raise
         finally:
             if reader is not None:
                 yield call(reader.close)
-        if isinstance(new_path, str):
-            dst._path = new_path
-    if move:
-        yield call(src._backend.delete, src.path, False)
-    return sent
+    yield from _after_commit(src, sent, size, options, report, counter, move)
+    return target
+
+
+def _after_commit(
+    src: Any,
+    sent: int,
+    size: int | None,
+    options: TransferOptions,
+    report: TransferReport,
+    counter: _Counter,
+    delete_source: bool,
+) -> Logic[None]:
+    """The end of a file whose copy has landed (see ``_copy_bytes``)."""
+
+    def finish() -> Logic[None]:
+        if delete_source:
+            yield call(src._backend.delete, src.path, False)
+        report.copied.append(src.fullpath)
+        report.bytes_copied += sent
+        counter.done += 1
+        yield from _final_progress(options, report, src, sent, size, counter)
+
+    if delete_source or options.progress is not None:
+        yield Shielded(finish())  # these steps may wait: a cancellation must not cut them
+    else:
+        yield from finish()
+
+
+def _final_progress(
+    options: TransferOptions,
+    report: TransferReport,
+    src: Any,
+    done: int,
+    total: int | None,
+    counter: _Counter,
+    skipped: bool = False,
+) -> Logic[None]:
+    """The last progress event of a file: its errors are recorded, never raised."""
+    try:
+        yield from _progress(options, src, done, total, counter, skipped)
+    except Exception as exc:
+        report.callback_errors.append((src.fullpath, exc))
 
 
 def _progress(

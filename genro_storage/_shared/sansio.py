@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .async_utils import run_in_thread
+from .async_utils import run_in_thread, wait_through_cancels, withdraw_cancels
 
 T = TypeVar("T")
 Logic = Generator[Any, Any, T]
@@ -58,6 +58,15 @@ class Parallel:
     collect_errors: bool = False
 
 
+@dataclass(frozen=True)
+class Shielded:
+    """Run ``logic`` to its end even if the awaiting task is cancelled meanwhile; the call
+    then completes (the cancellation is withdrawn). For the steps that follow a commit
+    point, so that a cancelled call never reports failure for work that has landed."""
+
+    logic: Logic[Any]
+
+
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Call:
     return Call(fn, args, kwargs)
 
@@ -92,6 +101,8 @@ def drive_sync(logic: Logic[T]) -> T:
 def _run_sync(op: Any) -> Any:
     if isinstance(op, Parallel):
         return _parallel_sync(op)
+    if isinstance(op, Shielded):
+        return drive_sync(op.logic)
     if isinstance(op, Callback) and inspect.iscoroutinefunction(op.fn):
         raise TypeError(
             f"{op.fn.__qualname__} is an async function: the sync API needs a plain callable"
@@ -140,6 +151,10 @@ async def drive_async(logic: Logic[T]) -> T:
 async def _run_async(op: Any) -> Any:
     if isinstance(op, Parallel):
         return await _parallel_async(op)
+    if isinstance(op, Shielded):
+        task = asyncio.ensure_future(drive_async(op.logic))
+        withdraw_cancels(await wait_through_cancels(task))
+        return task.result()
     if isinstance(op, Callback):
         if inspect.iscoroutinefunction(op.fn):
             return await op.fn(*op.args)

@@ -58,18 +58,26 @@ class AsyncStorageNode(NodeCore):
     async def read_range(self, start: int, end: int | None = None) -> bytes:
         return await self._backend.read_range(self._path, start, end)
 
-    async def write_bytes(self, data: bytes) -> None:
-        """Replace the content atomically; a cancelled write leaves the old content."""
-        await drive_async(ops.write_bytes(self, data))
+    async def write_bytes(self, data: bytes) -> AsyncStorageNode:
+        """Replace the content atomically; a cancelled write leaves the old content.
 
-    async def write_text(self, text: str, encoding: str = "utf-8") -> None:
+        Returns the node that now holds the data: this node, except on a base64 mount,
+        where the content is the path and the result is a new node (nodes never change).
+        """
+        return await drive_async(ops.write_bytes(self, data))
+
+    async def write_text(self, text: str, encoding: str = "utf-8") -> AsyncStorageNode:
+        """Like ``write_bytes``, encoding ``text``; returns the node holding it."""
         if not isinstance(text, str):
             raise TypeError(f"write_text() needs str, not {type(text).__name__}")
-        await self.write_bytes(text.encode(encoding))
+        return await self.write_bytes(text.encode(encoding))
 
     def open(self, mode: str = "rb", chunk_size: int = ops.CHUNK_SIZE) -> AsyncFile:
         """``async with node.open('rb') as f: await f.read(n)`` (or ``async for chunk in f``);
-        ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly."""
+        ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly and
+        every write succeeded (a cancelled block, a failed write or a file dropped
+        unclosed writes nothing). After the block, ``f.node`` is the node holding the
+        data (a new node on a base64 mount)."""
         if mode not in ("rb", "wb"):
             raise StorageConfigError(f"Async open() mode must be 'rb' or 'wb', not {mode!r}")
         if mode == "wb":
@@ -172,8 +180,9 @@ class AsyncStorageNode(NodeCore):
 
     async def fill_from_url(
         self, url: str, session: Any = None, timeout: float | None = httpwire.DEFAULT_TIMEOUT
-    ) -> None:
-        """Download the http(s) ``url`` into this node with aiohttp (streamed, atomic).
+    ) -> AsyncStorageNode:
+        """Download the http(s) ``url`` into this node with aiohttp (streamed, atomic);
+        returns the node holding the data (as ``write_bytes`` does).
 
         The same logic as the sync API: the bytes stored are the bytes sent
         (``Accept-Encoding: identity``, nothing decoded); a body shorter than its
@@ -191,7 +200,7 @@ class AsyncStorageNode(NodeCore):
         session = session or aiohttp.ClientSession()
         try:
             transport = AiohttpTransport.on_session(session, seconds)
-            await drive_async(httpwire.download(self, url, transport))
+            return await drive_async(httpwire.download(self, url, transport))
         finally:
             if own:
                 await session.close()
@@ -205,6 +214,13 @@ class AsyncFile:
         self._mode = mode
         self._chunk_size = chunk_size
         self._handle: Any = None
+        self._writing: ops.WriteHandle | None = None
+
+    @property
+    def node(self) -> AsyncStorageNode:
+        """The node this file reads, or once written the node that holds the data (a new
+        node on a base64 mount)."""
+        return self._writing.node if self._writing is not None else self._node
 
     async def __aenter__(self) -> AsyncFile:
         backend, path = self._node._backend, self._node.path
@@ -212,20 +228,23 @@ class AsyncFile:
             self._handle = await backend.open_read(path)
         else:
             self._handle = await backend.open_write(path)
+            self._writing = ops.WriteHandle(self._node, self._handle)
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         handle, self._handle = self._handle, None
         if handle is None:
             return
-        if self._mode == "rb":
+        if self._writing is None:
             await handle.close()
         elif exc_type is None:
-            new_path = await handle.commit()
-            if isinstance(new_path, str):
-                self._node._path = new_path
+            await drive_async(self._writing.g_close())
         else:
-            await handle.abort()
+            await drive_async(self._writing.g_abort())
+
+    def __del__(self) -> None:
+        if self._writing is not None and self._handle is not None:
+            self._writing.discard()  # dropped unclosed: never commit
 
     def _open_handle(self) -> Any:
         if self._handle is None:
@@ -238,7 +257,9 @@ class AsyncFile:
     async def write(self, data: bytes) -> int:
         if self._mode != "wb":
             raise ValueError("file not opened for writing")
-        return await self._open_handle().write(bytes(data))
+        self._open_handle()
+        assert self._writing is not None
+        return await drive_async(self._writing.g_write(bytes(data)))
 
     def __aiter__(self) -> AsyncFile:
         return self

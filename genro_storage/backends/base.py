@@ -51,10 +51,13 @@ class Reader(Protocol):
 
 
 class Writer(Protocol):
-    """Bytes go to a temporary place; only ``commit()`` makes them visible."""
+    """Bytes go to a temporary place; only ``commit()`` makes them visible (it returns the
+    new path when the store moves the node, as base64 does, else ``None``). A writer
+    dropped without ``commit()`` publishes nothing; one holding local resources releases
+    them when collected."""
 
     def write(self, data: bytes) -> int: ...
-    def commit(self) -> None: ...
+    def commit(self) -> str | None: ...
     def abort(self) -> None: ...
 
 

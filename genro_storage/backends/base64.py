@@ -10,6 +10,7 @@ import base64
 import binascii
 
 from .._shared import capabilities
+from .._shared.async_utils import commit_point
 from .._shared.exceptions import StorageConfigError, StorageError
 from .._shared.identity import Location
 from .._shared.info import FileInfo, Page
@@ -66,6 +67,8 @@ class Base64Backend(StorageBackend):
         return decode(path, self.where(_short(path)))
 
     def write_bytes(self, path: str, data: bytes) -> str:
+        """Nothing is stored: returns the path of the node that now holds ``data``."""
+        commit_point()
         return encode(bytes(data))
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:

@@ -89,7 +89,7 @@ from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, VersionInfo, md5_from_etag, page_after, unquote_etag
 from .._shared.metadata import MetadataRule, check_metadata
 from .._shared.paths import literal_child, mimetype, parent
-from .._shared.sansio import Call, Logic, Parallel, blocking, build_methods
+from .._shared.sansio import Call, Logic, Parallel, Shielded, blocking, build_methods
 from .base import BACKEND_METHODS, CHUNK_SIZE, StorageBackend
 from .local import local_location, unlink_quietly
 
@@ -348,15 +348,17 @@ class RangeReader:
 
 class SpoolWriter:
     """Spools to a temporary local file; ``commit`` uploads it in one store call
-    (``backend._g_upload_file``) so the object appears whole or not at all."""
+    (``backend._g_upload_file``) so the object appears whole or not at all. It holds a
+    bare file descriptor, so a writer dropped uncommitted removes its spool file when it
+    is collected, without a ``ResourceWarning``."""
 
     methods: ClassVar[tuple[str, ...]] = ("write", "commit", "abort")
-    __slots__ = ("_backend", "_path", "_file", "_local", "_md5", "_done")
+    __slots__ = ("_backend", "_path", "_fd", "_local", "_md5", "_done")
 
     def __init__(self, backend: Any, path: str, fd: int, local: str) -> None:
         self._backend = backend
         self._path = path
-        self._file = os.fdopen(fd, "wb")
+        self._fd = fd
         self._local = local
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._done = False
@@ -366,7 +368,22 @@ class SpoolWriter:
 
     def _spool(self, data: bytes) -> int:
         self._md5.update(data)
-        return self._file.write(data)
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[os.write(self._fd, view) :]
+        return len(data)
+
+    def _close(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def _release(self) -> None:
+        """Close and remove the spool file (idempotent)."""
+        try:
+            self._close()
+        finally:
+            unlink_quietly(self._local)
 
     def _g_write(self, data: bytes) -> Logic[int]:
         if self._done:
@@ -378,15 +395,20 @@ class SpoolWriter:
             return
         self._done = True
         try:
-            yield blocking(self._file.close)
-            yield from self._backend._g_upload_file(self._path, self._local, self._md5.digest())
+            yield blocking(self._close)
+            upload = self._backend._g_upload_file(self._path, self._local, self._md5.digest())
+            yield Shielded(upload)  # the commit: once started it completes (see PartWriter)
         finally:
-            yield blocking(unlink_quietly, self._local)
+            yield blocking(self._release)
 
     def _g_abort(self) -> Logic[None]:
         self._done = True
-        yield blocking(self._file.close)
-        yield blocking(unlink_quietly, self._local)
+        yield blocking(self._release)
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:  # dropped uncommitted: nothing is uploaded
+            with contextlib.suppress(Exception):
+                self._release()
 
 
 def _md5_digest(data: bytes) -> bytes:
@@ -457,9 +479,10 @@ class PartWriter:
     Data that never fills a part is sent with one ``backend._g_put_small`` on commit.
     Memory holds at most one part plus the last write.
 
-    If the final request fails or is cancelled after the store may have acted on it,
-    ``_g_undo`` removes what it made (see there), so that an interrupted commit leaves
-    no new object behind.
+    The commit (the last part and the final request) is shielded from cancellation: a
+    cancelled call either stops before it, and nothing is visible, or completes. If the
+    final request fails after the store may have acted on it, ``_g_undo`` removes what
+    it made (see there), so that a failed commit leaves no new object behind.
 
     Subclasses implement the store's protocol: ``_g_send(part, last)``, ``_g_finish()``
     and ``_g_cancel()``.
@@ -467,6 +490,9 @@ class PartWriter:
 
     methods: ClassVar[tuple[str, ...]] = ("write", "commit", "abort")
     part_size: ClassVar[int] = PART_SIZE
+    #: Whether sending the last part completes the upload (GCS) rather than a separate
+    #: final request (S3's complete, Azure's block list).
+    last_part_commits: ClassVar[bool] = False
     __slots__ = (
         "_backend", "_key", "_content_type", "_chunks", "_held", "_sent", "_started", "_done"
     )  # fmt: skip
@@ -521,12 +547,14 @@ class PartWriter:
         try:
             if not self._started:
                 data = _joined(self._take(self._held))
-                yield from self._backend._g_put_small(self._key, data, self._content_type)
+                put = self._backend._g_put_small(self._key, data, self._content_type)
+                yield Shielded(put)
             else:
                 before = yield from self._backend._g_head(self._key)
                 finishing = True
-                yield from self._g_send(self._take(self._held), True)
-                yield from self._g_finish()
+                if not self.last_part_commits:  # still invisible: may be cancelled
+                    yield from self._g_send(self._take(self._held), True)
+                yield Shielded(self._g_last())
         except BaseException:
             if finishing:
                 yield from self._g_undo(before)
@@ -534,6 +562,15 @@ class PartWriter:
                 yield from self._g_abort()
             raise
         self._done = True
+
+    def _g_last(self) -> Logic[None]:
+        """The commit: the request that makes the object visible (with the last part
+        where that part is what completes the upload). It runs as one ``Shielded`` step:
+        once started it completes (a cancellation arriving meanwhile lets the call
+        succeed), so that a cancelled call never leaves an overwritten object behind."""
+        if self.last_part_commits:
+            yield from self._g_send(self._take(self._held), True)
+        yield from self._g_finish()
 
     def _g_undo(self, before: FileInfo | None) -> Logic[None]:
         """The final request was interrupted: if it created the object anyway, remove it
@@ -1198,13 +1235,23 @@ class ObjectStoreLogic(StoreLogic):
         yield from self._g_server_copy(src, self, dst)
 
     def _g_server_copy(self, src: str, other: Any, dst: str) -> Logic[None]:
-        """Copy ``src`` to ``dst`` on ``other``, a mount of the same service and account."""
+        """Copy ``src`` to ``dst`` on ``other``, a mount of the same service and account.
+
+        The store finishes a copy it was asked for even if the caller stops listening,
+        so the request is shielded: a cancelled call either stops before it or completes.
+        """
         if not self.same_store(other):
             raise unsupported(self.type_name, "server-side copy to another store")
         with errors_as_storage(self.where(src)):
-            yield from self._g_copy_key(self.key(src), other, other.key(dst))
+            copy = self._g_copy_key(self.key(src), other, other.key(dst))
+            yield Shielded(copy)
 
     def _g_move(self, src: str, dst: str) -> Logic[None]:
+        """A server copy and the source's removal, shielded as one step (a cancelled move
+        happens whole or not at all)."""
+        yield Shielded(self._g_copy_and_remove(src, dst))
+
+    def _g_copy_and_remove(self, src: str, dst: str) -> Logic[None]:
         yield from self._g_copy(src, dst)
         with errors_as_storage(self.where(src)):
             yield from self._g_remove([self.key(src)])

@@ -114,6 +114,7 @@ class GCSResumableWriter(PartWriter):
     object appears with the last one; abort deletes the session."""
 
     __slots__ = ("_location",)
+    last_part_commits = True
 
     def __init__(self, backend: Any, key: str, content_type: str) -> None:
         super().__init__(backend, key, content_type)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .._shared import capabilities
+from .._shared.async_utils import check_cancelled, commit_point
 from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageConfigError,
@@ -184,30 +185,63 @@ def unlink_quietly(path: str) -> None:
 class LocalWriter:
     """Writes to a temporary file beside the target; ``commit`` renames it into place.
 
+    It holds a bare file descriptor, not a file object, so that a writer dropped without
+    ``commit()`` (garbage-collected, even inside a reference cycle) aborts from its own
+    finaliser: the temporary is removed and no ``ResourceWarning`` is emitted.
     ``where`` (``mount:path``) names the file in errors: a commit whose folder was
     removed meanwhile is a ``StorageNotFoundError`` about it, not a raw error that
-    shows the temporary file's absolute path."""
+    shows the temporary file's absolute path.
+    """
 
     def __init__(self, target: str, where: str = "") -> None:
-        self._tmp = temp_beside(target)
-        self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit/abort
         self._target = target
         self._where = where or os.path.basename(target)
+        self._tmp = temp_beside(target)
+        self._state = "open"  # 'open' -> 'committed' | 'aborted'
+        try:
+            self._fd = os.open(self._tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        except BaseException:
+            unlink_quietly(self._tmp)
+            raise
 
     def write(self, data: bytes) -> int:
-        return self._file.write(data)
+        if self._state != "open":
+            raise ValueError("write to a committed or aborted file")
+        check_cancelled()  # a cancelled async call stops here, long before its commit
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[os.write(self._fd, view) :]
+        return len(data)
 
     def commit(self) -> None:
-        if self._file.closed:
+        if self._state == "committed":
             return
-        self._file.close()
-        with errors_as_storage(self._where):
-            os.replace(self._tmp, self._target)
+        if self._state != "open":
+            raise ValueError("commit of an aborted write")
+        self._state = "committed"
+        try:
+            os.close(self._fd)
+            commit_point()
+            with errors_as_storage(self._where):
+                os.replace(self._tmp, self._target)
+        except BaseException:
+            self._state = "aborted"
+            unlink_quietly(self._tmp)
+            raise
 
     def abort(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        unlink_quietly(self._tmp)
+        if self._state != "open":
+            return
+        self._state = "aborted"
+        try:
+            os.close(self._fd)
+        finally:
+            unlink_quietly(self._tmp)
+
+    def __del__(self) -> None:
+        if getattr(self, "_state", None) == "open":
+            with contextlib.suppress(Exception):  # at interpreter exit ``os`` may be gone
+                self.abort()
 
 
 @dataclass
@@ -446,6 +480,7 @@ class LocalBackend(StorageBackend):
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         with errors_as_storage(self.where(path)):
             target = self.full(path)
+            commit_point()
             if parents:
                 make_dirs(target, exist_ok=exist_ok)
             else:
@@ -464,6 +499,7 @@ class LocalBackend(StorageBackend):
             raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
         target = self.full(path)
         with errors_as_storage(self.where(path)):
+            commit_point()
             if os.path.isdir(target) and not os.path.islink(target):
                 if recursive:
                     remove_tree(target)
@@ -495,6 +531,7 @@ class LocalBackend(StorageBackend):
             if os.path.isdir(target):
                 raise IsADirectoryError(target)
             make_dirs(os.path.dirname(target), exist_ok=True)
+            commit_point()
             os.replace(source, target)
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .._shared import capabilities
+from .._shared.async_utils import commit_point
 from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageError,
@@ -209,6 +210,7 @@ class MemoryBackend(StorageBackend):
             if self._isdir(path):
                 raise is_a_directory(self.where(path))
             self._ensure_parents(path)
+            commit_point()
             self._put_file(path, _Entry(data, time.time()))
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
@@ -233,12 +235,14 @@ class MemoryBackend(StorageBackend):
                 raise already_exists(self.where(path))
             if not parents and not self._isdir(parent(path)):
                 raise not_found(self.where(parent(path)))
+            commit_point()
             self._ensure_parents(path)
             self._add_dir(path)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         with self._lock:
             if path in self._files:
+                commit_point()
                 self._drop_file(path)
                 return
             if not self._isdir(path):
@@ -247,6 +251,7 @@ class MemoryBackend(StorageBackend):
                 raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
             if len(self._children[path]) and not recursive:
                 raise StorageError(f"Directory not empty: '{self.where(path)}'")
+            commit_point()
             # the subtree through the index, folder by folder (no recursion: any depth)
             pending = [path]
             while pending:
@@ -283,4 +288,5 @@ class MemoryBackend(StorageBackend):
             entry = self._files.get(path)
             if entry is None:
                 raise not_found(self.where(path))
+            commit_point()
             entry.metadata = {str(k): str(v) for k, v in metadata.items()}

@@ -22,7 +22,8 @@ class Job:
 
     ``state`` goes ``'queued'`` -> ``'running'`` -> ``'done'`` | ``'failed'`` |
     ``'cancelled'``. ``task`` is the asyncio task doing the work; ``cancel()`` (or the
-    Cancel button) cancels it, and the library leaves the destination clean.
+    Cancel button) cancels it: a file whose copy had not landed is left as it was (a
+    cancelled copy never lands later); the files of a tree finished before stay.
     """
 
     def __init__(self, title: str, unit: str, total: float | None = None) -> None:
@@ -34,6 +35,8 @@ class Job:
         self.report: TransferReport | None = None
         self.error: BaseException | None = None
         self.events = 0
+        self.files_done = 0
+        self.files_total: int | None = None
         self._last_draw = 0.0
         self.bar = ipw.FloatProgress(
             value=0,
@@ -85,6 +88,8 @@ class Job:
     def on_progress(self, event: Progress) -> None:
         """The ``progress=`` callback of ``copy``/``move`` (called on the loop)."""
         self.events += 1
+        self.files_done = max(self.files_done, event.files_done)
+        self.files_total = event.files_total
         if self.unit == "bytes":
             total, done = event.bytes_total, event.bytes_done
             text = f"{human_size(done)} of {human_size(total) if total is not None else '?'}"
@@ -130,7 +135,13 @@ class Job:
                 self.detail.value = "done"
         elif state == "cancelled":
             self.bar.bar_style = "warning"
-            self.detail.value = "cancelled (destination left clean)"
+            if self.unit == "files":
+                of = f" of {self.files_total:,}" if self.files_total is not None else ""
+                self.detail.value = (
+                    f"cancelled after {self.files_done:,}{of} files (none half-written)"
+                )
+            else:
+                self.detail.value = "cancelled (destination left as it was)"
         else:
             self.bar.bar_style = "danger"
             self.detail.value = f"failed: {message(error)}" if error is not None else "failed"

@@ -23,7 +23,7 @@ class AsyncReader(Protocol):
 
 class AsyncWriter(Protocol):
     async def write(self, data: bytes) -> int: ...
-    async def commit(self) -> None: ...
+    async def commit(self) -> Any: ...
     async def abort(self) -> None: ...
 
 
@@ -157,7 +157,8 @@ class ThreadReader:
 
 
 class ThreadWriter:
-    """Async face of a sync writer."""
+    """Async face of a sync writer. Dropped uncommitted, the sync writer's own cleanup
+    runs when it is collected; its commit is a commit point (see ``run_in_thread``)."""
 
     def __init__(self, writer: Any) -> None:
         self._writer = writer
@@ -165,8 +166,9 @@ class ThreadWriter:
     async def write(self, data: bytes) -> int:
         return await run_in_thread(self._writer.write, data)
 
-    async def commit(self) -> None:
-        await run_in_thread(self._writer.commit)
+    async def commit(self) -> Any:
+        """What the sync writer's commit returns (base64: the new node's path)."""
+        return await run_in_thread(self._writer.commit)
 
     async def abort(self) -> None:
         await run_in_thread(self._writer.abort)
