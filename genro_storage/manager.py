@@ -9,24 +9,10 @@ from ._shared.config import MountConfig
 from ._shared.exceptions import StorageConfigError
 from ._shared.managercore import ManagerCore
 from .backends.base import StorageBackend
-from .backends.base64 import Base64Backend
-from .backends.local import LocalBackend
-from .backends.memory import MemoryBackend
+from .backends.registry import BUILTIN_TYPES, factory
 from .node import StorageNode
 
 __all__ = ["StorageManager"]
-
-
-def _cloud(name: str) -> Any:
-    """Import a cloud backend class only when a mount uses it (optional extras)."""
-
-    def load(config: MountConfig) -> StorageBackend:
-        from .backends import fsspec as module
-
-        return module.SYNC_TYPES[name](config)
-
-    load.backend_type = name  # type: ignore[attr-defined]
-    return load
 
 
 class StorageManager(ManagerCore):
@@ -38,12 +24,7 @@ class StorageManager(ManagerCore):
     'hi'
     """
 
-    default_types = {
-        "local": LocalBackend,
-        "memory": MemoryBackend,
-        "base64": Base64Backend,
-        **{name: _cloud(name) for name in ("s3", "azure", "gcs", "http", "fsspec")},
-    }
+    default_types = {name: factory(name, asynchronous=False) for name in BUILTIN_TYPES}
     node_class = StorageNode
 
     def _check_backend_class(self, name: str, cls: Any) -> Any:

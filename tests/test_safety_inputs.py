@@ -412,7 +412,7 @@ def test_false_means_false(tmp_path):
     )
     storage = StorageManager(tmp_path / "m.yaml")
     try:
-        assert storage._backend("pub")._fs_kwargs()["anon"] is False
+        assert storage._backend("pub").logic._fs_kwargs()["anon"] is False
         assert not storage.node("web:x").capabilities.write
         assert storage.node("up:x").capabilities.write
         (tmp_path / "bad.yaml").write_text(

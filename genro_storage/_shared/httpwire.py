@@ -353,7 +353,8 @@ def read_range(
 class StreamReader:
     """A file read front to back with one GET: ``read(n)`` holds at most ``n`` bytes,
     whatever the size (known or not); the body is checked against its
-    ``Content-Length`` at its end. Driven sync or async (see ``backends.fsspec.driven``).
+    ``Content-Length`` at its end. Driven sync or async through the faces of
+    ``backends.streams`` (``SyncReader``/``AsyncReader``).
     """
 
     methods: ClassVar[tuple[str, ...]] = ("read", "close")

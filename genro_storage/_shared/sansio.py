@@ -207,37 +207,3 @@ def _close_awaitable(obj: Any) -> None:
 def _close_all(logics: Iterable[Logic[Any]]) -> None:
     for logic in logics:
         logic.close()
-
-
-# -- building both APIs from one logic class -------------------------------------
-
-
-def sync_method(logic_name: str, doc: str | None = None) -> Callable[..., Any]:
-    """A sync method that drives ``self.<logic_name>(...)``."""
-
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return drive_sync(getattr(self, logic_name)(*args, **kwargs))
-
-    method.__doc__ = doc
-    return method
-
-
-def async_method(logic_name: str, doc: str | None = None) -> Callable[..., Any]:
-    """An async method that drives ``self.<logic_name>(...)``."""
-
-    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return await drive_async(getattr(self, logic_name)(*args, **kwargs))
-
-    method.__doc__ = doc
-    return method
-
-
-def build_methods(cls: type, names: Iterable[str], *, asynchronous: bool) -> None:
-    """Give ``cls`` a public method ``name`` for each logic generator ``_g_name``."""
-    maker = async_method if asynchronous else sync_method
-    for name in names:
-        logic = getattr(cls, f"_g_{name}")
-        method = maker(f"_g_{name}", logic.__doc__)
-        method.__name__ = name
-        method.__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, method)

@@ -11,22 +11,11 @@ from .._shared.config import MountConfig
 from .._shared.exceptions import StorageConfigError
 from .._shared.managercore import ManagerCore
 from ..backends.base import StorageBackend
-from ..backends.base64 import Base64Backend
-from ..backends.memory import MemoryBackend
+from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
-from .backends.local import AsyncLocalBackend
 from .node import AsyncStorageNode
 
 __all__ = ["AsyncStorageManager"]
-
-
-def _cloud(name: str) -> Any:
-    def load(config: MountConfig) -> AsyncStorageBackend:
-        from .backends import fsspec as module
-
-        return module.ASYNC_TYPES[name](config)
-
-    return load
 
 
 def _threaded(cls: type[StorageBackend]) -> Any:
@@ -43,12 +32,7 @@ class AsyncStorageManager(ManagerCore):
     ``async with storage:`` (or ``await storage.close()``) releases pooled sessions.
     """
 
-    default_types = {
-        "local": AsyncLocalBackend,
-        "memory": _threaded(MemoryBackend),
-        "base64": _threaded(Base64Backend),
-        **{name: _cloud(name) for name in ("s3", "azure", "gcs", "http", "fsspec")},
-    }
+    default_types = {name: factory(name, asynchronous=True) for name in BUILTIN_TYPES}
     node_class = AsyncStorageNode
 
     def __init__(self, config: Any = None) -> None:

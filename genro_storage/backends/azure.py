@@ -19,19 +19,12 @@ from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.info import FileInfo, unquote_etag
 from .._shared.metadata import AZURE as AZURE_METADATA
-from .._shared.sansio import Logic, blocking, build_methods
-from .fsspec import (
-    LOGIC_METHODS,
-    SMALL_BODY,
-    ObjectStoreLogic,
-    PartWriter,
-    SyncDriver,
-    _detach_finalizers,
-    _joined,
-    _md5_digest,
-    _md5_from_bytes,
-    _timestamp,
-)
+from .._shared.sansio import Logic, blocking
+from .clients import detach_finalizers
+from .drivers import SyncDriver
+from .facts import md5_from_bytes, timestamp
+from .objectstore import ObjectStoreLogic
+from .streams import SMALL_BODY, PartWriter, joined, md5_digest
 
 __all__ = ["AzureBackend", "AzureLogic"]
 
@@ -144,7 +137,7 @@ class AzureBlockWriter(PartWriter):
         self._md5 = hashlib.md5(usedforsecurity=False)
 
     def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
-        part = _joined(chunks)
+        part = joined(chunks)
         if not part:
             return
         yield blocking(self._md5.update, part)
@@ -238,7 +231,7 @@ class AzureLogic(ObjectStoreLogic):
         if asynchronous:
             # adlfs closes its client at exit on the loop it was made for, which by then
             # is closed (a traceback at exit): this backend's close() does it instead.
-            _detach_finalizers(fs)
+            detach_finalizers(fs)
         return fs
 
     def _fs_kwargs(self) -> dict[str, Any]:
@@ -262,9 +255,9 @@ class AzureLogic(ObjectStoreLogic):
             path,
             "file",
             props.size,
-            _timestamp(props.last_modified),
+            timestamp(props.last_modified),
             unquote_etag(props.etag),
-            _md5_from_bytes(settings.content_md5) if settings else None,
+            md5_from_bytes(settings.content_md5) if settings else None,
             settings.content_type if settings else None,
             getattr(props, "version_id", None),
             dict(props.metadata or {}),
@@ -289,7 +282,7 @@ class AzureLogic(ObjectStoreLogic):
         return items, token
 
     def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        md5 = yield blocking(_md5_digest, data)
+        md5 = yield blocking(md5_digest, data)
         yield self._fs_coro(_az_put, self.bucket, key, data, content_type, md5)
 
     def _g_remove_one(self, key: str) -> Logic[None]:
@@ -323,8 +316,7 @@ class AzureLogic(ObjectStoreLogic):
         return blob_url
 
 
-class AzureBackend(AzureLogic, SyncDriver):
+class AzureBackend(SyncDriver):
     """Azure Blob Storage through adlfs, sync API."""
 
-
-build_methods(AzureBackend, LOGIC_METHODS, asynchronous=False)
+    logic_class = AzureLogic

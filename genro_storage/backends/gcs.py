@@ -16,16 +16,11 @@ from typing import Any
 
 from .._shared import capabilities as caps
 from .._shared.info import FileInfo
-from .._shared.sansio import Call, Logic, build_methods
-from .fsspec import (
-    LOGIC_METHODS,
-    ObjectStoreLogic,
-    PartWriter,
-    SyncDriver,
-    _joined,
-    _md5_from_base64,
-    _timestamp,
-)
+from .._shared.sansio import Call, Logic
+from .drivers import SyncDriver
+from .facts import md5_from_base64, timestamp
+from .objectstore import ObjectStoreLogic
+from .streams import PartWriter, joined
 
 __all__ = ["GCSBackend", "GCSLogic"]
 
@@ -132,7 +127,7 @@ class GCSResumableWriter(PartWriter):
             yield from super()._g_undo(before)
 
     def _g_send(self, chunks: list[bytes], last: bool) -> Logic[None]:
-        part = _joined(chunks)
+        part = joined(chunks)
         backend = self._backend
         if self._location is None:
             self._location = yield backend._fs_coro(
@@ -195,9 +190,9 @@ class GCSLogic(ObjectStoreLogic):
             self.rel(raw["name"]),
             "file",
             int(raw.get("size") or 0),
-            _timestamp(raw.get("updated")),
+            timestamp(raw.get("updated")),
             raw.get("etag"),
-            _md5_from_base64(raw.get("md5Hash")),
+            md5_from_base64(raw.get("md5Hash")),
             raw.get("contentType"),
             raw.get("generation"),
             metadata,
@@ -255,8 +250,7 @@ class GCSLogic(ObjectStoreLogic):
         return f"{base.rstrip('/')}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
 
 
-class GCSBackend(GCSLogic, SyncDriver):
+class GCSBackend(SyncDriver):
     """Google Cloud Storage through gcsfs, sync API."""
 
-
-build_methods(GCSBackend, LOGIC_METHODS, asynchronous=False)
+    logic_class = GCSLogic

@@ -34,16 +34,11 @@ from .._shared.exceptions import (
 from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join
-from .._shared.sansio import Logic, build_methods
-from .fsspec import (
-    LOGIC_METHODS,
-    StoreLogic,
-    SyncDriver,
-    _md5_from_base64,
-    _timestamp,
-    driven,
-)
+from .._shared.sansio import Logic
+from .drivers import SyncDriver
+from .facts import md5_from_base64, timestamp
 from .httpclients import AiohttpTransport, LocalFile
+from .store import StoreLogic
 
 __all__ = ["HTTPBackend", "HTTPLogic"]
 
@@ -362,9 +357,9 @@ class HTTPLogic(StoreLogic):
             path,
             "file",
             wire.declared_length(response, where),
-            _timestamp(response.header("last-modified")),
+            timestamp(response.header("last-modified")),
             unquote_etag(etag),
-            md5_from_etag(etag) or _md5_from_base64(response.header("content-md5")),
+            md5_from_etag(etag) or md5_from_base64(response.header("content-md5")),
             kind or None,
         )
 
@@ -391,8 +386,10 @@ class HTTPLogic(StoreLogic):
         found = yield from self._g_info(path)
         if found.isdir:
             raise is_a_directory(self.where(path))
-        reader = driven(wire.StreamReader, self._asynchronous)
-        return reader(self._transport(), self.full(path), self._headers, self.where(path))
+        reader = wire.StreamReader(
+            self._transport(), self.full(path), self._headers, self.where(path)
+        )
+        return reader
 
     def _g_list(
         self, path: str, page_size: int | None = None, cursor: str | None = None
@@ -474,8 +471,7 @@ def _addressable(folder: str, name: str) -> bool:
         return False
 
 
-class HTTPBackend(HTTPLogic, SyncDriver):
+class HTTPBackend(SyncDriver):
     """HTTP(S) files through fsspec's HTTPFileSystem, sync API."""
 
-
-build_methods(HTTPBackend, LOGIC_METHODS, asynchronous=False)
+    logic_class = HTTPLogic

@@ -16,16 +16,11 @@ from .._shared.exceptions import StorageBackendError, StorageError, errors_as_st
 from .._shared.info import FileInfo, VersionInfo, md5_from_etag, unquote_etag
 from .._shared.metadata import HTTP_HEADERS
 from .._shared.paths import mimetype
-from .._shared.sansio import Call, Logic, build_methods
-from .fsspec import (
-    LOGIC_METHODS,
-    ChunkStream,
-    ObjectStoreLogic,
-    PartWriter,
-    SyncDriver,
-    _one,
-    _timestamp,
-)
+from .._shared.sansio import Call, Logic
+from .drivers import SyncDriver
+from .facts import timestamp
+from .objectstore import ObjectStoreLogic
+from .streams import ChunkStream, PartWriter, one_op
 
 __all__ = ["S3Backend", "S3Logic"]
 
@@ -95,7 +90,7 @@ class S3PartWriter(PartWriter):
         after = yield from self._g_landed(before, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0))
         if after is not None and after.version_id:
             drop = backend._s3("delete_object", Key=self._key, VersionId=after.version_id)
-            yield from self._g_quietly(_one(drop))
+            yield from self._g_quietly(one_op(drop))
         elif after is not None and before is None:
             yield from self._g_quietly(backend._g_remove([self._key]))
 
@@ -106,7 +101,7 @@ def _s3_facts(path: str, raw: dict[str, Any], size_key: str) -> FileInfo:
         path,
         "file",
         raw.get(size_key),
-        _timestamp(raw.get("LastModified")),
+        timestamp(raw.get("LastModified")),
         unquote_etag(etag),
         md5_from_etag(etag),
         raw.get("ContentType"),
@@ -239,7 +234,7 @@ class S3Logic(ObjectStoreLogic):
                             VersionInfo(
                                 v["VersionId"],
                                 v.get("Size"),
-                                _timestamp(v.get("LastModified")),
+                                timestamp(v.get("LastModified")),
                                 bool(v.get("IsLatest")),
                                 unquote_etag(v.get("ETag")),
                             )
@@ -323,8 +318,7 @@ class S3Logic(ObjectStoreLogic):
             client.close()
 
 
-class S3Backend(S3Logic, SyncDriver):
+class S3Backend(SyncDriver):
     """S3 through s3fs, sync API."""
 
-
-build_methods(S3Backend, LOGIC_METHODS, asynchronous=False)
+    logic_class = S3Logic

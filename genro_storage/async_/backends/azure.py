@@ -6,16 +6,13 @@ The logic is ``genro_storage.backends.azure.AzureLogic``, shared with the sync A
 
 from __future__ import annotations
 
-from ..._shared.sansio import build_methods
 from ...backends.azure import AzureLogic
-from ...backends.fsspec import LOGIC_METHODS
-from .fsspec import AsyncDriver
+from .drivers import AsyncDriver
 
 __all__ = ["AsyncAzureBackend"]
 
 
-class AsyncAzureBackend(AzureLogic, AsyncDriver):
+class AsyncAzureBackend(AsyncDriver):
     """Azure Blob Storage through adlfs, natively async (the Azure SDK's aio client)."""
 
-
-build_methods(AsyncAzureBackend, LOGIC_METHODS, asynchronous=True)
+    logic_class = AzureLogic

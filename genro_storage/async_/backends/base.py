@@ -3,7 +3,6 @@ an async one (memory, base64, sync-only fsspec filesystems, user classes)."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar, Protocol
 
 from ..._shared.async_utils import run_in_thread
@@ -13,7 +12,7 @@ from ..._shared.exceptions import StorageNotFoundError, unsupported
 from ..._shared.identity import Location, segments
 from ..._shared.info import FileInfo, Page, VersionInfo
 from ..._shared.paths import normalize
-from ...backends.base import BACKEND_METHODS, StorageBackend
+from ...backends.base import StorageBackend
 
 
 class AsyncReader(Protocol):
@@ -174,11 +173,6 @@ class ThreadWriter:
         await run_in_thread(self._writer.abort)
 
 
-# Methods whose sync result needs an async face, and the no-I/O ones called directly.
-_WRAP_RESULT = {"open_read": ThreadReader, "open_write": ThreadWriter}
-_DIRECT = {"url", "same_store"}
-
-
 class ThreadBackend(AsyncStorageBackend):
     """Runs a sync backend in worker threads: one thread hop per call (``run_in_thread``)."""
 
@@ -211,20 +205,80 @@ class ThreadBackend(AsyncStorageBackend):
         target = other._sync if isinstance(other, ThreadBackend) else other
         await run_in_thread(self._sync.server_copy, src, target, dst)
 
+    async def info(self, path: str) -> FileInfo:
+        """Facts about ``path`` in one call; raises ``StorageNotFoundError``."""
+        return await run_in_thread(self._sync.info, path)
 
-def _threaded(name: str) -> Any:
-    wrap = _WRAP_RESULT.get(name)
+    async def exists(self, path: str) -> bool:
+        """Whether something exists at ``path``."""
+        return await run_in_thread(self._sync.exists, path)
 
-    async def method(self: ThreadBackend, *args: Any, **kwargs: Any) -> Any:
-        call = functools.partial(getattr(self._sync, name), *args, **kwargs)
-        result = await run_in_thread(call)
-        return wrap(result) if wrap else result
+    async def read_bytes(self, path: str) -> bytes:
+        """The whole file."""
+        return await run_in_thread(self._sync.read_bytes, path)
 
-    method.__name__ = name
-    method.__doc__ = getattr(StorageBackend, name).__doc__
-    return method
+    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+        """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
+        return await run_in_thread(self._sync.read_range, path, start, end)
 
+    async def write_bytes(self, path: str, data: bytes) -> str | None:
+        """Replace the file's content atomically (base64: returns the new path)."""
+        return await run_in_thread(self._sync.write_bytes, path, data)
 
-for _name in BACKEND_METHODS:
-    if _name not in _DIRECT and _name != "server_copy":
-        setattr(ThreadBackend, _name, _threaded(_name))
+    async def open_read(self, path: str) -> ThreadReader:
+        """A reader whose every call is one thread hop."""
+        return ThreadReader(await run_in_thread(self._sync.open_read, path))
+
+    async def open_write(self, path: str) -> ThreadWriter:
+        """A writer whose every call is one thread hop; its commit is a commit point."""
+        return ThreadWriter(await run_in_thread(self._sync.open_write, path))
+
+    async def list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Page:
+        """One page of the folder's entries, sorted by name."""
+        return await run_in_thread(self._sync.list, path, page_size, cursor)
+
+    async def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create a folder."""
+        await run_in_thread(self._sync.mkdir, path, parents, exist_ok)
+
+    async def delete(self, path: str, recursive: bool = False) -> None:
+        """Delete a file, or a folder (non-empty only with ``recursive``)."""
+        await run_in_thread(self._sync.delete, path, recursive)
+
+    async def copy(self, src: str, dst: str) -> None:
+        """Copy a file inside this mount."""
+        await run_in_thread(self._sync.copy, src, dst)
+
+    async def move(self, src: str, dst: str) -> None:
+        """Move a file inside this mount."""
+        await run_in_thread(self._sync.move, src, dst)
+
+    async def md5hash(self, path: str) -> str | None:
+        """The content MD5 if the store knows it without a download, else ``None``."""
+        return await run_in_thread(self._sync.md5hash, path)
+
+    async def get_metadata(self, path: str) -> dict[str, str]:
+        """The file's user metadata."""
+        return await run_in_thread(self._sync.get_metadata, path)
+
+    async def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        """Replace the file's user metadata."""
+        await run_in_thread(self._sync.set_metadata, path, metadata)
+
+    async def versions(self, path: str) -> list[VersionInfo]:
+        """Stored versions, newest first."""
+        return await run_in_thread(self._sync.versions, path)
+
+    async def read_version(self, path: str, version_id: str) -> bytes:
+        """The bytes of one stored version."""
+        return await run_in_thread(self._sync.read_version, path, version_id)
+
+    async def local_path(self, path: str) -> str | None:
+        """The file's path on local disk, when it has one."""
+        return await run_in_thread(self._sync.local_path, path)
+
+    async def close(self) -> None:
+        """Release clients and sessions."""
+        await run_in_thread(self._sync.close)

@@ -6,16 +6,13 @@ The logic is ``genro_storage.backends.gcs.GCSLogic``, shared with the sync API;
 
 from __future__ import annotations
 
-from ..._shared.sansio import build_methods
-from ...backends.fsspec import LOGIC_METHODS
 from ...backends.gcs import GCSLogic
-from .fsspec import AsyncDriver
+from .drivers import AsyncDriver
 
 __all__ = ["AsyncGCSBackend"]
 
 
-class AsyncGCSBackend(GCSLogic, AsyncDriver):
+class AsyncGCSBackend(AsyncDriver):
     """Google Cloud Storage through gcsfs, natively async (aiohttp)."""
 
-
-build_methods(AsyncGCSBackend, LOGIC_METHODS, asynchronous=True)
+    logic_class = GCSLogic

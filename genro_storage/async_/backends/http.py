@@ -6,16 +6,13 @@ The logic is ``genro_storage.backends.http.HTTPLogic``, shared with the sync API
 
 from __future__ import annotations
 
-from ..._shared.sansio import build_methods
-from ...backends.fsspec import LOGIC_METHODS
 from ...backends.http import HTTPLogic
-from .fsspec import AsyncDriver
+from .drivers import AsyncDriver
 
 __all__ = ["AsyncHTTPBackend"]
 
 
-class AsyncHTTPBackend(HTTPLogic, AsyncDriver):
+class AsyncHTTPBackend(AsyncDriver):
     """HTTP(S) files through fsspec's HTTPFileSystem, natively async (aiohttp)."""
 
-
-build_methods(AsyncHTTPBackend, LOGIC_METHODS, asynchronous=True)
+    logic_class = HTTPLogic

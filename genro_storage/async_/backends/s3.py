@@ -6,16 +6,13 @@ The logic is ``genro_storage.backends.s3.S3Logic``, shared with the sync API;
 
 from __future__ import annotations
 
-from ..._shared.sansio import build_methods
-from ...backends.fsspec import LOGIC_METHODS
 from ...backends.s3 import S3Logic
-from .fsspec import AsyncDriver
+from .drivers import AsyncDriver
 
 __all__ = ["AsyncS3Backend"]
 
 
-class AsyncS3Backend(S3Logic, AsyncDriver):
+class AsyncS3Backend(AsyncDriver):
     """S3 (and S3-compatible servers) through s3fs, natively async (aiobotocore)."""
 
-
-build_methods(AsyncS3Backend, LOGIC_METHODS, asynchronous=True)
+    logic_class = S3Logic
