@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from .config import require, url_credentials
+from .config import require
 from .exceptions import (
     StorageBackendError,
     StorageConfigError,
@@ -49,6 +49,7 @@ from .exceptions import (
     not_found,
 )
 from .paths import check_url
+from .redact import url_credentials
 from .sansio import Logic, call
 
 __all__ = [
