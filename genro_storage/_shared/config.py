@@ -86,10 +86,12 @@ class MountConfig:
 
     @property
     def can_write(self) -> bool:
+        """Whether the mount's permissions allow writing."""
         return self.permissions in ("readwrite", "delete")
 
     @property
     def can_delete(self) -> bool:
+        """Whether the mount's permissions allow deleting."""
         return self.permissions == "delete"
 
 
