@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from .config import require, url_credentials
+from .config import require
 from .exceptions import (
     StorageBackendError,
     StorageConfigError,
@@ -49,6 +49,7 @@ from .exceptions import (
     not_found,
 )
 from .paths import check_url
+from .redact import url_credentials
 from .sansio import Logic, call
 
 __all__ = [
@@ -98,17 +99,24 @@ class Response:
     finished: bool = False
 
     def header(self, name: str) -> str | None:
+        """The value of header ``name`` (any case), None when absent."""
         return self.headers.get(name.lower())
 
 
 class Transport(Protocol):
     """Makes the ops of one HTTP client (see the module docstring)."""
 
-    def send(self, method: str, url: str, headers: dict[str, str], body: Any = None) -> Any: ...
+    def send(self, method: str, url: str, headers: dict[str, str], body: Any = None) -> Any:
+        """The op that sends a request; its result is a :class:`Response`."""
+        ...
 
-    def read(self, response: Response, size: int) -> Any: ...
+    def read(self, response: Response, size: int) -> Any:
+        """The op that reads up to ``size`` bytes of the body (``b''`` at its end)."""
+        ...
 
-    def close(self, response: Response) -> Any: ...
+    def close(self, response: Response) -> Any:
+        """The op that closes the response."""
+        ...
 
 
 # -- facts from URLs and headers (no I/O) ----------------------------------------------
@@ -190,6 +198,7 @@ def declared_length(response: Response, where: str) -> int | None:
 
 
 def content_type(response: Response) -> str:
+    """The media type of the body (``text/html``...), lower case, without parameters."""
     return (response.header("content-type") or "").partition(";")[0].strip().lower()
 
 
@@ -231,7 +240,7 @@ def open_url(
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         with errors_as_storage(where):
-            response = yield transport.send(method, current, sent, body)
+            response: Response = yield transport.send(method, current, sent, body)
         if not follow or response.status not in REDIRECTS:
             return response
         location = response.header("location")
@@ -255,7 +264,7 @@ def release(transport: Transport, response: Response) -> Logic[None]:
 def read_some(transport: Transport, response: Response, size: int, where: str) -> Logic[bytes]:
     """At most ``size`` bytes of the body (``b''`` at its end)."""
     with errors_as_storage(where):
-        data = yield transport.read(response, size)
+        data: bytes = yield transport.read(response, size)
     if not data:
         response.finished = True
     return data
@@ -286,6 +295,7 @@ def skip(transport: Transport, response: Response, count: int, where: str) -> Lo
 
 
 def check_complete(received: int, expected: int | None, where: str) -> None:
+    """Refuse a body that ended before the length the server announced."""
     if expected is not None and received != expected:
         raise StorageBackendError(
             f"Backend error on '{where}': the body ended after {received} of the"

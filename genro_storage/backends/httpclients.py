@@ -73,6 +73,8 @@ async def aio_send(
     body: Any,
     timeout: float | None,
 ) -> Response:
+    """Send a request on ``source``'s session, redirects not followed; a file body
+    (``LocalFile``) is streamed from disk."""
     import yarl
 
     session = await _session_of(source)
@@ -103,7 +105,7 @@ async def aio_send(
 async def aio_read(source: Any, response: Response, size: int) -> bytes:
     """Up to ``size`` bytes; fewer only at the end of the body."""
     content = response.handle.content
-    first = await content.read(size)
+    first: bytes = await content.read(size)
     if not first or len(first) >= size:
         return first
     buffer = bytearray(first)
@@ -116,6 +118,7 @@ async def aio_read(source: Any, response: Response, size: int) -> bytes:
 
 
 async def aio_close(source: Any, response: Response) -> None:
+    """Close a response: its connection is reused only when the body was read to its end."""
     answer = response.handle
     if answer.content.at_eof():
         answer.release()  # read to its end: the connection goes back to the pool
@@ -134,15 +137,19 @@ class AiohttpTransport:
 
     @classmethod
     def on_session(cls, session: Any, timeout: float | None) -> AiohttpTransport:
+        """A transport whose ops run directly on ``session``."""
         return cls(lambda fn, *args: call(fn, session, *args), timeout)
 
     def send(self, method: str, url: str, headers: dict[str, str], body: Any = None) -> Any:
+        """The op that sends a request (see ``httpwire.Transport``)."""
         return self._op(aio_send, method, url, headers, body, self._timeout)
 
     def read(self, response: Response, size: int) -> Any:
+        """The op that reads up to ``size`` bytes of the body."""
         return self._op(aio_read, response, size)
 
     def close(self, response: Response) -> Any:
+        """The op that closes the response."""
         return self._op(aio_close, response)
 
 
@@ -175,7 +182,8 @@ def _urllib_send(
 
 
 def _urllib_read(response: Response, size: int) -> bytes:
-    return response.handle.read(size)
+    data: bytes = response.handle.read(size)
+    return data
 
 
 def _urllib_close(response: Response) -> None:
@@ -190,10 +198,13 @@ class UrllibTransport:
         self._timeout = timeout
 
     def send(self, method: str, url: str, headers: dict[str, str], body: Any = None) -> Any:
+        """The op that sends a request (see ``httpwire.Transport``)."""
         return blocking(_urllib_send, method, url, headers, body, self._timeout)
 
     def read(self, response: Response, size: int) -> Any:
+        """The op that reads up to ``size`` bytes of the body."""
         return blocking(_urllib_read, response, size)
 
     def close(self, response: Response) -> Any:
+        """The op that closes the response."""
         return blocking(_urllib_close, response)
