@@ -92,8 +92,9 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         self.runner = TaskRunner(self._task_failed)
         self._active = "left"
 
-        #: The two browsing panes.
+        #: The left pane (a ``BrowserPane``), on the first mount.
         self.left = self._new_pane("left", mounts[0])
+        #: The right pane, on the second mount (the first when there is only one).
         self.right = self._new_pane("right", mounts[1] if len(mounts) > 1 else mounts[0])
         #: The action bar (an ``ActionBar``: its buttons, the confirmation, the download).
         self.actions = ActionBar()

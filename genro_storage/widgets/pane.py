@@ -198,9 +198,15 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.listing.value = tuple(n for n in names if n in shown)
 
     # -- navigation -----------------------------------------------------------------
+    # Listing work runs in the pane's slot: a new listing cancels the stale one. Each
+    # action below exists as a starter (for buttons; returns the task) and as a
+    # coroutine method that waits (for code); both run the same private coroutine.
     def spawn(self, coro: Coroutine[Any, Any, Any], label: str) -> asyncio.Task[Any] | None:
         """Start listing work in this pane's slot (cancelling the previous one)."""
         return self._runner.spawn(coro, f"{label} ({self.side} pane)", slot=self._slot)
+
+    async def _run(self, coro: Coroutine[Any, Any, Any], label: str) -> bool:
+        return await self._runner.run(coro, f"{label} ({self.side} pane)", slot=self._slot)
 
     def go(self, spec: str) -> asyncio.Task[Any] | None:
         """Start navigating to ``spec`` (``'mount:path'`` or a path in this mount)."""
@@ -219,9 +225,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         status area) or a newer navigation replaced it.
         """
         self._on_change(self, "focus")
-        return await self._runner.run(
-            self._navigate(spec), f"list {spec} ({self.side} pane)", slot=self._slot
-        )
+        return await self._run(self._navigate(spec), f"list {spec}")
 
     async def open_mount(self, name: str) -> bool:
         """Show the root of mount ``name``."""
@@ -230,9 +234,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     async def refresh(self) -> bool:
         """Re-list the current folder."""
         keep = max(self.page_size, len(self.entries))
-        return await self._runner.run(
-            self._list(self.folder, keep), f"reload ({self.side} pane)", slot=self._slot
-        )
+        return await self._run(self._list(self.folder, keep), f"reload {self.folder.fullpath}")
 
     def more(self) -> asyncio.Task[Any] | None:
         """Start loading the next page (what the More button does)."""
@@ -245,7 +247,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         listing is running (it replaces the entries anyway)."""
         if self.cursor is None or self.listing_task is not None:
             return False
-        return await self._runner.run(self._more(), f"load more ({self.side} pane)", self._slot)
+        return await self._run(self._more(), "load more")
 
     def _target(self, spec: str) -> AsyncStorageNode:
         if ":" in spec:
