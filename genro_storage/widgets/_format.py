@@ -1,14 +1,24 @@
-"""Small formatting helpers shared by the explorer's parts (no I/O, no widgets)."""
+"""Small display helpers shared by the explorer's parts (no I/O; no widget is made here)."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
 import unicodedata
+from typing import Any
 
 from .._shared.config import redact
 
-__all__ = ["esc", "human_size", "human_time", "message", "plural", "show"]
+__all__ = [
+    "describe",
+    "esc",
+    "human_size",
+    "human_time",
+    "message",
+    "plural",
+    "set_visible",
+    "show",
+]
 
 #: Characters a name may hold that show as nothing, or reorder what follows: controls
 #: (Cc), format characters (Cf: bidi overrides and isolates such as U+202E, zero-width
@@ -29,7 +39,7 @@ def show(value: object) -> str:
     text = str(value)
     if text.isprintable():
         return text
-    out = []
+    out: list[str] = []
     for char in text:
         if unicodedata.category(char) in _HIDDEN:
             code = ord(char)
@@ -47,6 +57,13 @@ def message(value: object) -> str:
     """A status or error text for display: secrets redacted (the library's one
     ``redact``), then each line through ``show``."""
     return "\n".join(show(line) for line in redact(str(value)).split("\n"))
+
+
+def describe(exc: BaseException) -> str:
+    """An error for display: its class and message, secrets redacted (``message``)."""
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return message(f"{name}: {text}" if text else name)
 
 
 def human_size(size: int | float | None) -> str:
@@ -74,3 +91,8 @@ def human_time(mtime: float | None) -> str:
 def plural(count: int, word: str, words: str | None = None) -> str:
     """``plural(1, 'file')`` -> ``'1 file'``; ``plural(3, 'file')`` -> ``'3 files'``."""
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+def set_visible(widget: Any, visible: bool) -> None:
+    """Show or hide ``widget`` through its layout (a hidden widget keeps its state)."""
+    widget.layout.display = "" if visible else "none"

@@ -7,6 +7,10 @@ done (the loop itself keeps only weak ones), reports its exception through a
 done-callback (so no error is lost in the background), and gives each kind of
 replaceable work a *slot*: starting a task in a slot cancels the one still running
 there (a new listing cancels the stale listing).
+
+Widgets reach the runner in two ways: ``bind(button, action)`` runs one async action
+per click, and ``guard(callback)`` wraps a plain callback (an ``observe`` handler, a
+button that only changes the view) so that its exception is shown, not lost.
 """
 
 from __future__ import annotations
@@ -14,18 +18,30 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["TaskRunner"]
+__all__ = ["Clickable", "Reporter", "TaskRunner"]
 
+#: ``report(label, exc)``: ``label`` names the failed task; it is ``""`` for a widget
+#: callback that failed before any task started.
 Reporter = Callable[[str, BaseException], None]
+#: An action as ``bind`` takes it: called on click, returns the coroutine to run.
+Action = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class Clickable(Protocol):
+    """What ``bind`` needs of a button (``ipywidgets.Button`` has it)."""
+
+    def on_click(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
+        """Call ``callback(button)`` on each click."""
 
 
 class TaskRunner:
     """Creates, tracks and cancels the tasks of one widget app.
 
     ``report(label, exc)`` is called (on the loop) for each task that ends with an
-    exception other than cancellation.
+    exception other than cancellation, and (with ``label == ""``) for each guarded
+    widget callback that raises.
     """
 
     def __init__(self, report: Reporter) -> None:
@@ -106,6 +122,30 @@ class TaskRunner:
             raise
         await asyncio.sleep(0)  # let the done-callback report first
         return not task.cancelled() and task.exception() is None
+
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """``callback`` wrapped so that an exception it raises is reported (ipywidgets
+        would only log it where nobody looks) and the widget event ends quietly."""
+
+        @functools.wraps(callback)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
+                self._report("", exc)
+                return None
+
+        return guarded
+
+    def bind(self, button: Clickable, action: Action, label: str, slot: str | None = None) -> None:
+        """On each click of ``button``, start ``action()`` as a task (see ``spawn``).
+
+        ``action`` is called in the click handler itself: it reads what the click means
+        (the selection, the name box) and returns the coroutine of one async action.
+        When it raises there (nothing selected, a bad name), the error is reported at
+        once and no task starts.
+        """
+        button.on_click(self.guard(lambda _button: self.spawn(action(), label, slot)))
 
     def cancel(self, slot: str) -> asyncio.Task[Any] | None:
         """Cancel the task running in ``slot`` (returned), if any."""

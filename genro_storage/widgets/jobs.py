@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as ipw
 
-from .._shared.operations import Progress, TransferReport
+from .. import Progress, TransferReport
 from ._format import esc, human_size, message, plural, show
 
 __all__ = ["Job", "JobList"]
@@ -66,7 +66,14 @@ class Job:
 
     @property
     def done(self) -> bool:
+        """Whether the job has ended (done, failed or cancelled)."""
         return self.state in ("done", "failed", "cancelled")
+
+    @property
+    def status_line(self) -> str:
+        """The state line shown next to the bar (``'done: 1 file copied, 12 B'``...)."""
+        text: str = self.detail.value
+        return text
 
     @property
     def fraction(self) -> float:
@@ -74,6 +81,8 @@ class Job:
         return self.bar.value / self.bar.max if self.bar.max else 0.0
 
     def start(self, task: asyncio.Task[Any] | None = None) -> None:
+        """Mark the job running; ``task`` (when given) is the task that ``cancel()``
+        cancels."""
         if task is not None:
             self.task = task
         self.state = "running"
@@ -147,7 +156,7 @@ class Job:
             self.detail.value = f"failed: {message(error)}" if error is not None else "failed"
 
 
-class JobList(ipw.VBox):
+class JobList(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """The list of jobs, newest first, with a button to clear the finished ones."""
 
     def __init__(self) -> None:
@@ -169,11 +178,13 @@ class JobList(ipw.VBox):
         self.add_class("gs-jobs")
 
     def add(self, job: Job) -> Job:
+        """Show ``job`` at the top of the list; returns it."""
         self.items.insert(0, job)
         self._redraw()
         return job
 
     def clear_finished(self) -> None:
+        """Remove the jobs that have ended."""
         self.items = [j for j in self.items if not j.done]
         self._redraw()
 

@@ -8,20 +8,19 @@ of work until the user asks for more. Sort and filter work on the entries loaded
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as ipw
 
-from .._shared.capabilities import Capabilities
-from .._shared.info import FileInfo
+from .. import Capabilities, FileInfo
 from .._shared.paths import split_spec
 from ._format import esc, human_size, human_time, plural, show
 
 if TYPE_CHECKING:
-    from ..async_.manager import AsyncStorageManager
-    from ..async_.node import AsyncStorageNode
+    from ..async_ import AsyncStorageManager, AsyncStorageNode
     from ._tasks import TaskRunner
 
 __all__ = ["BrowserPane"]
@@ -61,7 +60,7 @@ def _header_label() -> str:
     return esc(text).replace(" ", "&nbsp;")
 
 
-class BrowserPane(ipw.VBox):
+class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """A mount picker, breadcrumbs, toolbar and a multi-select listing of one folder.
 
     Attributes for code and tests: ``mount_picker``, ``breadcrumbs``, ``listing``
@@ -69,6 +68,10 @@ class BrowserPane(ipw.VBox):
     ``up_button``, ``refresh_button``, ``sort_by``, ``descending``, ``name_filter``,
     ``count_label``; state: ``folder`` (the node shown), ``entries`` (loaded
     ``FileInfo``), ``cursor`` (``None`` when everything is loaded), ``listing_task``.
+
+    ``on_change(pane, event)`` tells the explorer what happened: ``'focus'`` (the user
+    worked in this pane), ``'selection'``, ``'navigated'`` (another folder is shown) or
+    ``'listing'`` (the entries shown changed).
     """
 
     def __init__(
@@ -79,7 +82,6 @@ class BrowserPane(ipw.VBox):
         mount: str,
         page_size: int,
         on_change: Callable[[BrowserPane, str], None],
-        guard: Callable[[Callable[..., Any]], Callable[..., Any]],
     ) -> None:
         self.storage = storage
         self.side = side
@@ -136,6 +138,7 @@ class BrowserPane(ipw.VBox):
             layout=ipw.Layout(width="90px", display="none"),
         )
 
+        guard = runner.guard  # a failing callback shows its error in the status area
         self.mount_picker.observe(guard(self._mount_changed), names="value")
         self.up_button.on_click(guard(lambda _b: self.go(self.folder.parent.path)))
         self.refresh_button.on_click(guard(lambda _b: self.reload()))
@@ -174,7 +177,7 @@ class BrowserPane(ipw.VBox):
         return self.folder.capabilities
 
     @property
-    def listing_task(self) -> Any:
+    def listing_task(self) -> asyncio.Task[Any] | None:
         """The listing task still running, if any (cancelled by a new navigation)."""
         return self._runner.current(self._slot)
 
@@ -195,16 +198,22 @@ class BrowserPane(ipw.VBox):
         self.listing.value = tuple(n for n in names if n in shown)
 
     # -- navigation -----------------------------------------------------------------
-    def spawn(self, coro: Coroutine[Any, Any, Any], label: str) -> Any:
+    # Listing work runs in the pane's slot: a new listing cancels the stale one. Each
+    # action below exists as a starter (for buttons; returns the task) and as a
+    # coroutine method that waits (for code); both run the same private coroutine.
+    def spawn(self, coro: Coroutine[Any, Any, Any], label: str) -> asyncio.Task[Any] | None:
         """Start listing work in this pane's slot (cancelling the previous one)."""
         return self._runner.spawn(coro, f"{label} ({self.side} pane)", slot=self._slot)
 
-    def go(self, spec: str) -> Any:
+    async def _run(self, coro: Coroutine[Any, Any, Any], label: str) -> bool:
+        return await self._runner.run(coro, f"{label} ({self.side} pane)", slot=self._slot)
+
+    def go(self, spec: str) -> asyncio.Task[Any] | None:
         """Start navigating to ``spec`` (``'mount:path'`` or a path in this mount)."""
         self._on_change(self, "focus")
         return self.spawn(self._navigate(spec), f"list {spec or self.folder.mount + ':'}")
 
-    def reload(self) -> Any:
+    def reload(self) -> asyncio.Task[Any] | None:
         """Start re-listing the current folder, keeping as many entries as are loaded."""
         keep = max(self.page_size, len(self.entries))
         return self.spawn(self._list(self.folder, keep), f"reload {self.folder.fullpath}")
@@ -216,9 +225,7 @@ class BrowserPane(ipw.VBox):
         status area) or a newer navigation replaced it.
         """
         self._on_change(self, "focus")
-        return await self._runner.run(
-            self._navigate(spec), f"list {spec} ({self.side} pane)", slot=self._slot
-        )
+        return await self._run(self._navigate(spec), f"list {spec}")
 
     async def open_mount(self, name: str) -> bool:
         """Show the root of mount ``name``."""
@@ -227,11 +234,9 @@ class BrowserPane(ipw.VBox):
     async def refresh(self) -> bool:
         """Re-list the current folder."""
         keep = max(self.page_size, len(self.entries))
-        return await self._runner.run(
-            self._list(self.folder, keep), f"reload ({self.side} pane)", slot=self._slot
-        )
+        return await self._run(self._list(self.folder, keep), f"reload {self.folder.fullpath}")
 
-    def more(self) -> Any:
+    def more(self) -> asyncio.Task[Any] | None:
         """Start loading the next page (what the More button does)."""
         if self.cursor is None or self.listing_task is not None:
             return None
@@ -242,7 +247,7 @@ class BrowserPane(ipw.VBox):
         listing is running (it replaces the entries anyway)."""
         if self.cursor is None or self.listing_task is not None:
             return False
-        return await self._runner.run(self._more(), f"load more ({self.side} pane)", self._slot)
+        return await self._run(self._more(), "load more")
 
     def _target(self, spec: str) -> AsyncStorageNode:
         if ":" in spec:

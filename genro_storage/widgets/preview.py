@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .._shared.info import FileInfo
+from .. import FileInfo
 from .._shared.paths import mimetype as guess_mimetype
 from .._shared.paths import suffix as path_suffix
 from ._format import esc, human_size
 
 if TYPE_CHECKING:
-    from ..async_.node import AsyncStorageNode
+    from ..async_ import AsyncStorageNode
 
 __all__ = [
     "HEX_BYTES",
@@ -180,7 +181,7 @@ def _csv_table(text: str, delimiter: str | None, truncated: bool) -> tuple[str, 
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    rows = []
+    rows: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     more_rows = False
     for row in reader:
@@ -231,22 +232,21 @@ def render(
         if truncated
         else human_size(len(data))
     )
-    base = {"bytes_read": len(data), "size": size, "truncated": truncated}
+    # Every preview says how much was read of how much.
+    base = functools.partial(Preview, bytes_read=len(data), size=size, truncated=truncated)
 
     if not data:
-        return Preview("empty", '<p class="gs-muted">(empty file)</p>', "empty file", **base)
+        return base("empty", '<p class="gs-muted">(empty file)</p>', "empty file")
 
     image = sniff_image(data)
     if image is not None and not truncated:
-        return Preview(
-            "image", note=f"{image.upper()} image, {what}", image=data, image_format=image, **base
-        )
+        return base("image", note=f"{image.upper()} image, {what}", image=data, image_format=image)
 
     if image is not None or looks_binary(data):
         shown = min(len(data), HEX_BYTES)
         lead = f"{image.upper()} image too large to show whole; " if image else "binary; "
         note = f"{lead}hex dump of the first {human_size(shown)} ({what} read)"
-        return Preview("hex", _pre(hex_dump(data, HEX_BYTES)), note, **base)
+        return base("hex", _pre(hex_dump(data, HEX_BYTES)), note)
 
     text, encoding = decode_text(data, truncated)
     enc_note = f"decoded as {encoding}" + (
@@ -256,32 +256,32 @@ def render(
 
     if suffix in SOURCE_SUFFIXES or "html" in mime or "svg" in mime or "xml" in mime:
         note = f"source shown as text, never rendered; {enc_note}; {what}"
-        return Preview("source", _pre(text), note, encoding, **base)
+        return base("source", _pre(text), note, encoding)
     if head.startswith(SOURCE_STARTS):
         note = f"markup shown as text, never rendered; {enc_note}; {what}"
-        return Preview("source", _pre(text), note, encoding, **base)
+        return base("source", _pre(text), note, encoding)
 
     if suffix in JSON_SUFFIXES or mime.endswith("json"):
         if not truncated and suffix not in (".jsonl", ".ndjson"):
             if json_depth_over(text):
                 note = f"JSON nested deeper than {JSON_DEPTH} levels, shown as text; {enc_note}"
-                return Preview("text", _pre(text), f"{note}; {what}", encoding, **base)
+                return base("text", _pre(text), f"{note}; {what}", encoding)
             try:
                 parsed = json.loads(text)
                 pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
             except (ValueError, RecursionError) as exc:
                 note = f"not valid JSON ({exc}), shown as text; {enc_note}; {what}"
-                return Preview("text", _pre(text), note, encoding, **base)
-            return Preview("json", _pre(pretty), f"JSON, {enc_note}; {what}", encoding, **base)
+                return base("text", _pre(text), note, encoding)
+            return base("json", _pre(pretty), f"JSON, {enc_note}; {what}", encoding)
         note = f"JSON shown as text (only the start was read); {enc_note}; {what}"
-        return Preview("text", _pre(text), note, encoding, **base)
+        return base("text", _pre(text), note, encoding)
 
     if suffix in CSV_SUFFIXES or mime in ("text/csv", "text/tab-separated-values"):
         table, table_note = _csv_table(text, CSV_SUFFIXES.get(suffix), truncated)
         note = f"CSV table: {table_note}; {enc_note}; {what}"
-        return Preview("csv", table, note, encoding, **base)
+        return base("csv", table, note, encoding)
 
-    return Preview("text", _pre(text), f"text, {enc_note}; {what}", encoding, **base)
+    return base("text", _pre(text), f"text, {enc_note}; {what}", encoding)
 
 
 async def load_preview(
