@@ -13,7 +13,7 @@ import io
 import urllib.parse
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
@@ -25,6 +25,11 @@ from .drivers import SyncDriver
 from .facts import md5_from_bytes, timestamp
 from .objectstore import ObjectStoreLogic
 from .streams import SMALL_BODY, PartWriter, joined, md5_digest
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from azure.storage.blob import ContentSettings
 
 __all__ = ["AzureBackend", "AzureLogic"]
 
@@ -60,10 +65,13 @@ async def _az_list(
     return [item async for item in page], pages.continuation_token or None
 
 
-def _az_settings(content_type: str, md5: bytes | None) -> Any:
+def _az_settings(content_type: str, md5: bytes | None) -> ContentSettings:
     from azure.storage.blob import ContentSettings
 
-    return ContentSettings(content_type=content_type, content_md5=md5)
+    # The SDK declares ``bytearray``; it base64-encodes any bytes-like value the same.
+    return ContentSettings(
+        content_type=content_type, content_md5=None if md5 is None else bytearray(md5)
+    )
 
 
 async def _az_put(
@@ -115,7 +123,7 @@ async def _az_copy(fs: Any, container: str, key: str, other: str, other_key: str
         raise StorageBackendError(f"Azure copy of '{key}' ended with status {status!r}")
 
 
-async def _az_set_metadata(fs: Any, container: str, key: str, metadata: dict) -> None:
+async def _az_set_metadata(fs: Any, container: str, key: str, metadata: dict[str, str]) -> None:
     await _blob(fs, container, key).set_blob_metadata(metadata)
 
 
@@ -130,7 +138,7 @@ class AzureBlockWriter(PartWriter):
 
     __slots__ = ("_tag", "_blocks", "_md5")
 
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+    def __init__(self, backend: ObjectStoreLogic, key: str, content_type: str) -> None:
         super().__init__(backend, key, content_type)
         self._tag = uuid.uuid4().hex  # block ids of one blob must share one length
         self._blocks: list[str] = []
@@ -221,12 +229,13 @@ class AzureLogic(ObjectStoreLogic):
         if self._sas:
             self._sas = str(self._sas).lstrip("?")
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         from adlfs import AzureBlobFileSystem
 
-        return AzureBlobFileSystem
+        fs_class: type[Any] = AzureBlobFileSystem  # adlfs ships no types
+        return fs_class
 
-    def _new_fs(self, asynchronous: bool, loop: Any = None) -> Any:
+    def _new_fs(self, asynchronous: bool, loop: asyncio.AbstractEventLoop | None = None) -> Any:
         fs = super()._new_fs(asynchronous, loop)
         if asynchronous:
             # adlfs closes its client at exit on the loop it was made for, which by then
@@ -288,17 +297,17 @@ class AzureLogic(ObjectStoreLogic):
     def _g_remove_one(self, key: str) -> Logic[None]:
         yield self._fs_coro(_az_delete, self.bucket, key)
 
-    def _g_copy_key(self, key: str, other: Any, other_key: str) -> Logic[None]:
+    def _g_copy_key(self, key: str, other: ObjectStoreLogic, other_key: str) -> Logic[None]:
         yield self._fs_coro(_az_copy, self.bucket, key, other.bucket, other_key)
 
     def _g_set_meta(self, key: str, metadata: dict[str, str], found: FileInfo) -> Logic[None]:
         yield self._fs_coro(_az_set_metadata, self.bucket, key, metadata)
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
-        """The blob's URL: with a read SAS signed locally when the account key is known,
-        with the configured SAS token, or plain (public containers)."""
+        """The blob's URL: with a read SAS signed locally when the account key (and name)
+        is known, with the configured SAS token, or plain (public containers)."""
         blob_url = f"{self._endpoint}/{self.bucket}/{urllib.parse.quote(self.key(path))}"
-        if self._account_key:
+        if self._account_key and self._account_name:  # a SAS signature names the account
             from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
             seconds = expires_in if expires_in is not None else 3600

@@ -7,6 +7,7 @@ Paths given to a backend are already normalised and relative to the mount's root
 
 from __future__ import annotations
 
+import builtins
 import io
 from typing import Any, ClassVar, Protocol
 
@@ -185,7 +186,7 @@ class StorageBackend:
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         raise unsupported(self.type_name, "metadata")
 
-    def versions(self, path: str) -> list[VersionInfo]:
+    def versions(self, path: str) -> builtins.list[VersionInfo]:
         raise unsupported(self.type_name, "versions")
 
     def read_version(self, path: str, version_id: str) -> bytes:

@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 import inspect
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from .._shared.exceptions import (
@@ -21,7 +21,8 @@ def detach_finalizers(obj: Any) -> None:
     """Drop the ``weakref.finalize`` hooks a filesystem registered on itself, once it is
     closed: adlfs and s3fs would otherwise close it again at interpreter exit, on a loop
     that may be gone by then."""
-    for finalizer in list(weakref.finalize._registry):  # no public registry
+    registry: dict[weakref.finalize[..., Any], Any] = vars(weakref.finalize)["_registry"]
+    for finalizer in list(registry):  # no public registry
         info = finalizer.peek()
         if info is not None and info[0] is obj:
             finalizer.detach()
@@ -138,7 +139,7 @@ class LoopClients:
         with contextlib.suppress(StopIteration):
             self._watcher.__anext__().send(None)
 
-    async def _watch(self) -> AsyncIterator[None]:
+    async def _watch(self) -> AsyncGenerator[None, None]:
         try:
             yield
         finally:

@@ -25,15 +25,17 @@ way; ``tests/test_interface.py`` checks that the two expose the same signatures.
 
 from __future__ import annotations
 
+import builtins
 import threading
 from typing import Any, ClassVar
 
+from .._shared.capabilities import Capabilities
 from .._shared.config import MountConfig
 from .._shared.identity import Location
 from .._shared.info import FileInfo, Page, VersionInfo
 from .._shared.sansio import Call, drive_sync
 from .base import StorageBackend
-from .store import StoreLogic
+from .store import FsCoroutine, StoreLogic
 from .streams import SyncReader, SyncWriter
 
 __all__ = ["SyncDriver"]
@@ -60,7 +62,7 @@ class SyncDriver(StorageBackend):
         return self.logic.type_name
 
     @property
-    def capabilities(self) -> Any:  # type: ignore[override]
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
         """What the store can do (HTTP mounts decide per configuration)."""
         return self.logic.capabilities
 
@@ -76,7 +78,7 @@ class SyncDriver(StorageBackend):
         """The op that calls the filesystem's method ``name``."""
         return Call(getattr(self.filesystem(), name), args, kwargs)
 
-    def fs_coro(self, fn: Any, *args: Any, **kwargs: Any) -> Call:
+    def fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op that runs ``async def fn(fs, ...)`` on fsspec's loop thread."""
         from fsspec.asyn import sync
 
@@ -152,7 +154,7 @@ class SyncDriver(StorageBackend):
         """Replace the file's user metadata."""
         drive_sync(self.logic._g_set_metadata(path, metadata))
 
-    def versions(self, path: str) -> list[VersionInfo]:
+    def versions(self, path: str) -> builtins.list[VersionInfo]:
         """Stored versions, newest first."""
         return drive_sync(self.logic._g_versions(path))
 

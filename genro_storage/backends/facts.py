@@ -21,9 +21,8 @@ def timestamp(value: Any) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):

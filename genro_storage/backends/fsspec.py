@@ -88,7 +88,7 @@ class FsspecLogic(StoreLogic):
         opts = self.config.options
         self._protocol = str(opts["fsspec_protocol"])
         try:
-            self._cls = fsspec.get_filesystem_class(self._protocol)
+            self._cls: type[Any] = fsspec.get_filesystem_class(self._protocol)
         except (ImportError, ValueError) as exc:
             raise StorageConfigError(
                 f"Mount '{self.mount}': field 'fsspec_protocol' names no usable fsspec"
@@ -100,7 +100,7 @@ class FsspecLogic(StoreLogic):
     def _protocol_label(self) -> str:
         return self._protocol
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         return self._cls
 
     def full(self, path: str) -> str:

@@ -12,7 +12,7 @@ import io
 import json
 import urllib.parse
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._shared import capabilities as caps
 from .._shared.info import FileInfo
@@ -21,6 +21,9 @@ from .drivers import SyncDriver
 from .facts import md5_from_base64, timestamp
 from .objectstore import ObjectStoreLogic
 from .streams import PartWriter, joined
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["GCSBackend", "GCSLogic"]
 
@@ -60,7 +63,7 @@ async def _gcs_start(fs: Any, bucket: str, key: str, content_type: str) -> str:
         json={"name": key, "contentType": content_type},
         headers={"X-Upload-Content-Type": content_type},
     )
-    location = headers["Location"]
+    location: str | list[str] = headers["Location"]
     return location[0] if isinstance(location, list) else location
 
 
@@ -89,7 +92,7 @@ async def _gcs_chunk(fs: Any, location: str, data: bytes, offset: int, total: in
 async def _gcs_status(fs: Any, location: str) -> int:
     """The state of a resumable upload session: 308 while incomplete (a status query,
     ``Content-Range: bytes */*``, never completes it). One try, no retries."""
-    session = await fs._set_session()
+    session: aiohttp.ClientSession = await fs._set_session()
     headers = fs._get_headers({"Content-Range": "bytes */*"})
     async with session.put(location, headers=headers, data=b"") as answer:
         await answer.read()
@@ -111,7 +114,7 @@ class GCSResumableWriter(PartWriter):
     __slots__ = ("_location",)
     last_part_commits = True
 
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+    def __init__(self, backend: ObjectStoreLogic, key: str, content_type: str) -> None:
         super().__init__(backend, key, content_type)
         self._location: str | None = None
 
@@ -162,7 +165,7 @@ class GCSLogic(ObjectStoreLogic):
     library = ("gcsfs", "gcs")
     writer = GCSResumableWriter
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         if self.config.options.get("endpoint_url"):
             # The plain JSON-API class: gcsfs's default may be its experimental subclass,
             # which probes each bucket over gRPC (zonal buckets) and, on an endpoint
@@ -170,7 +173,8 @@ class GCSLogic(ObjectStoreLogic):
             from gcsfs.core import GCSFileSystem
         else:
             from gcsfs import GCSFileSystem
-        return GCSFileSystem
+        fs_class: type[Any] = GCSFileSystem  # gcsfs ships no types
+        return fs_class
 
     def _fs_kwargs(self) -> dict[str, Any]:
         opts = self.config.options

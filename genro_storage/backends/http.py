@@ -39,6 +39,7 @@ from .drivers import SyncDriver
 from .facts import md5_from_base64, timestamp
 from .httpclients import AiohttpTransport, LocalFile
 from .store import StoreLogic
+from .streams import ReaderLogic
 
 __all__ = ["HTTPBackend", "HTTPLogic"]
 
@@ -211,15 +212,14 @@ class HTTPLogic(StoreLogic):
         self._headers = headers
         self._snapshots = _Snapshots()
         if self._writable:
-            self.capabilities = replace(  # type: ignore[misc]
-                caps.HTTP, write=True, delete=True, mkdir=True
-            )
+            self.capabilities = replace(caps.HTTP, write=True, delete=True, mkdir=True)
         super()._setup()
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         from fsspec.implementations.http import HTTPFileSystem
 
-        return HTTPFileSystem
+        fs_class: type[Any] = HTTPFileSystem  # fsspec ships no types
+        return fs_class
 
     def _fs_is_async(self) -> bool:
         return True
@@ -381,7 +381,7 @@ class HTTPLogic(StoreLogic):
             )
         )
 
-    def _g_open_read(self, path: str) -> Logic[Any]:
+    def _g_open_read(self, path: str) -> Logic[ReaderLogic]:
         """One streamed GET: ``read(n)`` holds ``n`` bytes whatever the size."""
         found = yield from self._g_info(path)
         if found.isdir:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import secrets
 import shutil
@@ -387,9 +388,9 @@ class LocalBackend(StorageBackend):
         return _contains(self._real_root, real)
 
     def _info(self, path: str, st: os.stat_result) -> FileInfo:
-        kind = "directory" if _isdir(st) else "file"
-        size = st.st_size if kind == "file" else None
-        return FileInfo(path, kind, size, st.st_mtime)
+        if _isdir(st):
+            return FileInfo(path, "directory", None, st.st_mtime)
+        return FileInfo(path, "file", st.st_size, st.st_mtime)
 
     def info(self, path: str) -> FileInfo:
         with errors_as_storage(self.where(path)):
@@ -416,7 +417,7 @@ class LocalBackend(StorageBackend):
             writer.abort()
             raise
 
-    def open_read(self, path: str):  # noqa: ANN201 - a binary file object
+    def open_read(self, path: str) -> io.BufferedReader:
         with errors_as_storage(self.where(path)):
             return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
 

@@ -22,7 +22,11 @@ from .._shared.sansio import Logic, Parallel, Shielded
 from .clients import needs_library
 from .facts import as_folder, sorted_by_name
 from .store import StoreLogic
-from .streams import PartWriter, RangeReader
+from .streams import PartWriter, RangeReader, ReaderLogic, WriterLogic
+
+#: What one listing request gives: ``(key, facts)`` per object, ``(prefix, None)`` per
+#: sub-prefix.
+ListItems = list[tuple[str, FileInfo | None]]
 
 DIRECTORY_MARKER_TYPE = "application/x-directory"
 LIST_BATCH = 1000  # entries per store request when a whole folder is walked
@@ -105,7 +109,7 @@ class ObjectStoreLogic(StoreLogic):
     def _g_remove(self, keys: list[str]) -> Logic[None]:
         yield Parallel(tuple(self._g_remove_one(k) for k in keys), DELETE_CONCURRENCY)
 
-    def _g_copy_key(self, key: str, other: Any, other_key: str) -> Logic[None]:
+    def _g_copy_key(self, key: str, other: ObjectStoreLogic, other_key: str) -> Logic[None]:
         """A server-side copy (S3 ``CopyObject``, GCS ``rewrite``) via the fs's cp_file."""
         yield self._fs_op("cp_file", f"{self.bucket}/{key}", f"{other.bucket}/{other_key}")
 
@@ -119,6 +123,8 @@ class ObjectStoreLogic(StoreLogic):
         where = self.where(path)
         if not path:
             return FileInfo("", "directory")
+        found: FileInfo | None
+        below: bool
         with errors_as_storage(where):
             found, below = yield Parallel((self._g_head(self.key(path)), self._g_below(path)), 2)
         if below:
@@ -136,7 +142,7 @@ class ObjectStoreLogic(StoreLogic):
         """``key`` relative to the mount, as stored (an unaddressable entry's path)."""
         return key[len(self.prefix) + 1 :] if self.prefix else key
 
-    def _entries(self, path: str, prefix: str, items: list) -> tuple[list[FileInfo], bool]:
+    def _entries(self, path: str, prefix: str, items: ListItems) -> tuple[list[FileInfo], bool]:
         """The entries of the folder ``path`` (key prefix ``prefix``) from store items;
         also says whether its zero-byte marker was among them.
 
@@ -194,7 +200,7 @@ class ObjectStoreLogic(StoreLogic):
         return Page(sorted_by_name(entries), token)
 
     def _g_pair(
-        self, entries: list[FileInfo], items: list, first: bool, last: bool
+        self, entries: list[FileInfo], items: ListItems, first: bool, last: bool
     ) -> Logic[list[FileInfo]]:
         """One entry per name: an object ``x`` and a sub-prefix ``x/`` are one folder
         with content (see ``as_folder``).
@@ -232,7 +238,7 @@ class ObjectStoreLogic(StoreLogic):
         if (yield from self._g_head(self.folder(path))) is None:
             raise not_found(where)
 
-    def _g_open_read(self, path: str) -> Logic[Any]:
+    def _g_open_read(self, path: str) -> Logic[ReaderLogic]:
         """A reader over ranged reads of the object at ``path`` (a folder with content
         reads its content)."""
         found = yield from self._g_file(path)
@@ -248,7 +254,7 @@ class ObjectStoreLogic(StoreLogic):
             yield from writer._g_write(bytes(data))
             yield from writer._g_commit()
 
-    def _g_open_write(self, path: str) -> Logic[Any]:
+    def _g_open_write(self, path: str) -> Logic[WriterLogic]:
         """The store's native streamed upload; nothing is visible before ``commit()``."""
         yield from ()
         return self.writer(self, self.key(path), mimetype(path))
@@ -291,13 +297,13 @@ class ObjectStoreLogic(StoreLogic):
         """A copy made by the store, without the bytes passing through here."""
         yield from self._g_server_copy(src, self, dst)
 
-    def _g_server_copy(self, src: str, other: Any, dst: str) -> Logic[None]:
+    def _g_server_copy(self, src: str, other: StoreLogic, dst: str) -> Logic[None]:
         """Copy ``src`` to ``dst`` on ``other``, a mount of the same service and account.
 
         The store finishes a copy it was asked for even if the caller stops listening,
         so the request is shielded: a cancelled call either stops before it or completes.
         """
-        if not self.same_store(other):
+        if not isinstance(other, ObjectStoreLogic) or not self.same_store(other):
             raise unsupported(self.type_name, "server-side copy to another store")
         with errors_as_storage(self.where(src)):
             copy = self._g_copy_key(self.key(src), other, other.key(dst))
@@ -338,7 +344,7 @@ class ObjectStoreLogic(StoreLogic):
         """What two mounts must share for the store to copy between them."""
         raise NotImplementedError
 
-    def same_store(self, other: Any) -> bool:
+    def same_store(self, other: StoreLogic | None) -> bool:
         return other is self or (
             isinstance(other, ObjectStoreLogic)
             and other.type_name == self.type_name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageError, errors_as_storage, not_found
@@ -21,6 +21,9 @@ from .drivers import SyncDriver
 from .facts import timestamp
 from .objectstore import ObjectStoreLogic
 from .streams import ChunkStream, PartWriter, one_op
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 __all__ = ["S3Backend", "S3Logic"]
 
@@ -36,8 +39,9 @@ class S3PartWriter(PartWriter):
 
     part_size = S3_PART_SIZE
     __slots__ = ("_upload", "_parts")
+    _backend: S3Logic  # the logic that made it (``S3Logic.writer``)
 
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+    def __init__(self, backend: S3Logic, key: str, content_type: str) -> None:
         super().__init__(backend, key, content_type)
         self._upload: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -131,13 +135,15 @@ class S3Logic(ObjectStoreLogic):
         super()._setup()
         opts = self.config.options
         self._concurrency = int(opts.get("max_concurrency") or DEFAULT_S3_CONCURRENCY)
-        self._presigner: Any = None
+        # None: not made yet; False: no credentials known without a network call.
+        self._presigner: BaseClient | Literal[False] | None = None
         self._presign_lock = threading.Lock()
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         from s3fs import S3FileSystem
 
-        return S3FileSystem
+        fs_class: type[Any] = S3FileSystem  # s3fs ships no types
+        return fs_class
 
     def _fs_kwargs(self) -> dict[str, Any]:
         opts = self.config.options
@@ -250,31 +256,36 @@ class S3Logic(ObjectStoreLogic):
 
     def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
         with errors_as_storage(f"{self.where(path)}@{version_id}"):
-            return (
-                yield self._fs_op(
-                    "cat_file", self.full(path), version_id=version_id, **self.whole_read
-                )
+            data: bytes = yield self._fs_op(
+                "cat_file", self.full(path), version_id=version_id, **self.whole_read
             )
+            return data
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """A presigned GET URL (pure computation with a local botocore client), or
         ``None`` when no credentials are known without a network call."""
+        from botocore.signers import generate_presigned_url
+
         client = self._presign_client()
         if client is None:
             return None
-        return client.generate_presigned_url(
+        # The function botocore attaches to every client as ``generate_presigned_url``,
+        # called as such: the stubs' ``BaseClient`` does not declare the attached method.
+        url: str = generate_presigned_url(
+            client,
             "get_object",
             Params={"Bucket": self.bucket, "Key": self.key(path)},
             ExpiresIn=int(expires_in if expires_in is not None else 3600),
         )
+        return url
 
-    def _presign_client(self) -> Any:
+    def _presign_client(self) -> BaseClient | None:
         with self._presign_lock:
             if self._presigner is None:
                 self._presigner = self._make_presigner() or False
             return self._presigner or None
 
-    def _make_presigner(self) -> Any:
+    def _make_presigner(self) -> BaseClient | None:
         import botocore.session
         from botocore import UNSIGNED
         from botocore.config import Config

@@ -3,7 +3,9 @@ factory, default generators)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Protocol
 
 from .._shared import capabilities as caps
 from .._shared.config import MountConfig
@@ -19,12 +21,34 @@ from .._shared.exceptions import (
     unsupported,
 )
 from .._shared.identity import Location, segments
-from .._shared.info import FileInfo, VersionInfo
+from .._shared.info import FileInfo, Page, VersionInfo
 from .._shared.paths import parent
-from .._shared.sansio import Logic, blocking
+from .._shared.sansio import Call, Logic, blocking
 from .base import CHUNK_SIZE
 from .clients import aclose_filesystem
-from .streams import RangeReader, SpoolWriter, spool_file
+from .streams import RangeReader, ReaderLogic, SpoolWriter, WriterLogic, spool_file
+
+#: ``async def fn(fs, *args, **kwargs)``: a helper run against a filesystem by ``_fs_coro``.
+FsCoroutine = Callable[..., Awaitable[Any]]
+
+
+class Runtime(Protocol):
+    """What a logic receives as its runtime: the driver that runs it (``SyncDriver`` or
+    ``AsyncDriver``), which turns the logic's two indirections into ops."""
+
+    @property
+    def asynchronous(self) -> bool:
+        """Whether the logic runs under the async API."""
+        ...
+
+    def fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
+        """The op calling the filesystem method ``name`` (``_name`` when native async)."""
+        ...
+
+    def fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
+        """The op running ``fn(fs, *args, **kwargs)`` against the filesystem."""
+        ...
+
 
 # -- the logic every store shares ---------------------------------------------------
 
@@ -33,14 +57,14 @@ class StoreLogic:
     """What every fsspec-based store shares.
 
     Subclasses set ``type_name``, ``capabilities``, and implement ``_setup`` (validate
-    the configuration, no I/O), ``_fs_class``/``_fs_kwargs`` (how the filesystem is made)
-    and the ``_g_`` generators.
+    the configuration, no I/O), ``_fs_class``/``_fs_kwargs`` (how the filesystem is made),
+    ``full`` and the ``_g_`` generators declared below without a body.
     """
 
     type_name: ClassVar[str] = "fsspec"
     capabilities: caps.Capabilities = caps.FSSPEC
 
-    def __init__(self, config: MountConfig, runtime: Any) -> None:
+    def __init__(self, config: MountConfig, runtime: Runtime) -> None:
         """``runtime`` is the driver that runs this logic (``SyncDriver`` or
         ``AsyncDriver``): it turns ``_fs_op``/``_fs_coro`` into calls and gives readers
         and writers their face."""
@@ -57,11 +81,11 @@ class StoreLogic:
     def _asynchronous(self) -> bool:
         return bool(self.runtime.asynchronous)
 
-    def _fs_op(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
         """The op calling the filesystem method ``name`` (see the runtime's table)."""
         return self.runtime.fs_op(name, *args, **kwargs)
 
-    def _fs_coro(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op running ``async def fn(fs, ...)`` against the filesystem."""
         return self.runtime.fs_coro(fn, *args, **kwargs)
 
@@ -78,7 +102,7 @@ class StoreLogic:
     def _protocol_label(self) -> str:
         return self.type_name
 
-    def _fs_class(self) -> type:
+    def _fs_class(self) -> type[Any]:
         raise NotImplementedError
 
     def _fs_kwargs(self) -> dict[str, Any]:
@@ -100,7 +124,7 @@ class StoreLogic:
         """Whether the async API runs this mount on the event loop (else in threads)."""
         return self.config.async_mode != "thread" and self._fs_is_async()
 
-    def _new_fs(self, asynchronous: bool, loop: Any = None) -> Any:
+    def _new_fs(self, asynchronous: bool, loop: asyncio.AbstractEventLoop | None = None) -> Any:
         """A new filesystem instance (no I/O); never fsspec's shared instance cache."""
         kwargs = self._fs_kwargs()
         kwargs["skip_instance_cache"] = True
@@ -116,6 +140,10 @@ class StoreLogic:
         """Release what needs no loop (e.g. a presigning client)."""
 
     # -- no I/O -----------------------------------------------------------------------
+    def full(self, path: str) -> str:
+        """The filesystem's name of ``path`` (what ``_fs_op`` calls take)."""
+        raise NotImplementedError
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         return None
 
@@ -130,11 +158,41 @@ class StoreLogic:
         options = self.config.options.get("options") or {}
         return ("fsspec", protocol, repr(sorted(options.items(), key=lambda kv: str(kv[0]))))
 
-    def same_store(self, other: Any) -> bool:
+    def same_store(self, other: StoreLogic | None) -> bool:
         return other is self
 
     def _require_writable(self, action: str, path: str) -> None:
         """Stores that may refuse writes (HTTP) override this."""
+
+    # -- what each store implements -------------------------------------------------------
+    def _g_info(self, path: str) -> Logic[FileInfo]:
+        """Facts about ``path`` in one call; raises ``StorageNotFoundError``."""
+        raise NotImplementedError
+
+    def _g_read_bytes(self, path: str) -> Logic[bytes]:
+        """The whole file."""
+        raise NotImplementedError
+
+    def _g_write_bytes(self, path: str, data: bytes) -> Logic[str | None]:
+        """Replace the file's content atomically."""
+        raise NotImplementedError
+
+    def _g_list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Logic[Page]:
+        """One page of the folder's entries, sorted by name."""
+        raise NotImplementedError
+
+    def _g_mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> Logic[None]:
+        raise NotImplementedError
+
+    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        raise NotImplementedError
+
+    def _g_upload_file(self, path: str, local: str, md5: bytes) -> Logic[None]:
+        """Upload the local file ``local`` as ``path`` in one store call (what a
+        ``SpoolWriter`` commits); ``md5`` is its digest."""
+        raise NotImplementedError
 
     # -- defaults that the stores override ------------------------------------------------
     def _g_read_range(self, path: str, start: int, end: int | None) -> Logic[bytes]:
@@ -142,7 +200,8 @@ class StoreLogic:
             return b""
         try:
             with errors_as_storage(self.where(path)):
-                return (yield self._fs_op("cat_file", self.full(path), start=start, end=end))
+                data: bytes = yield self._fs_op("cat_file", self.full(path), start=start, end=end)
+                return data
         except StorageError:
             # A range that starts at or past the end is empty, as for a local file
             # (stores answer 416 "range not satisfiable").
@@ -156,21 +215,22 @@ class StoreLogic:
         where = self.where(path)
         try:
             with errors_as_storage(where):
-                return (yield self._fs_op("cat_file", self.full(path), **kwargs))
+                data: bytes = yield self._fs_op("cat_file", self.full(path), **kwargs)
+                return data
         except StorageNotFoundError:
             found = yield from self._g_info_or_none(path)
             if found is not None and found.isdir:
                 raise is_a_directory(where) from None
             raise
 
-    def _g_open_read(self, path: str) -> Logic[Any]:
+    def _g_open_read(self, path: str) -> Logic[ReaderLogic]:
         """A reader (``read(n)``, ``close()``) over ranged reads."""
         found = yield from self._g_info(path)
         if found.isdir:
             raise is_a_directory(self.where(path))
         return RangeReader(self, path, found.size)
 
-    def _g_open_write(self, path: str) -> Logic[Any]:
+    def _g_open_write(self, path: str) -> Logic[WriterLogic]:
         """A writer that spools locally and uploads on ``commit()``."""
         self._require_writable("write", path)
         fd, local = yield blocking(spool_file)
@@ -193,7 +253,7 @@ class StoreLogic:
         yield from self._g_copy(src, dst)
         yield from self._g_delete(src, False)
 
-    def _g_server_copy(self, src: str, other: Any, dst: str) -> Logic[None]:
+    def _g_server_copy(self, src: str, other: StoreLogic, dst: str) -> Logic[None]:
         if other is not self:
             raise unsupported(self.type_name, "server-side copy to another store")
         yield from self._g_copy(src, dst)

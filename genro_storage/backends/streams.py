@@ -15,14 +15,20 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .._shared.exceptions import (
     errors_as_storage,
 )
 from .._shared.info import FileInfo
-from .._shared.sansio import Logic, Shielded, blocking, drive_async, drive_sync
+from .._shared.sansio import Call, Logic, Shielded, blocking, drive_async, drive_sync
 from .local import unlink_quietly
+
+if TYPE_CHECKING:  # the logic classes import this module
+    from _typeshed import WriteableBuffer
+
+    from .objectstore import ObjectStoreLogic
+    from .store import StoreLogic
 
 #: Parts of streamed uploads (GCS needs multiples of 256 KiB; S3 >= 5 MiB for every part
 #: but the last). Parts are sent from the written chunks without joining them where the
@@ -32,6 +38,45 @@ PART_SIZE = 4 * 1024 * 1024
 #: are sent as ``io.BytesIO`` streams.
 SMALL_BODY = 1024 * 1024
 
+# -- what the faces drive --------------------------------------------------------
+
+
+class ReaderLogic(Protocol):
+    """A reader written as logic (``RangeReader``, ``httpwire.StreamReader``...)."""
+
+    def _where(self) -> str:
+        """The file's name in messages."""
+        ...
+
+    def _g_read(self, size: int = -1) -> Logic[bytes]:
+        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
+        ...
+
+    def _g_close(self) -> Logic[None]:
+        """Release the reader (idempotent)."""
+        ...
+
+
+class WriterLogic(Protocol):
+    """A writer written as logic (``SpoolWriter``, a ``PartWriter``...)."""
+
+    def _where(self) -> str:
+        """The file's name in messages."""
+        ...
+
+    def _g_write(self, data: bytes) -> Logic[int]:
+        """Send or hold ``data``; returns its length."""
+        ...
+
+    def _g_commit(self) -> Logic[str | None]:
+        """Publish what was written, whole (a new path where the store moved it)."""
+        ...
+
+    def _g_abort(self) -> Logic[None]:
+        """Discard what was written."""
+        ...
+
+
 # -- the faces ------------------------------------------------------------------
 
 
@@ -40,7 +85,7 @@ class SyncReader:
 
     __slots__ = ("_logic",)
 
-    def __init__(self, logic: Any) -> None:
+    def __init__(self, logic: ReaderLogic) -> None:
         self._logic = logic
 
     def read(self, size: int = -1) -> bytes:
@@ -59,7 +104,7 @@ class AsyncReader:
 
     __slots__ = ("_logic",)
 
-    def __init__(self, logic: Any) -> None:
+    def __init__(self, logic: ReaderLogic) -> None:
         self._logic = logic
 
     async def read(self, size: int = -1) -> bytes:
@@ -79,7 +124,7 @@ class SyncWriter:
 
     __slots__ = ("_logic",)
 
-    def __init__(self, logic: Any) -> None:
+    def __init__(self, logic: WriterLogic) -> None:
         self._logic = logic
 
     def write(self, data: bytes) -> int:
@@ -87,7 +132,7 @@ class SyncWriter:
         with errors_as_storage(self._logic._where()):
             return drive_sync(self._logic._g_write(data))
 
-    def commit(self) -> Any:
+    def commit(self) -> str | None:
         """Publish what was written, whole."""
         with errors_as_storage(self._logic._where()):
             return drive_sync(self._logic._g_commit())
@@ -103,7 +148,7 @@ class AsyncWriter:
 
     __slots__ = ("_logic",)
 
-    def __init__(self, logic: Any) -> None:
+    def __init__(self, logic: WriterLogic) -> None:
         self._logic = logic
 
     async def write(self, data: bytes) -> int:
@@ -111,7 +156,7 @@ class AsyncWriter:
         with errors_as_storage(self._logic._where()):
             return await drive_async(self._logic._g_write(data))
 
-    async def commit(self) -> Any:
+    async def commit(self) -> str | None:
         """Publish what was written, whole."""
         with errors_as_storage(self._logic._where()):
             return await drive_async(self._logic._g_commit())
@@ -127,7 +172,7 @@ class RangeReader:
 
     __slots__ = ("_backend", "_path", "_size", "_pos", "_closed", "_whole")
 
-    def __init__(self, backend: Any, path: str, size: int | None) -> None:
+    def __init__(self, backend: StoreLogic, path: str, size: int | None) -> None:
         self._backend = backend
         self._path = path
         self._size = size
@@ -142,7 +187,7 @@ class RangeReader:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
         if self._closed:
             raise ValueError("read from a closed file")
-        if self._size is None and self._whole is None:  # size unknown: fetch it once
+        if self._size is None:  # size unknown: fetch it once (it is known from then on)
             self._whole = yield from self._backend._g_read_bytes(self._path)
             self._size = len(self._whole)
         remaining = self._size - self._pos
@@ -171,7 +216,7 @@ class SpoolWriter:
 
     __slots__ = ("_backend", "_path", "_fd", "_local", "_md5", "_done")
 
-    def __init__(self, backend: Any, path: str, fd: int, local: str) -> None:
+    def __init__(self, backend: StoreLogic, path: str, fd: int, local: str) -> None:
         self._backend = backend
         self._path = path
         self._fd = fd
@@ -204,7 +249,8 @@ class SpoolWriter:
     def _g_write(self, data: bytes) -> Logic[int]:
         if self._done:
             raise ValueError("write to a committed or aborted file")
-        return (yield blocking(self._spool, bytes(data)))
+        written: int = yield blocking(self._spool, bytes(data))
+        return written
 
     def _g_commit(self) -> Logic[None]:
         if self._done:
@@ -235,7 +281,7 @@ def spool_file() -> tuple[int, str]:
     return tempfile.mkstemp(prefix="genro-storage-", suffix=".part")
 
 
-def one_op(op: Any) -> Logic[Any]:
+def one_op(op: Call) -> Logic[Any]:
     """A logic of a single op (to run an op where a logic is expected)."""
     return (yield op)
 
@@ -277,14 +323,15 @@ class ChunkStream(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         if self._pos >= self._size:
             return 0
+        target = memoryview(buffer).cast("B")
         index = bisect.bisect_right(self._starts, self._pos) - 1
         offset = self._pos - self._starts[index]
-        piece = memoryview(self._chunks[index])[offset : offset + len(buffer)]
+        piece = memoryview(self._chunks[index])[offset : offset + len(target)]
         count = len(piece)
-        buffer[:count] = piece
+        target[:count] = piece
         self._pos += count
         return count
 
@@ -312,7 +359,7 @@ class PartWriter:
         "_backend", "_key", "_content_type", "_chunks", "_held", "_sent", "_started", "_done"
     )  # fmt: skip
 
-    def __init__(self, backend: Any, key: str, content_type: str) -> None:
+    def __init__(self, backend: ObjectStoreLogic, key: str, content_type: str) -> None:
         self._backend = backend
         self._key = key
         self._content_type = content_type
@@ -395,7 +442,7 @@ class PartWriter:
         if after is not None and before is None:
             yield from self._g_quietly(self._backend._g_remove([self._key]))
 
-    def _g_landed(self, before: FileInfo | None, delays: Iterable[float]) -> Logic[Any]:
+    def _g_landed(self, before: FileInfo | None, delays: Iterable[float]) -> Logic[FileInfo | None]:
         """The object the interrupted request made, if it shows up within ``delays``."""
         for delay in delays:
             if delay:

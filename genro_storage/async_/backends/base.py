@@ -3,6 +3,7 @@ an async one (memory, base64, sync-only fsspec filesystems, user classes)."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, ClassVar, Protocol
 
 from ..._shared.async_utils import run_in_thread
@@ -32,7 +33,7 @@ class AsyncStorageBackend:
     type_name: ClassVar[str] = "base"
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: True when I/O runs on the event loop through an async library.
-    _supports_native_async: ClassVar[bool] = True
+    _supports_native_async: bool = True
 
     def __init__(self, config: MountConfig) -> None:
         self.config = config
@@ -121,7 +122,7 @@ class AsyncStorageBackend:
     async def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         raise unsupported(self.type_name, "metadata")
 
-    async def versions(self, path: str) -> list[VersionInfo]:
+    async def versions(self, path: str) -> builtins.list[VersionInfo]:
         raise unsupported(self.type_name, "versions")
 
     async def read_version(self, path: str, version_id: str) -> bytes:
@@ -267,7 +268,7 @@ class ThreadBackend(AsyncStorageBackend):
         """Replace the file's user metadata."""
         await run_in_thread(self._sync.set_metadata, path, metadata)
 
-    async def versions(self, path: str) -> list[VersionInfo]:
+    async def versions(self, path: str) -> builtins.list[VersionInfo]:
         """Stored versions, newest first."""
         return await run_in_thread(self._sync.versions, path)
 

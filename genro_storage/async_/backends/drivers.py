@@ -14,17 +14,19 @@ logic's ops become).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import threading
 import weakref
 from typing import Any, ClassVar
 
 from ..._shared.async_utils import run_in_thread
+from ..._shared.capabilities import Capabilities
 from ..._shared.config import MountConfig
 from ..._shared.identity import Location
 from ..._shared.info import FileInfo, Page, VersionInfo
 from ..._shared.sansio import Blocking, Call, drive_async
 from ...backends.clients import LoopClients, close_abandoned
-from ...backends.store import StoreLogic
+from ...backends.store import FsCoroutine, StoreLogic
 from ...backends.streams import AsyncReader, AsyncWriter
 from .base import AsyncStorageBackend
 
@@ -72,7 +74,7 @@ class AsyncDriver(AsyncStorageBackend):
             return Call(getattr(fs, f"_{name}"), args, kwargs)
         return Blocking(getattr(fs, name), args, kwargs)
 
-    def fs_coro(self, fn: Any, *args: Any, **kwargs: Any) -> Call:
+    def fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op that runs ``async def fn(fs, ...)`` (on this loop, or fsspec's)."""
         fs = self.filesystem()
         if self._supports_native_async:
@@ -87,7 +89,7 @@ class AsyncDriver(AsyncStorageBackend):
         return self.logic.type_name
 
     @property
-    def capabilities(self) -> Any:  # type: ignore[override]
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
         """What the store can do (HTTP mounts decide per configuration)."""
         return self.logic.capabilities
 
@@ -166,7 +168,7 @@ class AsyncDriver(AsyncStorageBackend):
         """Replace the file's user metadata."""
         await drive_async(self.logic._g_set_metadata(path, metadata))
 
-    async def versions(self, path: str) -> list[VersionInfo]:
+    async def versions(self, path: str) -> builtins.list[VersionInfo]:
         """Stored versions, newest first."""
         return await drive_async(self.logic._g_versions(path))
 
