@@ -16,7 +16,7 @@ from ._shared import httpwire
 from ._shared import operations as ops
 from ._shared.config import check_local_path, require
 from ._shared.exceptions import StorageConfigError
-from ._shared.info import FileInfo, Page, VersionInfo, check_page_args
+from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
 
@@ -72,6 +72,7 @@ class StorageNode(NodeCore):
 
     def read_range(self, start: int, end: int | None = None) -> bytes:
         """Bytes ``[start, end)`` without reading the whole file where the store allows."""
+        check_range(start, end)
         return self._backend.read_range(self._path, start, end)
 
     def write_bytes(self, data: bytes) -> StorageNode:

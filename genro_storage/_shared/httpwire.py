@@ -202,13 +202,14 @@ def content_type(response: Response) -> str:
     return (response.header("content-type") or "").partition(";")[0].strip().lower()
 
 
-def _range_start(response: Response, where: str) -> int:
+def _range_bounds(response: Response, where: str) -> tuple[int, int]:
+    """``(first, last)`` byte of a partial answer, from its ``Content-Range``."""
     match = _CONTENT_RANGE.match(response.header("content-range") or "")
-    if match is None:
+    if match is None or int(match.group(2)) < int(match.group(1)):
         raise StorageBackendError(
             f"Backend error on '{where}': a partial answer (206) without a valid Content-Range"
         )
-    return int(match.group(1))
+    return int(match.group(1)), int(match.group(2))
 
 
 def check_timeout(timeout: Any) -> float | None:
@@ -339,8 +340,10 @@ def read_range(
         if response.status == 416:
             return b""
         check_status(response, where)
+        announced: int | None = None  # bytes a partial answer says it carries
         if response.status == 206:
-            first = _range_start(response, where)
+            first, last = _range_bounds(response, where)
+            announced = last - first + 1
             if first != start:
                 raise StorageBackendError(
                     f"Backend error on '{where}': asked for bytes from {start}, the server"
@@ -354,8 +357,16 @@ def read_range(
                 while chunk := (yield from read_some(transport, response, CHUNK, where)):
                     parts.append(chunk)
                 return b"".join(parts)
-            return (yield from read_all(transport, response, where))
-        return (yield from read_at_most(transport, response, end - start, where))
+            data = yield from read_all(transport, response, where)
+        else:
+            data = yield from read_at_most(transport, response, end - start, where)
+        wanted = announced if end is None or announced is None else min(announced, end - start)
+        if wanted is not None and len(data) < wanted:  # the body ended early: no short read
+            raise StorageBackendError(
+                f"Backend error on '{where}': the server announced {wanted} bytes from"
+                f" {start} and sent {len(data)}"
+            )
+        return data
     finally:
         yield from release(transport, response)
 

@@ -70,6 +70,16 @@ class VersionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def check_range(start: object, end: object) -> None:
+    """``read_range`` arguments, checked once for both APIs: ``start`` an int >= 0,
+    ``end`` an int >= 0 or ``None`` (booleans refused); else ``StorageConfigError``."""
+    for name, value, optional in (("start", start, False), ("end", end, True)):
+        if optional and value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise StorageConfigError(f"read_range(): {name} must be an integer >= 0, not {value!r}")
+
+
 def check_page_args(page_size: object, cursor: object) -> None:
     """The one check of ``list(page_size, cursor)`` for both APIs: ``page_size`` is an
     integer >= 1 or ``None`` (not a bool), ``cursor`` a string or ``None``."""

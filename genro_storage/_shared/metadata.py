@@ -60,7 +60,9 @@ def check_metadata(
     breaks the common rule (non-empty string keys, string values, no control
     characters) or the store's ``rule``. Values are never echoed in messages."""
     if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+        raise StorageConfigError(
+            f"metadata for {where!r} must be a dict, not {type(metadata).__name__}"
+        )
     for key, value in metadata.items():
         if not isinstance(key, str) or not key:
             raise StorageConfigError(

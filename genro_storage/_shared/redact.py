@@ -20,7 +20,7 @@ __all__ = ["REDACTED", "is_secret_field", "public_url", "redact", "url_credentia
 #: secret: passwords, tokens, keys, signatures, cookies, any kind of auth.
 _SECRET_NAME = re.compile(
     r"secret|passw|passphrase|pwd|token|credential|signature|auth|cookie|session|private"
-    r"|connection_?string|sas|key$|^key|key_?file|^sig$",
+    r"|connection_?string|sas|key$|^key|key_?file|^sig$|bearer",
     re.I,
 )
 #: Fields whose every value is a secret, whatever the key (HTTP headers carry bearer

@@ -11,7 +11,7 @@ from .._shared import httpwire
 from .._shared import operations as ops
 from .._shared.config import require
 from .._shared.exceptions import StorageConfigError
-from .._shared.info import FileInfo, Page, VersionInfo, check_page_args
+from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
 
@@ -56,6 +56,8 @@ class AsyncStorageNode(NodeCore):
         return (await self.read_bytes()).decode(encoding, errors)
 
     async def read_range(self, start: int, end: int | None = None) -> bytes:
+        """Bytes ``[start, end)`` without reading the whole file where the store allows."""
+        check_range(start, end)
         return await self._backend.read_range(self._path, start, end)
 
     async def write_bytes(self, data: bytes) -> AsyncStorageNode:

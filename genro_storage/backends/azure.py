@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._shared import capabilities as caps
 from .._shared.exceptions import StorageBackendError, StorageConfigError
+from .._shared.identity import endpoint_place
 from .._shared.info import FileInfo, unquote_etag
 from .._shared.metadata import AZURE as AZURE_METADATA
 from .._shared.sansio import Logic, blocking
@@ -253,7 +254,7 @@ class AzureLogic(ObjectStoreLogic):
         return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
 
     def _endpoint_place(self) -> tuple[Any, ...]:
-        return (self._endpoint,)
+        return endpoint_place(self._endpoint)
 
     def _identity(self) -> tuple[Any, ...]:
         return (self._endpoint, self._account_key, self._sas, self.config.options.get("anon"))

@@ -61,7 +61,7 @@ from .._shared.exceptions import (
     errors_as_storage,
     not_a_directory,
 )
-from .._shared.identity import Location
+from .._shared.identity import Location, path_place
 from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import literal_child, parent
 from .._shared.sansio import Logic
@@ -109,9 +109,12 @@ class FsspecLogic(StoreLogic):
         return f"{self._root}/{path}" if self._root else path
 
     def location(self, path: str) -> Location:
+        stripped = str(self._cls._strip_protocol(self.full(path)))
         if self._protocol in ("file", "local"):  # the same disk a local mount sees
-            return local_location(self._cls._strip_protocol(self.full(path)) or "/")
-        return super().location(path)
+            return local_location(stripped or "/")
+        if self._protocol == "memory":  # one store per process, whatever the options
+            return Location(("fsspec", "memory"), path_place(stripped))
+        return Location(self._place(), path_place(stripped))
 
     def _facts(self, path: str, raw: dict[str, Any]) -> FileInfo:
         if raw.get("type") == "directory":

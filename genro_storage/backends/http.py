@@ -31,7 +31,7 @@ from .._shared.exceptions import (
     not_found,
     read_only,
 )
-from .._shared.identity import Location, segments
+from .._shared.identity import Location, endpoint_place, segments
 from .._shared.info import FileInfo, Page, md5_from_etag, page_after, unquote_etag
 from .._shared.paths import join
 from .._shared.sansio import Logic
@@ -243,9 +243,8 @@ class HTTPLogic(StoreLogic):
         return self.full(path)
 
     def location(self, path: str) -> Location:
-        parts = urllib.parse.urlsplit(self._base)
-        base = urllib.parse.unquote(parts.path)
-        return Location(("http", parts.scheme, parts.hostname, parts.port), segments(base, path))
+        # the base URL as a server resolves it; the path below it is literal
+        return Location(("http",), (*endpoint_place(self._base), *segments(path)))
 
     def _require_writable(self, action: str, path: str) -> None:
         if not self._writable:

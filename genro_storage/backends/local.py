@@ -421,8 +421,18 @@ class LocalBackend(StorageBackend):
         with errors_as_storage(self.where(path)):
             return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
 
+    def writable(self, path: str) -> str:
+        """``full(path)`` for a write: a name of the library's temporaries is refused,
+        since listings hide such files and ``mkdir`` sweeps them (data would vanish)."""
+        if is_temp_name(path.rsplit("/", 1)[-1]):
+            raise StoragePermissionError(
+                f"'{self.where(path)}' has the form of genro-storage's temporary files"
+                " (.genro-storage-<hex>.part), which are hidden and swept: choose another name"
+            )
+        return self.full(path)
+
     def open_write(self, path: str) -> LocalWriter:
-        target = self.full(path)
+        target = self.writable(path)
         with errors_as_storage(self.where(path)):
             return LocalWriter(target, self.where(path))
 
@@ -480,7 +490,7 @@ class LocalBackend(StorageBackend):
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         with errors_as_storage(self.where(path)):
-            target = self.full(path)
+            target = self.writable(path)
             commit_point()
             if parents:
                 make_dirs(target, exist_ok=exist_ok)
@@ -527,7 +537,7 @@ class LocalBackend(StorageBackend):
                 raise
 
     def move(self, src: str, dst: str) -> None:
-        source, target = self.full(src), self.full(dst)
+        source, target = self.full(src), self.writable(dst)
         with errors_as_storage(self.where(src)):
             if os.path.isdir(target):
                 raise IsADirectoryError(target)

@@ -14,7 +14,7 @@ from .._shared.exceptions import (
     not_found,
     unsupported,
 )
-from .._shared.identity import Location, segments
+from .._shared.identity import Location, endpoint_place, segments
 from .._shared.info import FileInfo, Page
 from .._shared.metadata import MetadataRule, check_metadata
 from .._shared.paths import literal_child, mimetype
@@ -86,7 +86,8 @@ class ObjectStoreLogic(StoreLogic):
 
     def _endpoint_place(self) -> tuple[Any, ...]:
         """The service endpoint (or account) that holds the bucket; no credential."""
-        return (self.config.options.get("endpoint_url") or "default",)
+        endpoint = self.config.options.get("endpoint_url")
+        return endpoint_place(str(endpoint)) if endpoint else ("default",)
 
     # -- store primitives -------------------------------------------------------------
     def _g_head(self, key: str) -> Logic[FileInfo | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from fsspec.asyn import AsyncFileSystem, sync_wrapper
+from fsspec.asyn import AsyncFileSystem, sync, sync_wrapper
 
 from .._shared.exceptions import StorageConfigError, is_a_directory
 from ..async_.manager import AsyncStorageManager
@@ -76,6 +76,27 @@ class AsyncGenroFileSystem(GenroCore, AsyncFileSystem):  # type: ignore[misc]  #
 
     async def _cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         await run_async(self._g_cp_file(path1, path2))
+
+    async def _mv(
+        self,
+        path1: str,
+        path2: str,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        await run_async(self._g_mv(path1, path2, recursive))
+
+    def mv(
+        self,
+        path1: str,
+        path2: str,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Move a file or (with ``recursive``) a tree with the library's move."""
+        sync(self.loop, self._mv, path1, path2, recursive=recursive)
 
     async def open_async(
         self, path: str, mode: str = "rb", block_size: int | None = None, **kwargs: Any

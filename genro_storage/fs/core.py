@@ -245,3 +245,19 @@ class GenroCore:
             yield dst.mkdir(parents=True, exist_ok=True)
             return
         yield src.copy(dst)  # server-side where the store can
+
+    def _g_mv(self, path1: str, path2: str, recursive: bool) -> Step[None]:
+        """``node.move``, never fsspec's copy-then-delete: a move onto its own place or
+        into its own tree is refused, and only what was copied is deleted. As with
+        ``mv``, a path onto an existing folder moves into it."""
+        src, dst = self._node(path1), self._node(path2)
+        found = yield src.info()
+        if found.isdir and not recursive:
+            raise StorageError(f"'{path1}' is a folder: move it with recursive=True")
+        try:
+            into = (yield dst.info()).isdir and bool(src.basename)
+        except StorageNotFoundError:
+            into = False
+        if into:
+            dst = dst.child_named(src.basename)
+        yield src.move(dst)

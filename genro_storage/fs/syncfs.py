@@ -84,6 +84,17 @@ class GenroFileSystem(GenroCore, AbstractFileSystem):  # type: ignore[misc]  # u
         """Copy one file with the library (server-side where the store can)."""
         run_sync(self._g_cp_file(path1, path2))
 
+    def mv(
+        self,
+        path1: str,
+        path2: str,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Move a file or (with ``recursive``) a tree with the library's move."""
+        run_sync(self._g_mv(path1, path2, recursive))
+
     def _open(
         self,
         path: str,
