@@ -6,6 +6,9 @@ and friends keep working in code written for plain files.
 
 from __future__ import annotations
 
+from types import TracebackType
+from typing import Literal
+
 __all__ = [
     "StorageError",
     "StorageNotFoundError",
@@ -110,7 +113,8 @@ def _http_status(exc: BaseException) -> int | None:
         code = response.get("Error", {}).get("Code")
         if code in ("NoSuchKey", "NoSuchBucket", "404", "NoSuchVersion"):
             return 404
-        return meta.get("HTTPStatusCode")
+        status = meta.get("HTTPStatusCode")
+        return status if isinstance(status, int) else None
     return None
 
 
@@ -129,7 +133,12 @@ class errors_as_storage:  # noqa: N801 - used like a function: ``with errors_as_
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, StorageError):
             return False
         raise translate_error(exc, self.where) from exc
