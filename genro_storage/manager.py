@@ -29,6 +29,7 @@ class StorageManager(ManagerCore[StorageBackend]):
     'hi'
     """
 
+    #: The built-in mount types (``local``, ``s3``...): name -> what makes the sync backend.
     default_types: ClassVar[dict[str, Callable[[MountConfig], StorageBackend]]] = {
         name: factory(name, asynchronous=False) for name in BUILTIN_TYPES
     }

@@ -37,6 +37,7 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
     ``async with storage:`` (or ``await storage.close()``) releases pooled sessions.
     """
 
+    #: The built-in mount types (``local``, ``s3``...): name -> what makes the async backend.
     default_types: ClassVar[dict[str, Callable[[MountConfig], AsyncStorageBackend]]] = {
         name: factory(name, asynchronous=True) for name in BUILTIN_TYPES
     }
