@@ -49,22 +49,27 @@ def not_found(where: str) -> StorageNotFoundError:
 
 
 def already_exists(where: str) -> StorageExistsError:
+    """The one message shape for a destination that exists already."""
     return StorageExistsError(f"Already exists: '{where}'")
 
 
 def is_a_directory(where: str) -> StorageError:
+    """A file operation aimed at a directory."""
     return StorageError(f"Is a directory, not a file: '{where}'")
 
 
 def not_a_directory(where: str) -> StorageError:
+    """A directory operation aimed at a file."""
     return StorageError(f"Not a directory: '{where}'")
 
 
 def read_only(mount: str, action: str) -> StoragePermissionError:
+    """A write refused by a read-only mount."""
     return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
 
 
 def unsupported(backend: str, feature: str) -> StorageError:
+    """A feature the backend does not have (see its ``capabilities``)."""
     return StorageError(f"The '{backend}' backend does not support {feature}")
 
 
