@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar
 
 from ._shared.config import MountConfig
 from ._shared.exceptions import StorageConfigError
@@ -12,40 +13,46 @@ from .backends.base import StorageBackend
 from .backends.registry import BUILTIN_TYPES, factory
 from .node import StorageNode
 
+if TYPE_CHECKING:
+    from .fs import GenroFileSystem
+
 __all__ = ["StorageManager"]
 
 
-class StorageManager(ManagerCore):
+class StorageManager(ManagerCore[StorageBackend]):
     """Mounts by name, and nodes on them.
 
     >>> storage = StorageManager([{"name": "mem", "type": "memory"}])
     >>> storage.node("mem:hello.txt").write_text("hi")
+    StorageNode('mem:hello.txt')
     >>> storage.node("mem:hello.txt").read_text()
     'hi'
     """
 
-    default_types = {name: factory(name, asynchronous=False) for name in BUILTIN_TYPES}
-    node_class = StorageNode
+    #: The built-in mount types (``local``, ``s3``...): name -> what makes the sync backend.
+    default_types: ClassVar[dict[str, Callable[[MountConfig], StorageBackend]]] = {
+        name: factory(name, asynchronous=False) for name in BUILTIN_TYPES
+    }
+    #: The class of the nodes ``node()`` returns.
+    node_class: ClassVar[type[StorageNode]] = StorageNode
 
-    def _check_backend_class(self, name: str, cls: Any) -> Any:
+    def _check_backend_class(self, name: str, cls: object) -> type[StorageBackend]:
         if not (isinstance(cls, type) and issubclass(cls, StorageBackend)):
             raise StorageConfigError(
                 f"register_backend_type('{name}', ...) needs a StorageBackend subclass"
             )
         return cls
 
-    def _build(self, config: MountConfig) -> StorageBackend:
-        return self._types[config.type](config)
-
     def _discard(self, backend: StorageBackend) -> None:
         backend.close()
 
     def node(self, spec: str, *parts: str) -> StorageNode:
         """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
-        return super().node(spec, *parts)
+        mount, path, backend = self._locate(spec, parts)
+        return self.node_class(self, mount, path, backend)
 
     @cached_property
-    def fs(self) -> Any:
+    def fs(self) -> GenroFileSystem:
         """These mounts as an fsspec filesystem (``genro_storage.fs.GenroFileSystem``):
         paths ``mount/path``, URLs ``genro://mount/path``; one per manager."""
         from .fs import GenroFileSystem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import inspect
 import io
@@ -10,7 +11,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, overload
 
 from ._shared import httpwire
 from ._shared import operations as ops
@@ -19,11 +21,17 @@ from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
+from .backends.base import Reader, StorageBackend
 
-__all__ = ["StorageNode"]
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
+
+    from .manager import StorageManager
+
+__all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeCore):
+class StorageNode(NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that
@@ -31,8 +39,10 @@ class StorageNode(NodeCore):
     """
 
     __slots__ = ()
+    _manager: StorageManager
 
     def as_sync(self) -> StorageNode:
+        """This node (the async node's ``as_sync()`` gives its sync twin)."""
         return self
 
     # -- facts ----------------------------------------------------------------------
@@ -43,10 +53,12 @@ class StorageNode(NodeCore):
 
     @property
     def isfile(self) -> bool:
+        """Whether a file is at this path (``False`` when nothing is there)."""
         return drive_sync(ops.fact(self, "isfile"))
 
     @property
     def isdir(self) -> bool:
+        """Whether a directory is at this path (``False`` when nothing is there)."""
         return drive_sync(ops.fact(self, "isdir"))
 
     @property
@@ -65,9 +77,11 @@ class StorageNode(NodeCore):
 
     # -- content --------------------------------------------------------------------
     def read_bytes(self) -> bytes:
+        """The whole content; raises ``StorageNotFoundError`` if missing."""
         return self._backend.read_bytes(self._path)
 
     def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The whole content decoded with ``encoding`` (``errors`` as in ``bytes.decode``)."""
         return self.read_bytes().decode(encoding, errors)
 
     def read_range(self, start: int, end: int | None = None) -> bytes:
@@ -89,7 +103,17 @@ class StorageNode(NodeCore):
             raise TypeError(f"write_text() needs str, not {type(text).__name__}")
         return self.write_bytes(text.encode(encoding))
 
-    def open(self, mode: str = "rb", encoding: str | None = None) -> Any:
+    @overload
+    def open(self, mode: Literal["rb"] = "rb", encoding: str | None = None) -> BinaryIO: ...
+    @overload
+    def open(self, mode: Literal["r"], encoding: str | None = None) -> TextIO: ...
+    @overload
+    def open(self, mode: Literal["wb"], encoding: str | None = None) -> WriteFile: ...
+    @overload
+    def open(self, mode: Literal["w"], encoding: str | None = None) -> TextWriteFile: ...
+    @overload
+    def open(self, mode: str, encoding: str | None = None) -> IO[Any]: ...
+    def open(self, mode: str = "rb", encoding: str | None = None) -> IO[Any]:
         """A file object: ``'rb'``, ``'r'``, ``'wb'`` or ``'w'``.
 
         A file opened for writing publishes its content only when it is closed
@@ -102,16 +126,16 @@ class StorageNode(NodeCore):
             raise StorageConfigError(f"open() mode must be 'r', 'rb', 'w' or 'wb', not {mode!r}")
         if "r" in mode:
             raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
-            binary: Any = io.BufferedReader(raw, ops.CHUNK_SIZE)
+            binary = io.BufferedReader(raw, ops.CHUNK_SIZE)
             if "b" in mode:
                 return binary
             return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
         require(self.config, "write", f"write '{self.fullpath}'")
         handle = ops.WriteHandle(self, self._backend.open_write(self._path))
-        writer = _WriteFile(_RawWriter(handle))
+        writer = WriteFile(_RawWriter(handle))
         if "b" in mode:
             return writer
-        return _TextWriteFile(writer, encoding=encoding or "utf-8")
+        return TextWriteFile(writer, encoding=encoding or "utf-8")
 
     def to_base64(self) -> str:
         """The content, base64-encoded."""
@@ -137,6 +161,8 @@ class StorageNode(NodeCore):
         return self._backend.list(self._path, page_size, cursor)
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create this directory (``parents``: and missing ones above; ``exist_ok``: no
+        error if it exists). Object stores have no real directories: a no-op there."""
         drive_sync(ops.mkdir(self, parents, exist_ok))
 
     def delete(self, recursive: bool = False, missing_ok: bool = False) -> None:
@@ -152,7 +178,7 @@ class StorageNode(NodeCore):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[ops.Progress], Any] | None = None,
         on_error: str = "stop",
-    ) -> ops.TransferReport:
+    ) -> ops.TransferReport[StorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount).
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'`` or ``callable(src, dst)``.
@@ -173,7 +199,7 @@ class StorageNode(NodeCore):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[ops.Progress], Any] | None = None,
         on_error: str = "stop",
-    ) -> ops.TransferReport:
+    ) -> ops.TransferReport[StorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
         options = ops.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
         _refuse_async_callables(skip_if, progress)
@@ -192,12 +218,14 @@ class StorageNode(NodeCore):
         return drive_sync(ops.md5hash(self))
 
     def get_metadata(self) -> dict[str, str]:
+        """The file's user metadata (stores with ``capabilities.metadata``)."""
         return self._backend.get_metadata(self._path)
 
     def set_metadata(self, metadata: dict[str, str]) -> None:
+        """Replace the file's user metadata (keys and values every store keeps)."""
         drive_sync(ops.set_metadata(self, metadata))
 
-    def versions(self) -> list[VersionInfo]:
+    def versions(self) -> builtins.list[VersionInfo]:
         """Stored versions, newest first (versioned stores only)."""
         return self._backend.versions(self._path)
 
@@ -220,7 +248,8 @@ class StorageNode(NodeCore):
         from .backends.httpclients import UrllibTransport
 
         transport = UrllibTransport(httpwire.check_timeout(timeout))
-        return drive_sync(httpwire.download(self, url, transport))
+        landed: StorageNode = drive_sync(httpwire.download(self, url, transport))
+        return landed
 
     @contextlib.contextmanager
     def local_path(self, mode: str = "r") -> Iterator[str]:
@@ -250,27 +279,28 @@ class StorageNode(NodeCore):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _refuse_async_callables(*callables: Any) -> None:
+def _refuse_async_callables(*callables: object) -> None:
     for fn in callables:
         if inspect.iscoroutinefunction(fn):
             raise TypeError(
-                f"{fn.__qualname__} is an async function: pass it to the async API, "
-                "or pass a plain function here"
+                f"{getattr(fn, '__qualname__', fn)} is an async function: pass it to the "
+                "async API, or pass a plain function here"
             )
 
 
 class _RawReader(io.RawIOBase):
     """``io`` face of a backend reader, so ``BufferedReader``/``TextIOWrapper`` fit on it."""
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Reader) -> None:
         self._reader = reader
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        data = self._reader.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer)
+        data = self._reader.read(view.nbytes)
+        view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -282,15 +312,15 @@ class _RawReader(io.RawIOBase):
 class _RawWriter(io.RawIOBase):
     """``io`` face of an ``ops.WriteHandle``, which decides when to commit."""
 
-    def __init__(self, handle: ops.WriteHandle) -> None:
+    def __init__(self, handle: ops.WriteHandle[StorageNode]) -> None:
         self.handle = handle
 
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:
+    def write(self, data: ReadableBuffer, /) -> int:
         if self.handle.aborted:  # the buffer's last flush after an abort goes nowhere
-            return len(data)
+            return memoryview(data).nbytes
         return drive_sync(self.handle.g_write(bytes(data)))
 
     def close(self) -> None:
@@ -305,7 +335,7 @@ class _RawWriter(io.RawIOBase):
         super().__del__()
 
 
-def _discard(handle: ops.WriteHandle | None) -> None:
+def _discard(handle: ops.WriteHandle[StorageNode] | None) -> None:
     """Run by the finaliser of every layer of a write file (raw, buffered, text): ``io``
     closes a file it collects, which would commit; in a reference cycle any layer may be
     collected first. So each one aborts the write before ``io`` closes it."""
@@ -313,47 +343,73 @@ def _discard(handle: ops.WriteHandle | None) -> None:
         handle.discard()
 
 
-def _abort_quietly(handle: ops.WriteHandle) -> None:
+def _abort_quietly(handle: ops.WriteHandle[StorageNode]) -> None:
     """Abort on an exception inside ``with``; the user's exception is the one to see."""
     with contextlib.suppress(Exception):
         drive_sync(handle.g_abort())
 
 
-class _WriteFile(io.BufferedWriter):
-    """Commits on an explicit, clean close; an exception inside ``with``, a failed
-    write or garbage collection aborts the write."""
+class WriteFile(io.BufferedWriter):
+    """What ``StorageNode.open('wb')`` returns: a buffered binary file that publishes its
+    content on an explicit, clean ``close()`` (or the clean end of a ``with`` block); an
+    exception inside ``with``, a failed write or garbage collection aborts the write."""
+
+    @property
+    def _handle(self) -> ops.WriteHandle[StorageNode]:
+        # ``raw`` is always the ``_RawWriter`` given to __init__ (or raises once detached).
+        return cast(_RawWriter, self.raw).handle
 
     @property
     def node(self) -> StorageNode:
         """The node that holds the data once closed (base64: a new node)."""
-        return self.raw.handle.node
+        return self._handle.node
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> None:
+        """Publish on a clean exit; abort when the block raised."""
         if exc_type is not None:
-            _abort_quietly(self.raw.handle)
+            _abort_quietly(self._handle)
         super().__exit__(exc_type, exc, tb)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # a detached file has no raw
-            _discard(self.raw.handle)
+            _discard(self._handle)
         super().__del__()
 
 
-class _TextWriteFile(io.TextIOWrapper):
-    """Text face of ``_WriteFile``, with the same rule (a plain ``TextIOWrapper`` closes,
-    and so commits, when its ``with`` block fails)."""
+class TextWriteFile(io.TextIOWrapper):
+    """What ``StorageNode.open('w')`` returns: the text face of ``WriteFile``, with the
+    same rule (a plain ``TextIOWrapper`` closes, and so commits, when its ``with`` block
+    fails)."""
+
+    @property
+    def _handle(self) -> ops.WriteHandle[StorageNode]:
+        # ``buffer`` is always the ``WriteFile`` given to __init__.
+        return cast(WriteFile, self.buffer)._handle
 
     @property
     def node(self) -> StorageNode:
         """The node that holds the data once closed (base64: a new node)."""
-        return self.buffer.node
+        return cast(WriteFile, self.buffer).node
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> None:
+        """Publish on a clean exit; abort when the block raised."""
         if exc_type is not None:
-            _abort_quietly(self.buffer.raw.handle)
+            _abort_quietly(self._handle)
         super().__exit__(exc_type, exc, tb)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # a detached wrapper has no buffer
-            _discard(self.buffer.raw.handle)
+            _discard(self._handle)
         super().__del__()

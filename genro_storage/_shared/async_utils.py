@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import contextvars
 import inspect
@@ -184,7 +185,7 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     if threading.current_thread() is _thread:
         coro.close()
         raise RuntimeError("run_sync() called on the genro-storage background loop: await it")
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, loop)
     try:
         return future.result(timeout)
     except BaseException:
@@ -223,7 +224,7 @@ def is_async_filesystem(fs: Any) -> bool:
         from fsspec.asyn import AsyncFileSystem
     except ImportError:  # pragma: no cover - fsspec is a core dependency
         return False
-    cls = fs if isinstance(fs, type) else type(fs)
+    cls: type[Any] = fs if isinstance(fs, type) else type(fs)
     if not issubclass(cls, AsyncFileSystem):
         return False
     return cls._cat_file is not AsyncFileSystem._cat_file

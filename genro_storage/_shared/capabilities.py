@@ -25,6 +25,8 @@ class Capabilities:
     local_path: bool = False
 
     def with_permissions(self, permissions: str) -> Capabilities:
+        """These flags narrowed by a mount's ``permissions`` (``readonly``,
+        ``readwrite`` or ``delete``)."""
         write = self.write and permissions in ("readwrite", "delete")
         delete = self.delete and permissions == "delete"
         return replace(
@@ -35,6 +37,7 @@ class Capabilities:
         )
 
     def as_dict(self) -> dict[str, bool]:
+        """Every flag by name."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

@@ -6,6 +6,9 @@ and friends keep working in code written for plain files.
 
 from __future__ import annotations
 
+from types import TracebackType
+from typing import Literal
+
 __all__ = [
     "StorageError",
     "StorageNotFoundError",
@@ -46,22 +49,27 @@ def not_found(where: str) -> StorageNotFoundError:
 
 
 def already_exists(where: str) -> StorageExistsError:
+    """The one message shape for a destination that exists already."""
     return StorageExistsError(f"Already exists: '{where}'")
 
 
 def is_a_directory(where: str) -> StorageError:
+    """A file operation aimed at a directory."""
     return StorageError(f"Is a directory, not a file: '{where}'")
 
 
 def not_a_directory(where: str) -> StorageError:
+    """A directory operation aimed at a file."""
     return StorageError(f"Not a directory: '{where}'")
 
 
 def read_only(mount: str, action: str) -> StoragePermissionError:
+    """A write refused by a read-only mount."""
     return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
 
 
 def unsupported(backend: str, feature: str) -> StorageError:
+    """A feature the backend does not have (see its ``capabilities``)."""
     return StorageError(f"The '{backend}' backend does not support {feature}")
 
 
@@ -110,7 +118,8 @@ def _http_status(exc: BaseException) -> int | None:
         code = response.get("Error", {}).get("Code")
         if code in ("NoSuchKey", "NoSuchBucket", "404", "NoSuchVersion"):
             return 404
-        return meta.get("HTTPStatusCode")
+        status = meta.get("HTTPStatusCode")
+        return status if isinstance(status, int) else None
     return None
 
 
@@ -129,7 +138,12 @@ class errors_as_storage:  # noqa: N801 - used like a function: ``with errors_as_
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, StorageError):
             return False
         raise translate_error(exc, self.where) from exc

@@ -33,14 +33,17 @@ class FileInfo:
 
     @property
     def name(self) -> str:
+        """The last segment of ``path``."""
         return self.path.rsplit("/", 1)[-1]
 
     @property
     def isfile(self) -> bool:
+        """Whether the entry is a file."""
         return self.type == "file"
 
     @property
     def isdir(self) -> bool:
+        """Whether the entry is a directory (or an object store's prefix)."""
         return self.type == "directory"
 
     @property

@@ -3,7 +3,7 @@ does no I/O (``child``, ``parent``, ``basename``, ``suffix``, ``mimetype``, ...)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import paths
 from .capabilities import Capabilities
@@ -11,8 +11,18 @@ from .config import MountConfig, public_url
 from .exceptions import StorageConfigError
 from .info import FileInfo
 
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; only the checker needs it
 
-class NodeCore:
+    from ..async_.backends.base import AsyncStorageBackend
+    from ..backends.base import StorageBackend
+    from .managercore import ManagerCore
+
+#: The backend a node talks to: a sync one (``StorageNode``) or an async one.
+B = TypeVar("B", bound="StorageBackend | AsyncStorageBackend")
+
+
+class NodeCore(Generic[B]):
     """A ``mount:path`` bound to its manager and backend. Creating one does no I/O.
 
     Nodes are immutable values: nothing changes a node once made (a write that moves the
@@ -21,8 +31,12 @@ class NodeCore:
     """
 
     __slots__ = ("_manager", "_mount", "_path", "_backend")
+    _manager: ManagerCore[B]  # each node class names its own manager class
+    _mount: str
+    _path: str
+    _backend: B
 
-    def __init__(self, manager: Any, mount: str, path: str, backend: Any) -> None:
+    def __init__(self, manager: ManagerCore[B], mount: str, path: str, backend: B) -> None:
         init = object.__setattr__
         init(self, "_manager", manager)
         init(self, "_mount", mount)
@@ -35,13 +49,13 @@ class NodeCore:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete '{name}'")
 
-    def __copy__(self) -> Any:
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
 
-    def _at(self, path: str) -> Any:
+    def _at(self, path: str) -> Self:
         """A node of the same kind on the same mount at the normalised ``path``."""
         return type(self)(self._manager, self._mount, path, self._backend)
 
@@ -63,6 +77,7 @@ class NodeCore:
 
     @property
     def config(self) -> MountConfig:
+        """The mount's validated configuration (its repr never shows a secret)."""
         return self._backend.config
 
     @property
@@ -100,47 +115,53 @@ class NodeCore:
         return public_url(self._backend.url(self._path, expires_in))
 
     def __fspath__(self) -> str:
+        """Refused: a node is not a local path (``os.fspath(node)`` raises ``TypeError``)."""
         raise TypeError(f"{self!r} is not a local path; use 'with node.local_path() as p:' instead")
 
     # -- navigation -----------------------------------------------------------------
     @property
     def basename(self) -> str:
+        """The last segment of the path (``''`` for the mount's root)."""
         return paths.basename(self._path)
 
     @property
     def name(self) -> str:
+        """Same as ``basename``, as in ``pathlib``."""
         return self.basename
 
     @property
     def stem(self) -> str:
+        """The basename without its last suffix (``'report'`` for ``report.csv``)."""
         return paths.stem(self._path)
 
     @property
     def suffix(self) -> str:
+        """The last suffix of the basename, dot included (``'.csv'``), or ``''``."""
         return paths.suffix(self._path)
 
     @property
     def mimetype(self) -> str:
+        """The MIME type guessed from the name (``application/octet-stream`` if unknown)."""
         return paths.mimetype(self._path)
 
     @property
-    def parent(self) -> Any:
+    def parent(self) -> Self:
         """The containing folder's node (the root is its own parent)."""
         return self._at(paths.parent(self._path))
 
-    def child(self, *parts: str) -> Any:
+    def child(self, *parts: str) -> Self:
         """The node at ``parts`` below this one, a path the user writes: ``a/b`` is two
         segments, ``..`` goes up (never out of the mount). For a name taken from a
         listing use :meth:`child_named`."""
         return self._at(self._backend.normalize_path(self._path, *parts))
 
-    def child_named(self, name: str) -> Any:
+    def child_named(self, name: str) -> Self:
         """The entry called exactly ``name`` in this folder: the name is data, never a
         path expression. A name that cannot be one segment (empty, ``.``, ``..``, with
         ``/`` or NUL) raises ``StorageConfigError``."""
         return self._at(paths.child_path(self._path, name))
 
-    def child_from(self, entry: FileInfo) -> Any:
+    def child_from(self, entry: FileInfo) -> Self:
         """The node of ``entry``, an entry of this folder's listing. An entry that cannot
         be acted on (``entry.addressable`` false, or not exactly one segment below this
         folder) raises ``StorageConfigError``: it may be shown, never used."""
@@ -150,5 +171,6 @@ class NodeCore:
             )
         return self._at(entry.path)
 
-    def __truediv__(self, part: str) -> Any:
+    def __truediv__(self, part: str) -> Self:
+        """``node / 'name'``: the same as ``node.child('name')``."""
         return self.child(part)

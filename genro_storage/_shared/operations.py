@@ -13,7 +13,7 @@ import fnmatch
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 from .config import require
 from .exceptions import (
@@ -24,12 +24,28 @@ from .exceptions import (
 )
 from .info import FileInfo
 from .metadata import check_metadata
+from .nodecore import NodeCore
 from .paths import is_child_of, literal_join, relative_to
 from .sansio import Logic, Parallel, Shielded, blocking, call, callback
 from .skip import SkipIf, check_strategy, comparable_etag, should_skip
 
 CHUNK_SIZE = 4 * 1024 * 1024
 ON_ERROR = ("stop", "continue")
+
+#: A node of either API: every logic here works on both, and returns nodes of the kind
+#: it was given.
+N = TypeVar("N", bound=NodeCore[Any])
+#: A node of either API, where the kind does not matter.
+AnyNode = NodeCore[Any]
+
+
+class Writer(Protocol):
+    """What ``WriteHandle`` drives: a backend writer of either API (each method returns
+    its result, or under the async API an awaitable of it)."""
+
+    def write(self, data: bytes, /) -> object: ...
+    def commit(self) -> object: ...
+    def abort(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,7 @@ class Progress:
 
 
 @dataclass
-class TransferReport:
+class TransferReport(Generic[N]):
     """What a copy or move did. ``failed`` is filled only with ``on_error='continue'``.
 
     ``destination`` is the node that holds the result: the destination you gave, or for a
@@ -58,11 +74,13 @@ class TransferReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, BaseException]] = field(default_factory=list)
     bytes_copied: int = 0
-    destination: Any = None
+    #: Required, by keyword: a report always names where the data went.
+    destination: N = field(kw_only=True)
     callback_errors: list[tuple[str, BaseException]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Whether no file failed (always true after ``on_error='stop'`` returns)."""
         return not self.failed
 
 
@@ -76,6 +94,8 @@ class StorageTransferError(StorageError):
 
 @dataclass(frozen=True)
 class TransferOptions:
+    """The checked options of one copy or move (see ``make``)."""
+
     skip_if: SkipIf = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -95,6 +115,8 @@ class TransferOptions:
         on_error: str = "stop",
         chunk_size: int = CHUNK_SIZE,
     ) -> TransferOptions:
+        """Check the user's options (``StorageConfigError`` naming the bad one) and
+        normalise the patterns to tuples."""
         check_strategy(skip_if)
         if on_error not in ON_ERROR:
             raise StorageConfigError(f"on_error must be 'stop' or 'continue', not {on_error!r}")
@@ -131,14 +153,22 @@ def _patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
 # -- facts -------------------------------------------------------------------------
 
 
-def info_or_none(node: Any) -> Logic[FileInfo | None]:
+def info_or_none(node: AnyNode) -> Logic[FileInfo | None]:
+    """The node's facts, or ``None`` when nothing is there."""
     try:
-        return (yield call(node._backend.info, node.path))
+        found: FileInfo = yield call(node._backend.info, node.path)
     except StorageNotFoundError:
         return None
+    return found
 
 
-def fact(node: Any, name: str) -> Logic[Any]:
+@overload
+def fact(node: AnyNode, name: Literal["exists", "isfile", "isdir"]) -> Logic[bool]: ...
+@overload
+def fact(node: AnyNode, name: Literal["size"]) -> Logic[int | None]: ...
+@overload
+def fact(node: AnyNode, name: Literal["mtime"]) -> Logic[float | None]: ...
+def fact(node: AnyNode, name: str) -> Logic[Any]:
     """``exists``/``isfile``/``isdir`` never raise for a missing node; ``size``/``mtime`` do."""
     if name == "exists":
         return (yield call(node._backend.exists, node.path))
@@ -152,13 +182,13 @@ def fact(node: Any, name: str) -> Logic[Any]:
 # -- writes ------------------------------------------------------------------------
 
 
-def landed(node: Any, new_path: Any) -> Any:
+def landed(node: N, new_path: object) -> N:
     """The node that holds what was just written to ``node``: ``node`` itself, or for a
     store that moves the node (base64) a new node at ``new_path``. Nodes never change."""
     return node._at(new_path) if isinstance(new_path, str) else node
 
 
-def write_bytes(node: Any, data: bytes) -> Logic[Any]:
+def write_bytes(node: N, data: bytes) -> Logic[N]:
     """Replace the content; returns the node that now holds it."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"write_bytes() needs bytes, not {type(data).__name__}")
@@ -167,7 +197,7 @@ def write_bytes(node: Any, data: bytes) -> Logic[Any]:
     return landed(node, new_path)
 
 
-class WriteHandle:
+class WriteHandle(Generic[N]):
     """The rule of every file opened for writing, in both APIs and every mode: the data
     is published only by a clean, explicit close. An exception inside ``with``, a failed
     ``write`` (a part may be missing) or a handle dropped unclosed (garbage collection)
@@ -176,7 +206,7 @@ class WriteHandle:
 
     __slots__ = ("node", "_writer", "_state", "_failure")
 
-    def __init__(self, node: Any, writer: Any) -> None:
+    def __init__(self, node: N, writer: Writer) -> None:
         #: The node holding the data once closed (base64: a new node), else the target.
         self.node = node
         self._writer = writer
@@ -185,9 +215,11 @@ class WriteHandle:
 
     @property
     def aborted(self) -> bool:
+        """Whether the write was given up (nothing is or will be published)."""
         return self._state == "aborted"
 
     def g_write(self, data: bytes) -> Logic[int]:
+        """Write ``data`` (a failure here forbids the commit); returns its length."""
         if self._state != "open":
             raise ValueError("write to a closed file")
         try:
@@ -197,7 +229,7 @@ class WriteHandle:
             raise
         return len(data)
 
-    def g_close(self) -> Logic[Any]:
+    def g_close(self) -> Logic[N]:
         """Commit (the clean, explicit close); returns the node that holds the data."""
         if self._state != "open":
             return self.node
@@ -218,6 +250,7 @@ class WriteHandle:
         return self.node
 
     def g_abort(self) -> Logic[None]:
+        """Give the write up; what was written is never published."""
         if self._state == "open":
             self._state = "aborted"
             yield call(self._writer.abort)
@@ -230,12 +263,15 @@ class WriteHandle:
             self._state = "aborted"
 
 
-def mkdir(node: Any, parents: bool, exist_ok: bool) -> Logic[None]:
+def mkdir(node: AnyNode, parents: bool, exist_ok: bool) -> Logic[None]:
+    """Create the node's folder (write permission needed)."""
     require(node.config, "write", f"create directory '{node.fullpath}'")
     yield call(node._backend.mkdir, node.path, parents, exist_ok)
 
 
-def delete(node: Any, recursive: bool, missing_ok: bool) -> Logic[None]:
+def delete(node: AnyNode, recursive: bool, missing_ok: bool) -> Logic[None]:
+    """Delete the node (delete permission needed); a missing node is an error unless
+    ``missing_ok``."""
     require(node.config, "delete", f"delete '{node.fullpath}'")
     try:
         yield call(node._backend.delete, node.path, recursive)
@@ -244,7 +280,7 @@ def delete(node: Any, recursive: bool, missing_ok: bool) -> Logic[None]:
             raise
 
 
-def set_metadata(node: Any, metadata: dict[str, str]) -> Logic[None]:
+def set_metadata(node: AnyNode, metadata: dict[str, str]) -> Logic[None]:
     """Replace the metadata; keys and values every store keeps (``check_metadata``),
     the store's own rule checked by its backend."""
     metadata = check_metadata(metadata, node.fullpath)
@@ -255,14 +291,14 @@ def set_metadata(node: Any, metadata: dict[str, str]) -> Logic[None]:
 # -- hashing and walking -----------------------------------------------------------
 
 
-def md5hash(node: Any, known: FileInfo | None = None) -> Logic[str]:
+def md5hash(node: AnyNode, known: FileInfo | None = None) -> Logic[str]:
     """The content MD5: from the store when it has it, else computed while streaming."""
     stored = comparable_etag(known) if known is not None else None
     if stored:
         return stored
-    stored = yield call(node._backend.md5hash, node.path)
-    if stored:
-        return stored
+    kept: str | None = yield call(node._backend.md5hash, node.path)
+    if kept:
+        return kept
     digest = hashlib.md5(usedforsecurity=False)
     reader = yield call(node._backend.open_read, node.path)
     try:
@@ -293,7 +329,7 @@ class Tree:
     odd: list[tuple[FileInfo, str]] = field(default_factory=list)
 
 
-def walk(node: Any) -> Logic[Tree]:
+def walk(node: AnyNode) -> Logic[Tree]:
     """Every file and directory below ``node``, as infos with mount-relative paths.
 
     Always terminates: each entry must lie exactly one segment below the folder listed,
@@ -344,7 +380,9 @@ class _Counter:
         self.done = 0
 
 
-def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -> Logic[Any]:
+def transfer(
+    src: N, dst: N, options: TransferOptions, move: bool = False
+) -> Logic[TransferReport[N]]:
     """Copy (or move) ``src`` to exactly ``dst``: a file to a file, a tree to a tree."""
     verb = "move" if move else "copy"
     require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
@@ -359,7 +397,7 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
         raise StorageError(f"Cannot {verb} '{src.fullpath}' onto itself ('{dst.fullpath}')")
     src_info = yield call(src._backend.info, src.path)
     dst_info = yield from info_or_none(dst)
-    report = TransferReport(destination=dst)
+    report: TransferReport[N] = TransferReport(destination=dst)
     if not src_info.isdir:
         if dst_info is not None and dst_info.isdir:
             raise is_a_directory(dst.fullpath)
@@ -412,7 +450,7 @@ def transfer(src: Any, dst: Any, options: TransferOptions, move: bool = False) -
     return report
 
 
-def _remove_emptied(src: Any, folders: list[str]) -> Logic[None]:
+def _remove_emptied(src: AnyNode, folders: list[str]) -> Logic[None]:
     """Remove the moved tree's folders that are empty now, deepest first, never
     recursively: a folder that still holds anything stays."""
     for path in sorted(folders, key=lambda p: p.count("/"), reverse=True) + [src.path]:
@@ -423,14 +461,14 @@ def _remove_emptied(src: Any, folders: list[str]) -> Logic[None]:
 
 
 def _transfer_file(
-    src: Any,
-    dst: Any,
+    src: N,
+    dst: N,
     src_info: FileInfo,
     options: TransferOptions,
-    report: TransferReport,
+    report: TransferReport[N],
     counter: _Counter,
     move: bool,
-) -> Logic[Any]:
+) -> Logic[N]:
     """Copy or move one file; returns the node that holds the copy."""
     try:
         if options.skip_if is not None and (
@@ -452,7 +490,7 @@ def _transfer_file(
         raise
 
 
-def _should_skip(src: Any, dst: Any, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
+def _should_skip(src: AnyNode, dst: AnyNode, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
     if callable(skip_if):
         return bool((yield callback(skip_if, src, dst)))
     dst_info = yield from info_or_none(dst)
@@ -466,14 +504,14 @@ def _should_skip(src: Any, dst: Any, src_info: FileInfo, skip_if: SkipIf) -> Log
 
 
 def _copy_bytes(
-    src: Any,
-    dst: Any,
+    src: N,
+    dst: N,
     src_info: FileInfo,
     options: TransferOptions,
-    report: TransferReport,
+    report: TransferReport[N],
     counter: _Counter,
     move: bool,
-) -> Logic[Any]:
+) -> Logic[N]:
     """Stream one file; the destination appears only when the whole file has arrived.
 
     The commit is the point of no return: before it, any error or cancellation (a
@@ -519,11 +557,11 @@ def _copy_bytes(
 
 
 def _after_commit(
-    src: Any,
+    src: AnyNode,
     sent: int,
     size: int | None,
     options: TransferOptions,
-    report: TransferReport,
+    report: TransferReport[N],
     counter: _Counter,
     delete_source: bool,
 ) -> Logic[None]:
@@ -545,8 +583,8 @@ def _after_commit(
 
 def _final_progress(
     options: TransferOptions,
-    report: TransferReport,
-    src: Any,
+    report: TransferReport[N],
+    src: AnyNode,
     done: int,
     total: int | None,
     counter: _Counter,
@@ -561,7 +599,7 @@ def _final_progress(
 
 def _progress(
     options: TransferOptions,
-    src: Any,
+    src: AnyNode,
     done: int,
     total: int | None,
     counter: _Counter,

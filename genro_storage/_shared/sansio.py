@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from .async_utils import run_in_thread, wait_through_cancels, withdraw_cancels
 
 T = TypeVar("T")
+#: A logic generator returning ``T``: it yields ops (``Call``, ``Parallel``...) and is
+#: sent each op's result.
 Logic = Generator[Any, Any, T]
 
 
@@ -68,14 +70,17 @@ class Shielded:
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Call:
+    """The op ``fn(*args, **kwargs)`` (awaited under the async driver if awaitable)."""
     return Call(fn, args, kwargs)
 
 
 def blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Blocking:
+    """The op ``fn(*args, **kwargs)`` for a call that blocks (a thread under async)."""
     return Blocking(fn, args, kwargs)
 
 
 def callback(fn: Callable[..., Any], *args: Any) -> Callback:
+    """The op calling the user's ``fn`` with nodes (see ``Callback``)."""
     return Callback(fn, args, {})
 
 
@@ -90,7 +95,8 @@ def drive_sync(logic: Logic[T]) -> T:
         try:
             op = logic.throw(error) if error is not None else logic.send(value)
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         value, error = None, None
         try:
             value = _run_sync(op)
@@ -140,7 +146,8 @@ async def drive_async(logic: Logic[T]) -> T:
         try:
             op = logic.throw(error) if error is not None else logic.send(value)
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         value, error = None, None
         try:
             value = await _run_async(op)

@@ -1,7 +1,7 @@
 """Copy skip strategies as pure decisions over file facts (no I/O here).
 
-The node layer gathers the facts a strategy needs (``FACTS_NEEDED``) and asks
-``should_skip``; a callable strategy is called by the node layer itself.
+The transfer logic (``operations._should_skip``) gathers the facts a strategy needs and
+asks ``should_skip``; a callable strategy is called by that logic itself.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from .info import FileInfo, md5_from_etag
 
 STRATEGIES = ("exists", "size", "hash")
 
-#: What each named strategy needs to know about source and destination.
-FACTS_NEEDED = {"exists": ("dst_info",), "size": ("dst_info", "src_info"), "hash": ("hashes",)}
-
+#: What ``skip_if`` may be: a named strategy, a callable ``(src, dst) -> bool`` (under the
+#: async API also an async one), or ``None``.
 SkipIf = str | Callable[..., Any] | None
 
 

@@ -3,43 +3,54 @@ I/O; it works without ``async with``, and ``async with`` closes every client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar
 
 from .._shared.async_utils import run_in_thread
 from .._shared.config import MountConfig
 from .._shared.exceptions import StorageConfigError
-from .._shared.managercore import ManagerCore
+from .._shared.managercore import ConfigSource, ManagerCore
 from ..backends.base import StorageBackend
 from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
 from .node import AsyncStorageNode
 
+if TYPE_CHECKING:
+    from ..fs import AsyncGenroFileSystem
+    from ..manager import StorageManager
+
 __all__ = ["AsyncStorageManager"]
 
 
-def _threaded(cls: type[StorageBackend]) -> Any:
+def _threaded(cls: type[StorageBackend]) -> Callable[[MountConfig], ThreadBackend]:
     def load(config: MountConfig) -> ThreadBackend:
         return ThreadBackend(cls(config))
 
     return load
 
 
-class AsyncStorageManager(ManagerCore):
+class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
     """Mounts by name for async code.
 
     ``storage = AsyncStorageManager(config)`` then ``await storage.node('m:f').read_bytes()``;
     ``async with storage:`` (or ``await storage.close()``) releases pooled sessions.
     """
 
-    default_types = {name: factory(name, asynchronous=True) for name in BUILTIN_TYPES}
-    node_class = AsyncStorageNode
+    #: The built-in mount types (``local``, ``s3``...): name -> what makes the async backend.
+    default_types: ClassVar[dict[str, Callable[[MountConfig], AsyncStorageBackend]]] = {
+        name: factory(name, asynchronous=True) for name in BUILTIN_TYPES
+    }
+    #: The class of the nodes ``node()`` returns.
+    node_class: ClassVar[type[AsyncStorageNode]] = AsyncStorageNode
 
-    def __init__(self, config: Any = None) -> None:
-        self._sync_twin: Any = None
+    def __init__(self, config: ConfigSource | None = None) -> None:
+        self._sync_twin: StorageManager | None = None
         super().__init__(config)
 
-    def _check_backend_class(self, name: str, cls: Any) -> Any:
+    def _check_backend_class(
+        self, name: str, cls: object
+    ) -> Callable[[MountConfig], AsyncStorageBackend]:
         if isinstance(cls, type) and issubclass(cls, AsyncStorageBackend):
             return cls
         if isinstance(cls, type) and issubclass(cls, StorageBackend):
@@ -49,10 +60,7 @@ class AsyncStorageManager(ManagerCore):
             "StorageBackend subclass"
         )
 
-    def _build(self, config: MountConfig) -> AsyncStorageBackend:
-        return self._types[config.type](config)
-
-    def _discard(self, backend: Any) -> None:
+    def _discard(self, backend: AsyncStorageBackend) -> None:
         backend.discard()
 
     def _mount_changed(self, name: str) -> None:
@@ -70,7 +78,8 @@ class AsyncStorageManager(ManagerCore):
 
     def node(self, spec: str, *parts: str) -> AsyncStorageNode:
         """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
-        return super().node(spec, *parts)
+        mount, path, backend = self._locate(spec, parts)
+        return self.node_class(self, mount, path, backend)
 
     def is_native(self, mount: str) -> bool:
         """Whether the mount's I/O is natively async (else thread-wrapped)."""
@@ -80,7 +89,7 @@ class AsyncStorageManager(ManagerCore):
         """``{mount: 'native' | 'thread'}`` for docs and debugging."""
         return {name: ("native" if b.is_native else "thread") for name, b in self._mounts.items()}
 
-    def as_sync(self) -> Any:
+    def as_sync(self) -> StorageManager:
         """A ``StorageManager`` over the same mounts; thread-wrapped mounts share their
         sync backend (so a memory mount shows the same files)."""
         if self._sync_twin is None:
@@ -94,7 +103,7 @@ class AsyncStorageManager(ManagerCore):
             self._sync_twin = twin
         return self._sync_twin
 
-    def _twin_backend(self, backend: Any) -> StorageBackend | None:
+    def _twin_backend(self, backend: AsyncStorageBackend) -> StorageBackend | None:
         """The sync backend of the twin for ``backend``: the one it wraps, if any
         (same state), else a new one from the same configuration; ``None`` for an
         async-only type (the twin then does not know that mount)."""
@@ -106,12 +115,12 @@ class AsyncStorageManager(ManagerCore):
         make = StorageManager.default_types.get(backend.config.type)
         return None if make is None else make(backend.config)
 
-    def _shares(self, sync: Any) -> bool:
+    def _shares(self, sync: StorageBackend) -> bool:
         """Whether ``sync`` is the wrapped backend of one of this manager's mounts."""
         return any(b.sync_backend() is sync for b in self._mounts.values())
 
     @cached_property
-    def fs(self) -> Any:
+    def fs(self) -> AsyncGenroFileSystem:
         """These mounts as an fsspec ``AsyncFileSystem`` (``asynchronous=True``,
         ``genro_storage.fs.AsyncGenroFileSystem``) whose coroutines (``await fs._ls(...)``,
         ``await fs._cat_file(...)``...) await this manager's nodes; one per manager."""

@@ -4,8 +4,10 @@ members are awaited, the no-I/O ones (``child``, ``parent``, ``url()``...) are n
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+import builtins
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from .._shared import httpwire
 from .._shared import operations as ops
@@ -14,27 +16,42 @@ from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
+from .backends.base import AsyncReader, AsyncStorageBackend
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ..node import StorageNode
+    from .manager import AsyncStorageManager
 
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(NodeCore):
-    """A ``mount:path`` for async code. Creating one does no I/O."""
+class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
+    """A ``mount:path`` for async code. Creating one does no I/O.
+
+    The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
+    coroutine methods here (``await node.exists()``), properties there.
+    """
 
     __slots__ = ()
+    _manager: AsyncStorageManager
 
-    def as_sync(self) -> Any:
+    def as_sync(self) -> StorageNode:
         """The same node for the sync API (used to hand nodes to plain callbacks)."""
         return self._manager.as_sync().node(self.fullpath)
 
     # -- facts ----------------------------------------------------------------------
     async def exists(self) -> bool:
+        """Whether something exists at this path."""
         return await drive_async(ops.fact(self, "exists"))
 
     async def isfile(self) -> bool:
+        """Whether a file is at this path (``False`` when nothing is there)."""
         return await drive_async(ops.fact(self, "isfile"))
 
     async def isdir(self) -> bool:
+        """Whether a directory is at this path (``False`` when nothing is there)."""
         return await drive_async(ops.fact(self, "isdir"))
 
     async def size(self) -> int | None:
@@ -42,6 +59,7 @@ class AsyncStorageNode(NodeCore):
         return await drive_async(ops.fact(self, "size"))
 
     async def mtime(self) -> float | None:
+        """Last modification time (POSIX seconds), when the store keeps one."""
         return await drive_async(ops.fact(self, "mtime"))
 
     async def info(self) -> FileInfo:
@@ -50,9 +68,11 @@ class AsyncStorageNode(NodeCore):
 
     # -- content --------------------------------------------------------------------
     async def read_bytes(self) -> bytes:
+        """The whole content; raises ``StorageNotFoundError`` if missing."""
         return await self._backend.read_bytes(self._path)
 
     async def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The whole content decoded with ``encoding`` (``errors`` as in ``bytes.decode``)."""
         return (await self.read_bytes()).decode(encoding, errors)
 
     async def read_range(self, start: int, end: int | None = None) -> bytes:
@@ -87,6 +107,7 @@ class AsyncStorageNode(NodeCore):
         return AsyncFile(self, mode, chunk_size)
 
     async def to_base64(self) -> str:
+        """The content, base64-encoded."""
         return base64.b64encode(await self.read_bytes()).decode("ascii")
 
     # -- tree -----------------------------------------------------------------------
@@ -109,22 +130,28 @@ class AsyncStorageNode(NodeCore):
         return await self._backend.list(self._path, page_size, cursor)
 
     async def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create this directory (``parents``: and missing ones above; ``exist_ok``: no
+        error if it exists). Object stores have no real directories: a no-op there."""
         await drive_async(ops.mkdir(self, parents, exist_ok))
 
     async def delete(self, recursive: bool = False, missing_ok: bool = False) -> None:
+        """Delete a file, or a directory (non-empty only with ``recursive=True``)."""
         await drive_async(ops.delete(self, recursive, missing_ok))
 
     # -- transfers ------------------------------------------------------------------
     async def copy(
         self,
         dst: AsyncStorageNode | str,
-        skip_if: str | Callable[..., Any] | None = None,
+        skip_if: str
+        | Callable[[AsyncStorageNode, AsyncStorageNode], Awaitable[bool]]
+        | Callable[[StorageNode, StorageNode], bool]
+        | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[ops.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
-    ) -> ops.TransferReport:
+    ) -> ops.TransferReport[AsyncStorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount), streaming in chunks.
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'``, an async ``callable(src, dst)``
@@ -141,13 +168,16 @@ class AsyncStorageNode(NodeCore):
     async def move(
         self,
         dst: AsyncStorageNode | str,
-        skip_if: str | Callable[..., Any] | None = None,
+        skip_if: str
+        | Callable[[AsyncStorageNode, AsyncStorageNode], Awaitable[bool]]
+        | Callable[[StorageNode, StorageNode], bool]
+        | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[ops.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
-    ) -> ops.TransferReport:
+    ) -> ops.TransferReport[AsyncStorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
         options = ops.TransferOptions.make(
             skip_if, include, exclude, progress, concurrency, on_error
@@ -165,15 +195,19 @@ class AsyncStorageNode(NodeCore):
 
     # -- extras ---------------------------------------------------------------------
     async def md5hash(self) -> str:
+        """MD5 hex digest of the content (from the store's ETag when it has one)."""
         return await drive_async(ops.md5hash(self))
 
     async def get_metadata(self) -> dict[str, str]:
+        """The file's user metadata (stores with ``capabilities.metadata``)."""
         return await self._backend.get_metadata(self._path)
 
     async def set_metadata(self, metadata: dict[str, str]) -> None:
+        """Replace the file's user metadata (keys and values every store keeps)."""
         await drive_async(ops.set_metadata(self, metadata))
 
-    async def versions(self) -> list[VersionInfo]:
+    async def versions(self) -> builtins.list[VersionInfo]:
+        """Stored versions, newest first (versioned stores only)."""
         return await self._backend.versions(self._path)
 
     async def open_version(self, version_id: str) -> bytes:
@@ -181,7 +215,10 @@ class AsyncStorageNode(NodeCore):
         return await self._backend.read_version(self._path, version_id)
 
     async def fill_from_url(
-        self, url: str, session: Any = None, timeout: float | None = httpwire.DEFAULT_TIMEOUT
+        self,
+        url: str,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | None = httpwire.DEFAULT_TIMEOUT,
     ) -> AsyncStorageNode:
         """Download the http(s) ``url`` into this node with aiohttp (streamed, atomic);
         returns the node holding the data (as ``write_bytes`` does).
@@ -202,21 +239,27 @@ class AsyncStorageNode(NodeCore):
         session = session or aiohttp.ClientSession()
         try:
             transport = AiohttpTransport.on_session(session, seconds)
-            return await drive_async(httpwire.download(self, url, transport))
+            landed: AsyncStorageNode = await drive_async(httpwire.download(self, url, transport))
+            return landed
         finally:
             if own:
                 await session.close()
 
 
 class AsyncFile:
-    """What ``AsyncStorageNode.open()`` returns; use it with ``async with``."""
+    """What ``AsyncStorageNode.open()`` returns; use it with ``async with``.
+
+    ``'rb'``: ``await f.read(n)`` or ``async for chunk in f``. ``'wb'``:
+    ``await f.write(data)``; the data is published when the block ends cleanly.
+    """
 
     def __init__(self, node: AsyncStorageNode, mode: str, chunk_size: int) -> None:
         self._node = node
         self._mode = mode
         self._chunk_size = chunk_size
-        self._handle: Any = None
-        self._writing: ops.WriteHandle | None = None
+        self._open = False  # inside ``async with``
+        self._reader: AsyncReader | None = None
+        self._writing: ops.WriteHandle[AsyncStorageNode] | None = None
 
     @property
     def node(self) -> AsyncStorageNode:
@@ -225,48 +268,63 @@ class AsyncFile:
         return self._writing.node if self._writing is not None else self._node
 
     async def __aenter__(self) -> AsyncFile:
+        """Open the reader or the writer."""
         backend, path = self._node._backend, self._node.path
         if self._mode == "rb":
-            self._handle = await backend.open_read(path)
+            self._reader = await backend.open_read(path)
         else:
-            self._handle = await backend.open_write(path)
-            self._writing = ops.WriteHandle(self._node, self._handle)
+            self._writing = ops.WriteHandle(self._node, await backend.open_write(path))
+        self._open = True
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        handle, self._handle = self._handle, None
-        if handle is None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the reader; publish what was written on a clean exit, else abort it."""
+        if not self._open:
             return
+        self._open = False
         if self._writing is None:
-            await handle.close()
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                await reader.close()
         elif exc_type is None:
             await drive_async(self._writing.g_close())
         else:
             await drive_async(self._writing.g_abort())
 
     def __del__(self) -> None:
-        if self._writing is not None and self._handle is not None:
+        if self._writing is not None and self._open:
             self._writing.discard()  # dropped unclosed: never commit
 
-    def _open_handle(self) -> Any:
-        if self._handle is None:
+    def _check_open(self) -> None:
+        if not self._open:
             raise ValueError("use the file inside 'async with node.open(...) as f:'")
-        return self._handle
 
     async def read(self, size: int = -1) -> bytes:
-        return await self._open_handle().read(size)
+        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
+        self._check_open()
+        if self._reader is None:
+            raise ValueError("file not opened for reading")
+        return await self._reader.read(size)
 
     async def write(self, data: bytes) -> int:
+        """Write ``data``; returns its length. Nothing is visible before a clean exit."""
         if self._mode != "wb":
             raise ValueError("file not opened for writing")
-        self._open_handle()
+        self._check_open()
         assert self._writing is not None
         return await drive_async(self._writing.g_write(bytes(data)))
 
     def __aiter__(self) -> AsyncFile:
+        """Iterate the content in chunks of ``chunk_size`` bytes."""
         return self
 
     async def __anext__(self) -> bytes:
+        """The next chunk; ``StopAsyncIteration`` at the end."""
         chunk = await self.read(self._chunk_size)
         if not chunk:
             raise StopAsyncIteration

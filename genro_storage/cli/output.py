@@ -58,7 +58,7 @@ def say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def summary(report: TransferReport, verb: str, deleted: int | None = None) -> str:
+def summary(report: TransferReport[Any], verb: str, deleted: int | None = None) -> str:
     """The ``-v`` line of a transfer: files and bytes done, skipped (and deleted)."""
     text = (
         f"{len(report.copied)} {verb} ({report.bytes_copied} bytes), {len(report.skipped)} skipped"
