@@ -8,7 +8,9 @@ The notebooks talk to a real S3-compatible server, never to a mock of the protoc
   ``notebooks/conftest.py`` starts when the notebooks run as tests.
 * Without them (you opened a notebook in Jupyter and have no S3 at hand),
   :func:`settings` starts moto's S3 server inside the kernel on a free port of
-  127.0.0.1 (``pip install "moto[server]"``); it stops with the kernel.
+  127.0.0.1 (``pip install "moto[server]"``); it stops with the kernel. Its request
+  log (one line per request, which would print into the cells) is silenced; its
+  warnings and errors still show.
 
 Each notebook creates its own bucket with a unique name (:func:`new_bucket`) and
 removes it at the end (:func:`drop_bucket`), so a rerun against a long-lived server
@@ -18,6 +20,7 @@ an administrative act, done here with boto3.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from typing import Any
@@ -49,6 +52,7 @@ def _start_in_kernel_moto() -> None:
     global _in_kernel_server
     from moto.server import ThreadedMotoServer
 
+    quiet_request_log()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -56,6 +60,20 @@ def _start_in_kernel_moto() -> None:
     os.environ[ENV_ENDPOINT] = f"http://{host}:{port}"
     os.environ.setdefault(ENV_KEY, "testing")
     os.environ.setdefault(ENV_SECRET, "testing")
+
+
+def quiet_request_log() -> None:
+    """Keep the in-kernel server's request lines out of the notebook.
+
+    moto serves with werkzeug, which logs every request at INFO on the ``werkzeug``
+    logger and, when that logger has no level, sets INFO and adds a stderr handler: in a
+    kernel, stderr is the cell's output. Raising the level to WARNING drops the request
+    lines at their source and keeps werkzeug's warnings and errors (a failed request, a
+    crashed handler). A level the user set already is left alone.
+    """
+    logger = logging.getLogger("werkzeug")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
 
 
 def client() -> Any:

@@ -151,3 +151,24 @@ def stdhttp_mount(server: Any, name: str, prefix: str, **extra: Any) -> dict[str
     """An ``http`` mount on the folder ``prefix`` of a ``python -m http.server``."""
     (server.root / prefix).mkdir(parents=True, exist_ok=True)
     return {"name": name, "type": "http", "base_url": server.url(prefix), **extra}
+
+
+def s3_archive_mount(
+    server: Any, name: str, mount_type: str, key: str, data: bytes, bucket: str = S3_BUCKET
+) -> dict[str, Any]:
+    """A ``zip``/``tar``/``libarchive`` mount over an archive stored on S3: ``data`` is
+    uploaded as ``key`` and reached through an fsspec URL chained to s3
+    (``file: s3://bucket/key`` plus ``target_options`` for the s3 filesystem)."""
+    ensure_s3_bucket(server, bucket)
+    server.client().put_object(Bucket=bucket, Key=key, Body=data)
+    return {
+        "name": name,
+        "type": mount_type,
+        "file": f"s3://{bucket}/{key}",
+        "target_options": {
+            "endpoint_url": server.endpoint_url,
+            "key": server.access_key,
+            "secret": server.secret_key,
+            "client_kwargs": {"region_name": server.region},
+        },
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import StorageConfigError
+from .named_types import NAMED_FIELD_KINDS, NAMED_FSSPEC_TYPES, to_fsspec
 from .paths import normalize, valid_mount_name
 
 # The redaction rules live in ``redact``; importers of this module keep finding them here.
@@ -66,6 +67,11 @@ TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "http": ({"base_url"}, {"headers", "timeout", "writable", "options"}),
     "fsspec": ({"fsspec_protocol"}, {"path", "options"}),
 }
+# The named fsspec types of 0.x (smb, sftp, zip, ...): checked here like every type,
+# then translated into an ``fsspec`` mount by ``named_types.to_fsspec``.
+TYPE_FIELDS.update(
+    {name: (set(t.required), set(t.optional)) for name, t in NAMED_FSSPEC_TYPES.items()}
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -195,6 +201,7 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
             raise StorageConfigError(f"{where}: give 'path' or its alias 'base_path', not both")
         data["path"] = data.pop("base_path")
     data.pop("name")
+    given_permissions = "permissions" in data
     permissions = data.pop("permissions", "delete")
     if not isinstance(permissions, str) or permissions not in PERMISSIONS:
         raise StorageConfigError(
@@ -220,6 +227,10 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
             if value is None or (isinstance(value, str) and not value.strip()):
                 raise StorageConfigError(f"{where}: missing field '{req}' (type '{mount_type}')")
         _check_types(where, mount_type, data)
+    if mount_type in NAMED_FSSPEC_TYPES:
+        data, permissions = to_fsspec(
+            where, mount_type, data, permissions if given_permissions else None
+        )
     return MountConfig(
         name=name, type=mount_type, permissions=permissions, async_mode=async_mode, options=data
     )
@@ -261,6 +272,7 @@ _KINDS: dict[str, str] = {
     "timeout": "seconds",
     "headers": "headers",
     "options": "options",
+    **NAMED_FIELD_KINDS,
 }
 #: Where a type takes more than the field's usual kind.
 _TYPE_KINDS: dict[tuple[str, str], str] = {
@@ -273,6 +285,7 @@ _KIND_TEXT = {
     "str_or_mapping": "a string or a mapping",
     "bool": "true or false (a boolean, not a string)",
     "count": "an integer >= 1",
+    "port": "a port number (an integer from 1 to 65535)",
     "seconds": "a number of seconds > 0",
     "headers": "a mapping of header names to string values",
     "options": "a mapping with string keys",
@@ -292,6 +305,8 @@ def _kind_ok(kind: str, value: Any) -> bool:
         return isinstance(value, bool)
     if kind == "count":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if kind == "port":
+        return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
     if kind == "seconds":
         return (
             isinstance(value, int | float)

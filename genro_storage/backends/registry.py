@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._shared.config import MountConfig
+from .._shared.named_types import NAMED_FSSPEC_TYPES
 
 __all__ = ["BUILTIN_TYPES", "factory"]
 
@@ -23,6 +24,9 @@ BUILTIN_TYPES: dict[str, tuple[str, str]] = {
     "http": ("backends.http:HTTPBackend", "async_.backends.http:AsyncHTTPBackend"),
     "fsspec": ("backends.fsspec:FsspecBackend", "async_.backends.fsspec:AsyncFsspecBackend"),
 }
+# The named fsspec types of 0.x (smb, sftp, zip, tar, git, github, webdav, libarchive) are
+# ``fsspec`` mounts: their configuration arrives translated (``_shared/named_types.py``).
+BUILTIN_TYPES.update({name: BUILTIN_TYPES["fsspec"] for name in NAMED_FSSPEC_TYPES})
 
 
 def factory(type_name: str, asynchronous: bool) -> Callable[[MountConfig], Any]:
