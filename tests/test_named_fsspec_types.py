@@ -149,26 +149,7 @@ async def test_archive_mount_is_read_only(archive):
     assert archive["stored"]() == before
 
 
-#: Known defect, left to the owner of ``backends/``: fsspec's TarFileSystem reads every
-#: member through one shared file handle, and the drivers let calls overlap (the async
-#: API's worker threads, a sync manager used from threads), so overlapping reads of a
-#: ``tar`` mount mix their bytes. The fix (serialise the calls of such filesystems in
-#: ``SyncDriver.fs_op``/``AsyncDriver.fs_op``, flag set by ``FsspecLogic`` for 'tar' and
-#: 'libarchive') makes these pass; then remove the marks. Not strict: a race shows up in
-#: nearly every run, not in every one.
-TAR_OVERLAP = pytest.mark.xfail(
-    reason="tar: overlapping reads share one archive handle (fix in backends/drivers)",
-    strict=False,
-)
-
-
-def mark_tar_overlap(request: pytest.FixtureRequest, archive_type: str) -> None:
-    if archive_type == "tar":
-        request.applymarker(TAR_OVERLAP)
-
-
 async def test_archive_members_read_concurrently_are_whole(archive, archive_type, request):
-    mark_tar_overlap(request, archive_type)
     # The async API reads in worker threads, and a tree copy reads several files at
     # once: one archive handle shared by overlapping reads must not mix their bytes.
     nodes = [archive["root"].child(name) for name in MEMBERS for _ in range(4)]
@@ -178,8 +159,6 @@ async def test_archive_members_read_concurrently_are_whole(archive, archive_type
 
 
 async def test_archive_tree_copies_out_to_another_mount(archive, archive_type, api, request):
-    if api == "async":  # the async API copies several files of a tree at once
-        mark_tar_overlap(request, archive_type)
     manager = archive["manager"]
     await archive["root"].child("docs").copy(test_node(manager, "mem:out"))
     out = test_node(manager, "mem:out")

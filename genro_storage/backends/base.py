@@ -164,11 +164,11 @@ class StorageBackend:
         self.copy(src, dst)
         self.delete(src)
 
-    def same_store(self, other: StorageBackend) -> bool:
+    def same_store(self, other: Any) -> bool:
         """Whether a copy from this backend to ``other`` can be done by the store."""
         return other is self
 
-    def server_copy(self, src: str, other: StorageBackend, dst: str) -> None:
+    def server_copy(self, src: str, other: Any, dst: str) -> None:
         """Copy ``src`` here to ``dst`` on ``other``, where ``same_store(other)``."""
         if other is self:
             self.copy(src, dst)

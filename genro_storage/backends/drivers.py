@@ -76,7 +76,7 @@ class SyncDriver(StorageBackend):
 
     def fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
         """The op that calls the filesystem's method ``name``."""
-        return Call(getattr(self.filesystem(), name), args, kwargs)
+        return Call(self.logic.serialized(getattr(self.filesystem(), name)), args, kwargs)
 
     def fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op that runs ``async def fn(fs, ...)`` on fsspec's loop thread."""

@@ -95,6 +95,8 @@ class FsspecLogic(StoreLogic):
                 f" filesystem ({self._protocol!r}: {exc})"
             ) from None
         self._root = str(opts.get("path") or "").rstrip("/")
+        # Archives read through one shared file handle: overlapping reads mix bytes.
+        self.serial_calls = self._protocol in ("tar", "libarchive")
         super()._setup()
 
     def _protocol_label(self) -> str:

@@ -4,6 +4,8 @@ factory, default generators)."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
@@ -63,6 +65,9 @@ class StoreLogic:
 
     type_name: ClassVar[str] = "fsspec"
     capabilities: caps.Capabilities = caps.FSSPEC
+    #: Whether calls on the filesystem must not overlap (set by stores whose filesystem
+    #: reads through one shared file handle, such as a tar archive).
+    serial_calls: bool = False
 
     def __init__(self, config: MountConfig, runtime: Runtime) -> None:
         """``runtime`` is the driver that runs this logic (``SyncDriver`` or
@@ -71,6 +76,7 @@ class StoreLogic:
         self.config = config
         self.mount = config.name
         self.runtime = runtime
+        self._call_lock = threading.Lock()
         self._setup()
 
     def where(self, path: str) -> str:
@@ -84,6 +90,18 @@ class StoreLogic:
     def _fs_op(self, name: str, *args: Any, **kwargs: Any) -> Call:
         """The op calling the filesystem method ``name`` (see the runtime's table)."""
         return self.runtime.fs_op(name, *args, **kwargs)
+
+    def serialized(self, fn: Any) -> Any:
+        """``fn`` itself, or ``fn`` run under this store's call lock (``serial_calls``)."""
+        if not self.serial_calls:
+            return fn
+
+        @functools.wraps(fn)
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with self._call_lock:
+                return fn(*args, **kwargs)
+
+        return one_at_a_time
 
     def _fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op running ``async def fn(fs, ...)`` against the filesystem."""

@@ -140,7 +140,10 @@ class JobView(Protocol):
         """The ``progress=`` callback of copy/move."""
 
     def finish(
-        self, state: str, report: TransferReport | None = None, error: BaseException | None = None
+        self,
+        state: str,
+        report: TransferReport[AsyncStorageNode] | None = None,
+        error: BaseException | None = None,
     ) -> None:
         """The job ended: ``'done'``, ``'failed'`` or ``'cancelled'``."""
 

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as ipw
 
 from .. import Progress, TransferReport
+from ..async_ import AsyncStorageNode
 from ._format import esc, human_size, message, plural, show
 
 __all__ = ["Job", "JobList"]
@@ -32,7 +33,7 @@ class Job:
         self.unit = unit
         self.state = "queued"
         self.task: asyncio.Task[Any] | None = None
-        self.report: TransferReport | None = None
+        self.report: TransferReport[AsyncStorageNode] | None = None
         self.error: BaseException | None = None
         self.events = 0
         self.files_done = 0
@@ -122,7 +123,7 @@ class Job:
     def finish(
         self,
         state: str,
-        report: TransferReport | None = None,
+        report: TransferReport[AsyncStorageNode] | None = None,
         error: BaseException | None = None,
     ) -> None:
         """Mark the job ended and show how."""

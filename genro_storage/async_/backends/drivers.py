@@ -72,7 +72,7 @@ class AsyncDriver(AsyncStorageBackend):
         fs = self.filesystem()
         if self._supports_native_async:
             return Call(getattr(fs, f"_{name}"), args, kwargs)
-        return Blocking(getattr(fs, name), args, kwargs)
+        return Blocking(self.logic.serialized(getattr(fs, name)), args, kwargs)
 
     def fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op that runs ``async def fn(fs, ...)`` (on this loop, or fsspec's)."""
