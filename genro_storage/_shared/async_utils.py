@@ -152,11 +152,22 @@ async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         committed = token.cancel()
         absorbed = await wait_through_cancels(future)
         if not committed:
-            if not future.cancelled():
-                future.exception()  # retrieved: the cancellation is what we report
+            if not future.cancelled() and future.exception() is None:
+                _release(future.result())  # an opened reader or writer nobody will get
             raise
         withdraw_cancels(1 + absorbed)
         return future.result()
+
+
+def _release(result: object) -> None:
+    """Undo what a thread made for a call that was cancelled meanwhile: a writer is
+    aborted, a file or reader is closed (else it would leak until collected)."""
+    for name in ("abort", "close"):
+        method = getattr(result, name, None)
+        if callable(method):
+            with contextlib.suppress(Exception):
+                method()
+            return
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

@@ -34,10 +34,16 @@ def temp_beside(target: str) -> str:
     """Create an empty temporary file in the target's folder (same filesystem, so the
     final ``os.replace`` is atomic) and return its path. Its name is the library's
     temporary name (see ``_shared.temporaries``): listings hide it."""
+    return temp_and_folders(target)[0]
+
+
+def temp_and_folders(target: str) -> tuple[str, list[str]]:
+    """``temp_beside``, and the folders it had to create for it (outermost first), which
+    an aborted write removes again."""
     if os.path.isdir(target):
         raise IsADirectoryError(target)
     folder = os.path.dirname(target)
-    make_dirs(folder, exist_ok=True)
+    created = make_dirs(folder, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     while True:
         tmp = os.path.join(folder, temp_name())
@@ -45,7 +51,19 @@ def temp_beside(target: str) -> str:
             os.close(os.open(tmp, flags, 0o600))
         except FileExistsError:  # 64 random bits taken: draw again
             continue
-        return tmp
+        except BaseException:
+            remove_empty(created)
+            raise
+        return tmp, created
+
+
+def remove_empty(folders: list[str]) -> None:
+    """Remove ``folders`` (outermost first) where they are empty, innermost first."""
+    for folder in reversed(folders):
+        try:
+            os.rmdir(folder)
+        except OSError:  # not empty (someone wrote there meanwhile), or gone
+            return
 
 
 def sweep_temporaries(folder: str) -> None:
@@ -67,8 +85,9 @@ def _stale_file(st: os.stat_result, cutoff: float) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff
 
 
-def make_dirs(path: str, exist_ok: bool = False) -> None:
-    """``os.makedirs`` without recursion, so that a tree of any depth can be made."""
+def make_dirs(path: str, exist_ok: bool = False) -> list[str]:
+    """``os.makedirs`` without recursion, so that a tree of any depth can be made;
+    returns the folders it created, outermost first."""
     missing = []
     head = path
     while head and not os.path.exists(head):
@@ -79,14 +98,17 @@ def make_dirs(path: str, exist_ok: bool = False) -> None:
         head = up
     if not missing:
         if exist_ok and os.path.isdir(path):
-            return
+            return []
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
+    created: list[str] = []
     for folder in reversed(missing):
         try:
             os.mkdir(folder)
+            created.append(folder)
         except FileExistsError:  # made meanwhile by someone else
             if not os.path.isdir(folder) or (folder == path and not exist_ok):
                 raise
+    return created
 
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -197,12 +219,14 @@ class LocalWriter:
     def __init__(self, target: str, where: str = "") -> None:
         self._target = target
         self._where = where or os.path.basename(target)
-        self._tmp = temp_beside(target)
+        # Folders made for the temporary file go again when the write is aborted.
+        self._tmp, self._created = temp_and_folders(target)
         self._state = "open"  # 'open' -> 'committed' | 'aborted'
         try:
             self._fd = os.open(self._tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
         except BaseException:
             unlink_quietly(self._tmp)
+            remove_empty(self._created)
             raise
 
     def write(self, data: bytes) -> int:
@@ -228,6 +252,7 @@ class LocalWriter:
         except BaseException:
             self._state = "aborted"
             unlink_quietly(self._tmp)
+            remove_empty(self._created)
             raise
 
     def abort(self) -> None:
@@ -238,6 +263,7 @@ class LocalWriter:
             os.close(self._fd)
         finally:
             unlink_quietly(self._tmp)
+            remove_empty(self._created)
 
     def __del__(self) -> None:
         if getattr(self, "_state", None) == "open":

@@ -209,8 +209,8 @@ class MemoryBackend(StorageBackend):
         with self._lock:
             if self._isdir(path):
                 raise is_a_directory(self.where(path))
+            commit_point()  # before any change: a cancelled write leaves no folder either
             self._ensure_parents(path)
-            commit_point()
             self._put_file(path, _Entry(data, time.time()))
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:

@@ -161,10 +161,10 @@ class ObjectStoreLogic(StoreLogic):
             if found is None:  # a sub-prefix: '<prefix><name>/'
                 name = name.removesuffix("/")
                 child = literal_child(path, name)
-                if child is None:
-                    entries.append(
-                        FileInfo(self._raw(prefix + name), "directory", addressable=False)
-                    )
+                if child is None:  # raw, with its '/' kept when it would say nothing else
+                    raw = self._raw(prefix + name)
+                    raw = raw if raw and raw != path else self._raw(key)
+                    entries.append(FileInfo(raw, "directory", addressable=False))
                 else:
                     entries.append(FileInfo(child, "directory"))
             elif not name and not found.size:
