@@ -18,6 +18,7 @@ import hmac
 import html
 import json
 import math
+import re
 import time
 import unicodedata
 import urllib.parse
@@ -45,6 +46,9 @@ MAX_PAGE_SIZE = 10000
 INDEX_PAGE = 1000
 #: Media types of a store that say nothing: the name's type is guessed instead.
 _GENERIC_TYPES = frozenset(("", "application/octet-stream", "binary/octet-stream"))
+#: Percent-decodings a path segment is checked through (see ``check_path``).
+_DECODINGS = 4
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE | re.ASCII)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _JSON_TYPES = ("application/json",)
 _REASONS = {
@@ -149,16 +153,19 @@ def check_path(path: str) -> list[str]:
 
 
 def _plain_segment(segment: str) -> bool:
-    if segment in ("", ".", ".."):
-        return False
-    once = urllib.parse.unquote(segment)
-    if once == segment:
-        return True
-    return not (
-        once in ("", ".", "..")
-        or any(c in once for c in "/\\")
-        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in once)
-    )
+    """Whether ``segment`` is a name under every further percent-decoding (a proxy or
+    a store that decodes once more must not find ``..``, a slash or NUL in it)."""
+    text = segment
+    for _ in range(_DECODINGS):
+        if text in ("", ".", "..") or any(c in text for c in "/\\"):
+            return False
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+            return False
+        decoded = urllib.parse.unquote(text)
+        if decoded == text:
+            return True
+        text = decoded
+    return False  # still changing: encoded more times than any name needs
 
 
 def _bad_path() -> RequestError:
@@ -338,13 +345,10 @@ def byte_range(request: Request, size: int | None, etag: str, mtime: float | Non
     header = request.header("range")
     if header is None or size is None or not _if_range_holds(request, etag, mtime):
         return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None  # another unit, or several ranges: the whole file (RFC 9110 allows it)
-    first, dash, last = spec.strip().partition("-")
-    first, last = first.strip(), last.strip()
-    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None  # another unit, several ranges or nonsense: the whole file (RFC 9110)
+    first, last = match.groups()
     if first == "":
         if last == "":
             return None
@@ -556,10 +560,9 @@ def wants_html(request: Request) -> bool:
     chosen = (request.param("format") or "").lower()
     if chosen in ("html", "json"):
         return chosen == "html"
-    html_pref = json_pref = (0.0, -1)
+    ranges: list[tuple[str, float]] = []
     for part in (request.header("accept") or "").split(","):
         media, *params = part.split(";")
-        media = media.strip().lower()
         q = 1.0
         for param in params:
             key, _, value = param.partition("=")
@@ -568,22 +571,28 @@ def wants_html(request: Request) -> bool:
                     q = float(value.strip())
                 except ValueError:
                     q = 0.0
-        html_pref = max(html_pref, _preference(media, q, _HTML_TYPES))
-        json_pref = max(json_pref, _preference(media, q, _JSON_TYPES))
-    # The most specific range that matches decides the quality (RFC 9110, 12.5.1).
-    return html_pref[1] > -1 and (html_pref[0], html_pref[1]) > (json_pref[0], json_pref[1])
+        ranges.append((media.strip().lower(), q))
+    html_q, html_rank = _quality(ranges, _HTML_TYPES)
+    json_q, json_rank = _quality(ranges, _JSON_TYPES)
+    return html_q > 0 and (html_q, html_rank) > (json_q, json_rank)
 
 
-def _preference(media: str, q: float, types: tuple[str, ...]) -> tuple[float, int]:
+def _quality(ranges: list[tuple[str, float]], types: tuple[str, ...]) -> tuple[float, int]:
+    """``(quality, specificity)`` of the best of ``types``: for each type, the most
+    specific range that matches it decides its quality (RFC 9110, 12.5.1)."""
+    best = (0.0, -1)
     for wanted in types:
-        kind = wanted.split("/")[0]
-        if media == wanted:
-            return (q, 2)
-        if media == f"{kind}/*":
-            return (q, 1)
-        if media == "*/*":
-            return (q, 0)
-    return (0.0, -1)
+        family = wanted.split("/")[0] + "/*"
+        rank, quality = -1, 0.0
+        for media, q in ranges:
+            specificity = (
+                2 if media == wanted else 1 if media == family else 0 if media == "*/*" else -1
+            )
+            if specificity > rank or (specificity == rank and q > quality):
+                rank, quality = specificity, q
+        if rank >= 0:
+            best = max(best, (quality, rank))
+    return best
 
 
 def page_args(request: Request) -> tuple[int, str | None]:
