@@ -133,8 +133,9 @@ def check_path(path: str) -> list[str]:
 
     Refused, whatever the encoding that carried them: ``.`` and ``..`` segments, empty
     segments (``//``), backslashes, NUL and other control characters, and a segment that
-    one more percent-decoding would turn into any of these (``%2e%2e`` sent encoded
-    twice). A path is never normalised: what would change it is refused instead.
+    further percent-decodings would turn into any of these (``%252e%252e``: ``..`` sent
+    encoded twice, for a proxy or store that decodes again). A path is never
+    normalised: what would change it is refused instead.
     """
     if path in ("", "/"):
         return []
