@@ -69,3 +69,11 @@ class StorageManager(ManagerCore[StorageBackend]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def wsgi_app(self, mounts: Any = None, writable: bool = False, token: str | None = None) -> Any:
+        """A WSGI application serving these mounts over HTTP (GET/HEAD, folder listings,
+        PUT/DELETE when ``writable``, bearer ``token``); see
+        ``genro_storage.serving.wsgi_app``."""
+        from .serving import wsgi_app
+
+        return wsgi_app(self, mounts, writable, token)

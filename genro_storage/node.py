@@ -278,6 +278,22 @@ class StorageNode(NodeCore[StorageBackend]):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
+    # -- serving --------------------------------------------------------------------
+    def serve(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        download: bool = False,
+        download_name: str | None = None,
+        cache_max_age: int | None = None,
+    ) -> Iterable[bytes]:
+        """Answer a WSGI request with this file (streamed; ETag and 304, Range and 206/416,
+        ``Content-Disposition`` when ``download``, ``Cache-Control`` with
+        ``cache_max_age``); see ``genro_storage.serving.serve_wsgi``."""
+        from .serving import serve_wsgi
+
+        return serve_wsgi(self, environ, start_response, download, download_name, cache_max_age)
+
 
 def _refuse_async_callables(*callables: object) -> None:
     for fn in callables:

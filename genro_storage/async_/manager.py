@@ -144,3 +144,11 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    def asgi_app(self, mounts: Any = None, writable: bool = False, token: str | None = None) -> Any:
+        """An ASGI application serving these mounts over HTTP:
+        ``app.mount("/files", storage.asgi_app())`` in FastAPI or Starlette; see
+        ``genro_storage.serving.asgi_app``."""
+        from ..serving import asgi_app
+
+        return asgi_app(self, mounts, writable, token)

@@ -245,6 +245,22 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
             if own:
                 await session.close()
 
+    # -- serving --------------------------------------------------------------------
+    async def serve(
+        self,
+        scope: Any,
+        receive: Any,
+        send: Any,
+        download: bool = False,
+        download_name: str | None = None,
+        cache_max_age: int | None = None,
+    ) -> None:
+        """Answer an ASGI HTTP request with this file, as ``StorageNode.serve`` does over
+        WSGI; see ``genro_storage.serving.serve_asgi``."""
+        from ..serving import serve_asgi
+
+        await serve_asgi(self, scope, receive, send, download, download_name, cache_max_age)
+
 
 class AsyncFile:
     """What ``AsyncStorageNode.open()`` returns; use it with ``async with``.
