@@ -104,6 +104,24 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "the sync twin of an async manager (for plain callbacks); a sync manager is its own"
     ),
     ("manager", "describe", "only async"): "which mounts are native and which thread-wrapped",
+    ("manager", "wsgi_app", "only sync"): (
+        "serving a mount: WSGI is the sync protocol, ASGI (asgi_app) the async one"
+    ),
+    ("manager", "asgi_app", "only async"): "as for wsgi_app",
+    **{
+        ("node", "serve", aspect): (
+            "serving one file: the WSGI call (environ, start_response) returning the body "
+            "iterable, vs the ASGI call (scope, receive, send); both from one handler"
+        )
+        for aspect in (
+            "return",
+            "param:environ",
+            "param:start_response",
+            "param:scope",
+            "param:receive",
+            "param:send",
+        )
+    },
     ("manager", "is_native", "only async"): "as for describe",
 }
 for _pair in ("backend", "driver", "thread"):

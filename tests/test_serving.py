@@ -478,8 +478,8 @@ def http_client(open_storage: Callable[..., Any]) -> Callable[..., Any]:
     return make
 
 
-#: What an ``http`` mount needs to list a served folder: the HTML index (see docs).
-HTML = {"Accept": "text/html"}
+#: No header is needed: an ``http`` mount asks for HTML when it lists a folder.
+HTML: dict[str, str] = {}
 
 
 async def test_an_http_mount_reads_a_served_mount(served, config, store, http_client, api):

@@ -295,7 +295,10 @@ class HTTPLogic(StoreLogic):
         where = self.where(path)
         folder = self.full(path).rstrip("/") + "/"
         transport = self._transport()
-        response = yield from wire.open_url(transport, "GET", folder, self._headers, where)
+        # An index page is HTML: servers that also speak JSON (genro-storage's own
+        # serve apps) answer a folder with the page a listing can read.
+        headers = {"Accept": "text/html, */*;q=0.1", **self._headers}
+        response = yield from wire.open_url(transport, "GET", folder, headers, where)
         try:
             if response.status in (404, 410) and path:
                 found = yield from self._g_info_or_none(path)
