@@ -349,6 +349,9 @@ NO_IO = {
     "stem",
     "suffix",
 }
+#: Members that turn store failures into HTTP answers, never exceptions
+#: (tests/test_serving.py checks their error responses).
+NO_IO |= {"serve"}
 
 BIG = 9 * MiB  # more than one part of every store's streamed upload
 
