@@ -365,7 +365,33 @@ def _abort_quietly(handle: ops.WriteHandle[StorageNode]) -> None:
         drive_sync(handle.g_abort())
 
 
-class WriteFile(io.BufferedWriter):
+class _PublishOnCleanExit:
+    """The rule of both sync write files, in one place: a ``with`` block that raises
+    aborts the write, and a file collected unclosed never publishes."""
+
+    @property
+    def _handle(self) -> ops.WriteHandle[StorageNode]:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> None:
+        """Publish on a clean exit; abort when the block raised."""
+        if exc_type is not None:
+            _abort_quietly(self._handle)
+        super().__exit__(exc_type, exc, tb)  # type: ignore[misc]  # the io class's
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # a detached file has no raw or buffer
+            _discard(self._handle)
+        super().__del__()  # type: ignore[misc]  # the io class's
+
+
+class WriteFile(_PublishOnCleanExit, io.BufferedWriter):
     """What ``StorageNode.open('wb')`` returns: a buffered binary file that publishes its
     content on an explicit, clean ``close()`` (or the clean end of a ``with`` block); an
     exception inside ``with``, a failed write or garbage collection aborts the write."""
@@ -380,25 +406,8 @@ class WriteFile(io.BufferedWriter):
         """The node that holds the data once closed (base64: a new node)."""
         return self._handle.node
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-        /,
-    ) -> None:
-        """Publish on a clean exit; abort when the block raised."""
-        if exc_type is not None:
-            _abort_quietly(self._handle)
-        super().__exit__(exc_type, exc, tb)
 
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # a detached file has no raw
-            _discard(self._handle)
-        super().__del__()
-
-
-class TextWriteFile(io.TextIOWrapper):
+class TextWriteFile(_PublishOnCleanExit, io.TextIOWrapper):
     """What ``StorageNode.open('w')`` returns: the text face of ``WriteFile``, with the
     same rule (a plain ``TextIOWrapper`` closes, and so commits, when its ``with`` block
     fails)."""
@@ -412,20 +421,3 @@ class TextWriteFile(io.TextIOWrapper):
     def node(self) -> StorageNode:
         """The node that holds the data once closed (base64: a new node)."""
         return cast(WriteFile, self.buffer).node
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-        /,
-    ) -> None:
-        """Publish on a clean exit; abort when the block raised."""
-        if exc_type is not None:
-            _abort_quietly(self._handle)
-        super().__exit__(exc_type, exc, tb)
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # a detached wrapper has no buffer
-            _discard(self._handle)
-        super().__del__()
