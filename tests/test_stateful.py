@@ -372,6 +372,14 @@ class Env:
         self.loop.close()
 
 
+def pick(data: st.DataObject, choices: Any, label: str) -> Any:
+    """One of ``choices``, drawn as an index of a fixed range: the list depends on what
+    earlier steps did (a cancelled call may or may not have landed), and a draw whose
+    constraints change between replays is "flaky" to hypothesis."""
+    options = list(choices)
+    return options[data.draw(st.integers(0, 63), label=label) % len(options)]
+
+
 class DataSafety(RuleBasedStateMachine):
     """Random sequences of operations, checked against the dict model after each."""
 
@@ -640,7 +648,7 @@ class DataSafety(RuleBasedStateMachine):
     def draw_target(self, data: st.DataObject, mount: str, label: str) -> Loc:
         """A path in ``mount``: one or two names of ``NAMES`` below an existing folder
         (an existing entry, or a new one, maybe in a new folder)."""
-        parent = data.draw(st.sampled_from(self.dirs_of(mount)), label=f"{label} folder")
+        parent = pick(data, self.dirs_of(mount), f"{label} folder")
         names = st.lists(st.sampled_from(NAMES), min_size=1, max_size=2)
         return (*parent, *data.draw(names, label=f"{label} names"))
 
@@ -734,7 +742,7 @@ class DataSafety(RuleBasedStateMachine):
         """Write a file by the store's own client, whatever its name."""
         store = data.draw(st.sampled_from(STORES), label="store")
         model = self.model[store]
-        parent = data.draw(st.sampled_from(sorted(model.view_dirs(()))), label="folder")
+        parent = pick(data, sorted(model.view_dirs(())), "folder")
         loc = (*parent, data.draw(st.sampled_from(NAMES), label="name"))
         if model.isdir(loc) or model.file_above(loc):
             return
@@ -747,7 +755,7 @@ class DataSafety(RuleBasedStateMachine):
     def s3_unaddressable_key(self, data: st.DataObject) -> None:
         """An S3 key that no path can address (``..``, ``.`` or empty segments)."""
         model = self.model["s3"]
-        parent = data.draw(st.sampled_from(sorted(model.view_dirs(()))), label="folder")
+        parent = pick(data, sorted(model.view_dirs(())), "folder")
         tail = data.draw(st.sampled_from(BAD_TAILS), label="tail")
         loc = (*parent, *tail.split("/"))
         if model.isdir(loc) or model.file_above(loc):
@@ -758,7 +766,7 @@ class DataSafety(RuleBasedStateMachine):
         model.add_file(loc, content)
         if data.draw(st.booleans(), label="then transfer its folder"):
             views = views_of("s3", parent)
-            source = data.draw(st.sampled_from(views), label="source") if views else None
+            source = pick(data, views, "source") if views else None
             if source is not None:
                 dst_mount = self.draw_mount(data, "destination mount")
                 target = (dst_mount, self.draw_target(data, dst_mount, "destination"))
@@ -821,7 +829,7 @@ class DataSafety(RuleBasedStateMachine):
         api, via = self.draw_way(data)
         store, base = MOUNTS[mount]
         if files and data.draw(st.booleans(), label="existing"):
-            rel = data.draw(st.sampled_from(files), label="file")
+            rel = pick(data, files, "file")
             node = self.at(api, mount, rel, via)
             expected = self.model[store].files[base + rel]
             if data.draw(st.booleans(), label="streamed") and api == "sync":
@@ -847,7 +855,7 @@ class DataSafety(RuleBasedStateMachine):
     def list_paged(self, data: st.DataObject) -> None:
         """Page through a folder: every entry strictly below it, each exactly once."""
         mount = self.draw_mount(data)
-        folder = data.draw(st.sampled_from(self.dirs_of(mount)), label="folder")
+        folder = pick(data, self.dirs_of(mount), "folder")
         api, via = self.draw_way(data)
         page_size = data.draw(st.sampled_from([None, 1, 2, 3, 7]), label="page_size")
         node = self.at(api, mount, folder, via)
@@ -866,7 +874,7 @@ class DataSafety(RuleBasedStateMachine):
     @rule(data=st.data())
     def mkdir(self, data: st.DataObject) -> None:
         mount = self.draw_mount(data)
-        parent = data.draw(st.sampled_from(self.dirs_of(mount)), label="parent")
+        parent = pick(data, self.dirs_of(mount), "parent")
         names = tuple(data.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=2)))
         rel = (*parent, *names)
         parents = data.draw(st.booleans(), label="parents")
@@ -931,7 +939,7 @@ class DataSafety(RuleBasedStateMachine):
             files = self.files_of(mount)
             if not files:
                 return
-            rel = data.draw(st.sampled_from(files), label="file")
+            rel = pick(data, files, "file")
             node = self.at(api, mount, rel, via)
             self.run(api, node.delete)
             del model.files[base + rel]
@@ -958,7 +966,7 @@ class DataSafety(RuleBasedStateMachine):
         # one in three onto the same place through another mount
         how = data.draw(st.sampled_from(["alias", "any", "any"]), label="destination kind")
         if how == "alias":
-            return data.draw(st.sampled_from(views_of(store, loc)), label="alias")
+            return pick(data, views_of(store, loc), "alias")
         mount = self.draw_mount(data, "destination mount")
         return mount, self.draw_target(data, mount, "destination")
 
@@ -1032,20 +1040,20 @@ class DataSafety(RuleBasedStateMachine):
         # onto itself, into itself (through another mount), into an existing folder
         # (merging), or a new one
         kinds = ["alias", "inside", "existing", "any", "any"]
-        how = data.draw(st.sampled_from(kinds), label="destination kind")
+        how = pick(data, kinds, "destination kind")
         if how == "existing":
             mount = self.draw_mount(data, "destination mount")
-            return mount, data.draw(st.sampled_from(self.dirs_of(mount)), label="destination")
+            return mount, pick(data, self.dirs_of(mount), "destination")
         if how == "alias":
-            return data.draw(st.sampled_from(views_of(store, loc)), label="alias")
+            return pick(data, views_of(store, loc), "alias")
         if how == "inside":
             model = self.model[store]
             folders = sorted({loc} | {d for d in model.view_dirs(()) if under(d, loc)})
-            folder = data.draw(st.sampled_from(folders), label="folder inside")
+            folder = pick(data, folders, "folder inside")
             inner = (*folder, data.draw(st.sampled_from(NAMES), label="name inside"))
             views = views_of(store, inner)
             if views:
-                return data.draw(st.sampled_from(views), label="inside view")
+                return pick(data, views, "inside view")
         mount = self.draw_mount(data, "destination mount")
         return mount, self.draw_target(data, mount, "destination")
 
@@ -1136,7 +1144,7 @@ class DataSafety(RuleBasedStateMachine):
         """Copy or move a folder (often onto itself or into itself through another mount,
         or a mount's root)."""
         src_mount = self.draw_mount(data, "source mount")
-        src_rel = data.draw(st.sampled_from(self.dirs_of(src_mount)), label="source folder")
+        src_rel = pick(data, self.dirs_of(src_mount), "source folder")
         dst_mount, dst_rel = self.draw_tree_dst(data, *loc_of(src_mount, src_rel))
         skip_if = data.draw(st.sampled_from([None, "exists"]), label="skip_if")
         on_error = data.draw(st.sampled_from(["stop", "continue"]), label="on_error")
@@ -1153,7 +1161,7 @@ class DataSafety(RuleBasedStateMachine):
         folders = [d for d in self.dirs_of(src_mount) if d]
         if not folders:
             return
-        src_rel = data.draw(st.sampled_from(folders), label="source folder")
+        src_rel = pick(data, folders, "source folder")
         dst_mount = self.draw_mount(data, "destination mount")
         dst_rel = self.draw_target(data, dst_mount, "destination")
         api, via = self.draw_way(data)
@@ -1338,7 +1346,7 @@ class DataSafety(RuleBasedStateMachine):
         folders = [d for d in self.dirs_of(src_mount) if d]
         if not folders:
             return
-        src_rel = data.draw(st.sampled_from(folders), label="source folder")
+        src_rel = pick(data, folders, "source folder")
         src = loc_of(src_mount, src_rel)
         dst_mount = self.draw_mount(data, "destination mount")
         dst_rel = self.draw_target(data, dst_mount, "destination")
