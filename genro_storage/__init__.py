@@ -14,7 +14,7 @@ from ._shared.exceptions import (
     StoragePermissionError,
 )
 from ._shared.info import FileInfo, Page, VersionInfo
-from ._shared.operations import Progress, StorageTransferError, TransferReport
+from ._shared.transfer import Progress, StorageTransferError, TransferReport
 from .backends.base import StorageBackend
 from .manager import StorageManager
 from .node import StorageNode

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, over
 
 from ._shared import httpwire
 from ._shared import operations as ops
+from ._shared import transfer as tr
 from ._shared.config import check_local_path, require
 from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
@@ -176,9 +177,9 @@ class StorageNode(NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[ops.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
-    ) -> ops.TransferReport[StorageNode]:
+    ) -> tr.TransferReport[StorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount).
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'`` or ``callable(src, dst)``.
@@ -187,9 +188,9 @@ class StorageNode(NodeCore[StorageBackend]):
         ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
         the rest and lists failures in the report.
         """
-        options = ops.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
+        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
         _refuse_async_callables(skip_if, progress)
-        return drive_sync(ops.transfer(self, self._target(dst), options))
+        return drive_sync(tr.transfer(self, self._target(dst), options))
 
     def move(
         self,
@@ -197,13 +198,13 @@ class StorageNode(NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[ops.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
-    ) -> ops.TransferReport[StorageNode]:
+    ) -> tr.TransferReport[StorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
-        options = ops.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
+        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
         _refuse_async_callables(skip_if, progress)
-        return drive_sync(ops.transfer(self, self._target(dst), options, move=True))
+        return drive_sync(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: StorageNode | str) -> StorageNode:
         if isinstance(dst, str):

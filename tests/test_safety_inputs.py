@@ -31,7 +31,7 @@ from genro_storage import (
     StoragePermissionError,
 )
 from genro_storage._shared.config import TYPE_FIELDS, redact
-from genro_storage._shared.operations import StorageTransferError
+from genro_storage._shared.transfer import StorageTransferError
 from genro_storage.async_ import AsyncStorageManager
 from genro_storage.widgets import StorageExplorer, render
 from genro_storage.widgets import explorer as explorer_module

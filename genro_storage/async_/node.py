@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._shared import httpwire
 from .._shared import operations as ops
+from .._shared import transfer as tr
 from .._shared.config import require
 from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
@@ -148,10 +149,10 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[ops.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
-    ) -> ops.TransferReport[AsyncStorageNode]:
+    ) -> tr.TransferReport[AsyncStorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount), streaming in chunks.
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'``, an async ``callable(src, dst)``
@@ -160,10 +161,10 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
         ``'continue'`` (failures are then listed in the report).
         """
-        options = ops.TransferOptions.make(
+        options = tr.TransferOptions.make(
             skip_if, include, exclude, progress, concurrency, on_error
         )
-        return await drive_async(ops.transfer(self, self._target(dst), options))
+        return await drive_async(tr.transfer(self, self._target(dst), options))
 
     async def move(
         self,
@@ -174,15 +175,15 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[ops.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
-    ) -> ops.TransferReport[AsyncStorageNode]:
+    ) -> tr.TransferReport[AsyncStorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
-        options = ops.TransferOptions.make(
+        options = tr.TransferOptions.make(
             skip_if, include, exclude, progress, concurrency, on_error
         )
-        return await drive_async(ops.transfer(self, self._target(dst), options, move=True))
+        return await drive_async(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: AsyncStorageNode | str) -> AsyncStorageNode:
         if isinstance(dst, str):

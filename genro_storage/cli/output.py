@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .._shared.operations import Progress, TransferReport
+from .._shared.transfer import Progress, TransferReport
 
 __all__ = ["ProgressBar", "mtime_text", "progress_bar", "say", "summary"]
 
