@@ -951,7 +951,7 @@ class DataSafety(RuleBasedStateMachine):
         folders = [d for d in self.dirs_of(mount) if d and (store, base + d) not in PROTECTED]
         if not folders:
             return
-        rel = data.draw(st.sampled_from(folders), label="folder")
+        rel = pick(data, folders, "folder")
         loc = base + rel
         recursive = data.draw(st.booleans(), label="recursive")
         inside = list(model.below(loc))
