@@ -1015,7 +1015,7 @@ class DataSafety(RuleBasedStateMachine):
         files = self.files_of(src_mount)
         if not files:
             return
-        src_rel = data.draw(st.sampled_from(files), label="source")
+        src_rel = pick(data, files, "source")
         src = loc_of(src_mount, src_rel)
         dst_mount, dst_rel = self.draw_file_dst(data, *src)
         dst = loc_of(dst_mount, dst_rel)
