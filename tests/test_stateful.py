@@ -186,7 +186,6 @@ S3_BUCKET = "genro-storage-stateful"
 #: How the test reaches a node (see ``DataSafety.at``).
 VIAS = ("child", "named", "listing")
 
-CONTENT = st.binary(max_size=48)
 #: Sizes of the data of cancelled work: empty, tiny, and large enough to take a while.
 CANCEL_SIZES = (0, 7, 64 * 1024, 1024 * 1024, 3 * 1024 * 1024)
 
@@ -376,12 +375,54 @@ class Env:
         self.loop.close()
 
 
-def pick(data: st.DataObject, choices: Any, label: str) -> Any:
-    """One of ``choices``, drawn as an index of a fixed range: the list depends on what
-    earlier steps did (a cancelled call may or may not have landed), and a draw whose
-    constraints change between replays is "flaky" to hypothesis."""
-    options = list(choices)
-    return options[data.draw(st.integers(0, 63), label=label) % len(options)]
+#: A small pool of contents, so that equal sizes and equal contents (``skip_if='size'``,
+#: ``'hash'``) come up often.
+CONTENT_POOL = (b"", b"\x00", b"a", b"same", b"SAME", b"same!")
+
+
+class Choices:
+    """Every choice of one rule, made from one drawn seed.
+
+    A cancelled call may or may not have landed, and later rules see either outcome. If a
+    rule drew from hypothesis directly, its draws would depend on that outcome (a list to
+    pick from, a step that returns early), so a replay of the same example would draw
+    differently and hypothesis would stop with ``FlakyStrategyDefinition``. One integer
+    per rule keeps the shape of the draws fixed whatever the stores hold; each choice is
+    noted, so a failing example still reads as a story.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def one(self, options: Any, label: str) -> Any:
+        value = self.rng.choice(list(options))
+        note(f"{label}: {value!r}")
+        return value
+
+    def flag(self, label: str) -> bool:
+        return bool(self.one((False, True), label))
+
+    def integer(self, low: int, high: int, label: str) -> int:
+        value = self.rng.randint(low, high)
+        note(f"{label}: {value}")
+        return value
+
+    def names(self, low: int, high: int, label: str) -> tuple[str, ...]:
+        count = self.rng.randint(low, high)
+        value = tuple(self.rng.choice(NAMES) for _ in range(count))
+        note(f"{label}: {value!r}")
+        return value
+
+    def content(self, label: str) -> bytes:
+        if self.rng.random() < 0.5:
+            value = self.rng.choice(CONTENT_POOL)
+        else:
+            value = self.rng.randbytes(self.rng.randint(0, 48))
+        note(f"{label}: {value!r}")
+        return value
+
+
+CHOICES = st.integers(0, 2**32 - 1).map(Choices)
 
 
 class DataSafety(RuleBasedStateMachine):
@@ -638,8 +679,8 @@ class DataSafety(RuleBasedStateMachine):
         assert seen == self.model[store].view_dirs(base)
 
     # -- drawing ------------------------------------------------------------------------
-    def draw_mount(self, data: st.DataObject, label: str = "mount") -> str:
-        return data.draw(st.sampled_from(sorted(MOUNTS)), label=label)
+    def draw_mount(self, c: Choices, label: str = "mount") -> str:
+        return c.one(sorted(MOUNTS), label)
 
     def files_of(self, mount: str) -> list[Loc]:
         store, base = MOUNTS[mount]
@@ -649,25 +690,24 @@ class DataSafety(RuleBasedStateMachine):
         store, base = MOUNTS[mount]
         return sorted(self.model[store].view_dirs(base))
 
-    def draw_target(self, data: st.DataObject, mount: str, label: str) -> Loc:
+    def draw_target(self, c: Choices, mount: str, label: str) -> Loc:
         """A path in ``mount``: one or two names of ``NAMES`` below an existing folder
         (an existing entry, or a new one, maybe in a new folder)."""
-        parent = pick(data, self.dirs_of(mount), f"{label} folder")
-        names = st.lists(st.sampled_from(NAMES), min_size=1, max_size=2)
-        return (*parent, *data.draw(names, label=f"{label} names"))
+        parent = c.one(self.dirs_of(mount), f"{label} folder")
+        return (*parent, *c.names(1, 2, f"{label} names"))
 
     @staticmethod
-    def draw_way(data: st.DataObject) -> tuple[str, str]:
-        api = data.draw(st.sampled_from(["sync", "async"]), label="api")
-        return api, data.draw(st.sampled_from(VIAS), label="via")
+    def draw_way(c: Choices) -> tuple[str, str]:
+        api = c.one(["sync", "async"], "api")
+        return api, c.one(VIAS, "via")
 
     # -- seeds --------------------------------------------------------------------------
-    @initialize(data=st.data())
-    def seed(self, data: st.DataObject) -> None:
+    @initialize(c=CHOICES)
+    def seed(self, c: Choices) -> None:
         """A few files with hostile names in each store, written by the store's client."""
         for store in STORES:
-            for number in range(data.draw(st.integers(0, 6), label=f"{store} seeds")):
-                names = data.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3))
+            for number in range(c.integer(0, 6, f"{store} seeds")):
+                names = c.names(1, 3, "names")
                 loc = tuple(names)
                 model = self.model[store]
                 if model.isdir(loc) or model.file_above(loc) or (store, loc) in PROTECTED:
@@ -710,16 +750,16 @@ class DataSafety(RuleBasedStateMachine):
 
         self.env.loop.run_until_complete(stream())
 
-    @rule(data=st.data())
-    def write(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def write(self, c: Choices) -> None:
         """Write a file through the API (or, where it refuses the name, the store)."""
-        mount = self.draw_mount(data)
-        rel = self.draw_target(data, mount, "target")
+        mount = self.draw_mount(c)
+        rel = self.draw_target(c, mount, "target")
         store, loc = loc_of(mount, rel)
         model = self.model[store]
-        content = data.draw(CONTENT, label="content")
-        api, via = self.draw_way(data)
-        how = data.draw(st.sampled_from(["write_bytes", "open"]), label="how")
+        content = c.content("content")
+        api, via = self.draw_way(c)
+        how = c.one(["write_bytes", "open"], "how")
         self.touched.add(store)
         if model.isdir(loc) or model.file_above(loc):
             if not model.real_dirs:
@@ -741,57 +781,57 @@ class DataSafety(RuleBasedStateMachine):
             self.write_through(api, node, content, how)
         model.add_file(loc, content)
 
-    @rule(data=st.data())
-    def host_write_rule(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def host_write_rule(self, c: Choices) -> None:
         """Write a file by the store's own client, whatever its name."""
-        store = data.draw(st.sampled_from(STORES), label="store")
+        store = c.one(STORES, "store")
         model = self.model[store]
-        parent = pick(data, sorted(model.view_dirs(())), "folder")
-        loc = (*parent, data.draw(st.sampled_from(NAMES), label="name"))
+        parent = c.one(sorted(model.view_dirs(())), "folder")
+        loc = (*parent, c.one(NAMES, "name"))
         if model.isdir(loc) or model.file_above(loc):
             return
-        content = data.draw(CONTENT, label="content")
+        content = c.content("content")
         self.touched.add(store)
         self.host_write(store, loc, content)
         model.add_file(loc, content)
 
-    @rule(data=st.data())
-    def s3_unaddressable_key(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def s3_unaddressable_key(self, c: Choices) -> None:
         """An S3 key that no path can address (``..``, ``.`` or empty segments)."""
         model = self.model["s3"]
-        parent = pick(data, sorted(model.view_dirs(())), "folder")
-        tail = data.draw(st.sampled_from(BAD_TAILS), label="tail")
+        parent = c.one(sorted(model.view_dirs(())), "folder")
+        tail = c.one(BAD_TAILS, "tail")
         loc = (*parent, *tail.split("/"))
         if model.isdir(loc) or model.file_above(loc):
             return
-        content = data.draw(CONTENT, label="content")
+        content = c.content("content")
         self.touched.add("s3")
         self.host_write("s3", loc, content)
         model.add_file(loc, content)
-        if data.draw(st.booleans(), label="then transfer its folder"):
+        if c.flag("then transfer its folder"):
             views = views_of("s3", parent)
-            source = pick(data, views, "source") if views else None
+            source = c.one(views, "source") if views else None
             if source is not None:
-                dst_mount = self.draw_mount(data, "destination mount")
-                target = (dst_mount, self.draw_target(data, dst_mount, "destination"))
-                move = data.draw(st.booleans(), label="move")
-                on_error = data.draw(st.sampled_from(["stop", "continue"]), label="on_error")
-                api, via = self.draw_way(data)
+                dst_mount = self.draw_mount(c, "destination mount")
+                target = (dst_mount, self.draw_target(c, dst_mount, "destination"))
+                move = c.flag("move")
+                on_error = c.one(["stop", "continue"], "on_error")
+                api, via = self.draw_way(c)
                 self.tree_step(api, via, source, target, move, None, on_error)
 
-    @rule(data=st.data())
-    def aborted_write(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def aborted_write(self, c: Choices) -> None:
         """A write that fails (or is dropped unclosed) publishes nothing."""
-        mount = self.draw_mount(data)
-        rel = self.draw_target(data, mount, "target")
+        mount = self.draw_mount(c)
+        rel = self.draw_target(c, mount, "target")
         store, loc = loc_of(mount, rel)
         model = self.model[store]
         if model.isdir(loc) or model.file_above(loc):
             return
-        how = data.draw(st.sampled_from(["wb", "w", "dropped", "async"]), label="how")
+        how = c.one(["wb", "w", "dropped", "async"], "how")
         api = "async" if how == "async" else "sync"
         try:
-            node = self.at(api, mount, rel, data.draw(st.sampled_from(VIAS), label="via"), True)
+            node = self.at(api, mount, rel, c.one(VIAS, "via"), True)
         except RefusedError:
             return
         self.touched.add(store)
@@ -826,24 +866,24 @@ class DataSafety(RuleBasedStateMachine):
         self.check_store(store, label="after an aborted write ")
 
     # -- reads --------------------------------------------------------------------------
-    @rule(data=st.data())
-    def read(self, data: st.DataObject) -> None:
-        mount = self.draw_mount(data)
+    @rule(c=CHOICES)
+    def read(self, c: Choices) -> None:
+        mount = self.draw_mount(c)
         files = self.files_of(mount)
-        api, via = self.draw_way(data)
+        api, via = self.draw_way(c)
         store, base = MOUNTS[mount]
-        if files and data.draw(st.booleans(), label="existing"):
-            rel = pick(data, files, "file")
+        if files and c.flag("existing"):
+            rel = c.one(files, "file")
             node = self.at(api, mount, rel, via)
             expected = self.model[store].files[base + rel]
-            if data.draw(st.booleans(), label="streamed") and api == "sync":
+            if c.flag("streamed") and api == "sync":
                 with node.open("rb") as f:
                     got = f.read()
             else:
                 got = self.run(api, node.read_bytes)
             assert got == expected, f"{node.fullpath!r} reads {got!r}, not {expected!r}"
             return
-        rel = self.draw_target(data, mount, "missing")
+        rel = self.draw_target(c, mount, "missing")
         if self.model[store].isdir(base + rel) or self.model[store].isfile(base + rel):
             return
         if self.model[store].file_above(base + rel):
@@ -855,17 +895,17 @@ class DataSafety(RuleBasedStateMachine):
         with pytest.raises(StorageNotFoundError):
             self.run(api, node.read_bytes)
 
-    @rule(data=st.data())
-    def list_paged(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def list_paged(self, c: Choices) -> None:
         """Page through a folder: every entry strictly below it, each exactly once."""
-        mount = self.draw_mount(data)
-        folder = pick(data, self.dirs_of(mount), "folder")
-        api, via = self.draw_way(data)
-        page_size = data.draw(st.sampled_from([None, 1, 2, 3, 7]), label="page_size")
+        mount = self.draw_mount(c)
+        folder = c.one(self.dirs_of(mount), "folder")
+        api, via = self.draw_way(c)
+        page_size = c.one([None, 1, 2, 3, 7], "page_size")
         node = self.at(api, mount, folder, via)
         entries = self.list_all(api, node, folder, page_size)
         self.check_listing(mount, folder, entries)
-        if data.draw(st.booleans(), label="bad page sizes"):
+        if c.flag("bad page sizes"):
             self.check_bad_page_sizes(api, node)
 
     def check_bad_page_sizes(self, api: str, node: Any) -> None:
@@ -875,19 +915,19 @@ class DataSafety(RuleBasedStateMachine):
                 self.run(api, lambda b=bad: node.list(page_size=b))
 
     # -- folders and deletes ------------------------------------------------------------
-    @rule(data=st.data())
-    def mkdir(self, data: st.DataObject) -> None:
-        mount = self.draw_mount(data)
-        parent = pick(data, self.dirs_of(mount), "parent")
-        names = tuple(data.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=2)))
+    @rule(c=CHOICES)
+    def mkdir(self, c: Choices) -> None:
+        mount = self.draw_mount(c)
+        parent = c.one(self.dirs_of(mount), "parent")
+        names = c.names(1, 2, "names")
         rel = (*parent, *names)
-        parents = data.draw(st.booleans(), label="parents")
-        exist_ok = data.draw(st.booleans(), label="exist_ok")
+        parents = c.flag("parents")
+        exist_ok = c.flag("exist_ok")
         store, loc = loc_of(mount, rel)
         model = self.model[store]
         if not model.real_dirs and model.file_above(loc):
             return  # a folder below a file: object stores allow it
-        api, via = self.draw_way(data)
+        api, via = self.draw_way(c)
         try:
             node = self.descend(self.at(api, mount, parent, via), names, via != "child")
         except RefusedError:
@@ -911,13 +951,13 @@ class DataSafety(RuleBasedStateMachine):
             self.run(api, call)
             model.add_dir(loc)
 
-    @rule(data=st.data())
-    def delete(self, data: st.DataObject) -> None:
-        mount = self.draw_mount(data)
+    @rule(c=CHOICES)
+    def delete(self, c: Choices) -> None:
+        mount = self.draw_mount(c)
         store, base = MOUNTS[mount]
         model = self.model[store]
-        api, via = self.draw_way(data)
-        kind = data.draw(st.sampled_from(["file", "folder", "root", "missing"]), label="kind")
+        api, via = self.draw_way(c)
+        kind = c.one(["file", "folder", "root", "missing"], "kind")
         self.touched.add(store)
         if kind == "root":
             node = self.manager(api).node(f"{mount}:")
@@ -925,7 +965,7 @@ class DataSafety(RuleBasedStateMachine):
                 self.run(api, lambda: node.delete(recursive=True))
             return
         if kind == "missing":
-            rel = self.draw_target(data, mount, "missing")
+            rel = self.draw_target(c, mount, "missing")
             loc = base + rel
             if model.isdir(loc) or model.isfile(loc) or model.file_above(loc):
                 return
@@ -933,7 +973,7 @@ class DataSafety(RuleBasedStateMachine):
                 node = self.at(api, mount, rel, via, new=True)
             except RefusedError:
                 return
-            if data.draw(st.booleans(), label="missing_ok"):
+            if c.flag("missing_ok"):
                 self.run(api, lambda: node.delete(missing_ok=True))
             else:
                 with pytest.raises(StorageNotFoundError):
@@ -943,7 +983,7 @@ class DataSafety(RuleBasedStateMachine):
             files = self.files_of(mount)
             if not files:
                 return
-            rel = pick(data, files, "file")
+            rel = c.one(files, "file")
             node = self.at(api, mount, rel, via)
             self.run(api, node.delete)
             del model.files[base + rel]
@@ -951,9 +991,9 @@ class DataSafety(RuleBasedStateMachine):
         folders = [d for d in self.dirs_of(mount) if d and (store, base + d) not in PROTECTED]
         if not folders:
             return
-        rel = pick(data, folders, "folder")
+        rel = c.one(folders, "folder")
         loc = base + rel
-        recursive = data.draw(st.booleans(), label="recursive")
+        recursive = c.flag("recursive")
         inside = list(model.below(loc))
         if recursive and any(not good(k[len(loc) :]) for k in inside):
             return  # the spec says nothing of unaddressable keys in a recursive delete
@@ -966,13 +1006,13 @@ class DataSafety(RuleBasedStateMachine):
         model.remove_tree(loc)
 
     # -- transfers ----------------------------------------------------------------------
-    def draw_file_dst(self, data: st.DataObject, store: str, loc: Loc) -> tuple[str, Loc]:
+    def draw_file_dst(self, c: Choices, store: str, loc: Loc) -> tuple[str, Loc]:
         # one in three onto the same place through another mount
-        how = data.draw(st.sampled_from(["alias", "any", "any"]), label="destination kind")
+        how = c.one(["alias", "any", "any"], "destination kind")
         if how == "alias":
-            return pick(data, views_of(store, loc), "alias")
-        mount = self.draw_mount(data, "destination mount")
-        return mount, self.draw_target(data, mount, "destination")
+            return c.one(views_of(store, loc), "alias")
+        mount = self.draw_mount(c, "destination mount")
+        return mount, self.draw_target(c, mount, "destination")
 
     def plan_file(
         self, src: tuple[str, Loc], dst: tuple[str, Loc], skip_if: str | None, move: bool
@@ -1001,29 +1041,29 @@ class DataSafety(RuleBasedStateMachine):
             del after[s_store].files[s_loc]
         return Plan(after=after, copied=1)
 
-    @rule(data=st.data())
-    def copy_file(self, data: st.DataObject) -> None:
-        self.transfer_file(data, move=False)
+    @rule(c=CHOICES)
+    def copy_file(self, c: Choices) -> None:
+        self.transfer_file(c, move=False)
 
-    @rule(data=st.data())
-    def move_file(self, data: st.DataObject) -> None:
-        self.transfer_file(data, move=True)
+    @rule(c=CHOICES)
+    def move_file(self, c: Choices) -> None:
+        self.transfer_file(c, move=True)
 
-    def transfer_file(self, data: st.DataObject, move: bool) -> None:
+    def transfer_file(self, c: Choices, move: bool) -> None:
         """Copy or move one file (often onto itself through another mount)."""
-        src_mount = self.draw_mount(data, "source mount")
+        src_mount = self.draw_mount(c, "source mount")
         files = self.files_of(src_mount)
         if not files:
             return
-        src_rel = pick(data, files, "source")
+        src_rel = c.one(files, "source")
         src = loc_of(src_mount, src_rel)
-        dst_mount, dst_rel = self.draw_file_dst(data, *src)
+        dst_mount, dst_rel = self.draw_file_dst(c, *src)
         dst = loc_of(dst_mount, dst_rel)
-        skip_if = data.draw(st.sampled_from([None, "exists", "size", "hash"]), label="skip_if")
+        skip_if = c.one([None, "exists", "size", "hash"], "skip_if")
         plan = self.plan_file(src, dst, skip_if, move)
         if plan is None:
             return
-        api, via = self.draw_way(data)
+        api, via = self.draw_way(c)
         try:
             src_node = self.at(api, src_mount, src_rel, via)
             dst_node = self.at(api, dst_mount, dst_rel, via, new=True)
@@ -1040,26 +1080,26 @@ class DataSafety(RuleBasedStateMachine):
         assert plan.after is not None
         self.model = plan.after
 
-    def draw_tree_dst(self, data: st.DataObject, store: str, loc: Loc) -> tuple[str, Loc]:
+    def draw_tree_dst(self, c: Choices, store: str, loc: Loc) -> tuple[str, Loc]:
         # onto itself, into itself (through another mount), into an existing folder
         # (merging), or a new one
         kinds = ["alias", "inside", "existing", "any", "any"]
-        how = pick(data, kinds, "destination kind")
+        how = c.one(kinds, "destination kind")
         if how == "existing":
-            mount = self.draw_mount(data, "destination mount")
-            return mount, pick(data, self.dirs_of(mount), "destination")
+            mount = self.draw_mount(c, "destination mount")
+            return mount, c.one(self.dirs_of(mount), "destination")
         if how == "alias":
-            return pick(data, views_of(store, loc), "alias")
+            return c.one(views_of(store, loc), "alias")
         if how == "inside":
             model = self.model[store]
             folders = sorted({loc} | {d for d in model.view_dirs(()) if under(d, loc)})
-            folder = pick(data, folders, "folder inside")
-            inner = (*folder, data.draw(st.sampled_from(NAMES), label="name inside"))
+            folder = c.one(folders, "folder inside")
+            inner = (*folder, c.one(NAMES, "name inside"))
             views = views_of(store, inner)
             if views:
-                return pick(data, views, "inside view")
-        mount = self.draw_mount(data, "destination mount")
-        return mount, self.draw_target(data, mount, "destination")
+                return c.one(views, "inside view")
+        mount = self.draw_mount(c, "destination mount")
+        return mount, self.draw_target(c, mount, "destination")
 
     def plan_tree(
         self,
@@ -1136,48 +1176,48 @@ class DataSafety(RuleBasedStateMachine):
             _, markers = self.physical(store)
             plan.after[store].dirs |= plan.maybe_markers & markers
 
-    @rule(data=st.data())
-    def copy_tree(self, data: st.DataObject) -> None:
-        self.transfer_tree(data, move=False)
+    @rule(c=CHOICES)
+    def copy_tree(self, c: Choices) -> None:
+        self.transfer_tree(c, move=False)
 
-    @rule(data=st.data())
-    def move_tree(self, data: st.DataObject) -> None:
-        self.transfer_tree(data, move=True)
+    @rule(c=CHOICES)
+    def move_tree(self, c: Choices) -> None:
+        self.transfer_tree(c, move=True)
 
-    def transfer_tree(self, data: st.DataObject, move: bool) -> None:
+    def transfer_tree(self, c: Choices, move: bool) -> None:
         """Copy or move a folder (often onto itself or into itself through another mount,
         or a mount's root)."""
-        src_mount = self.draw_mount(data, "source mount")
-        src_rel = pick(data, self.dirs_of(src_mount), "source folder")
-        dst_mount, dst_rel = self.draw_tree_dst(data, *loc_of(src_mount, src_rel))
-        skip_if = data.draw(st.sampled_from([None, "exists"]), label="skip_if")
-        on_error = data.draw(st.sampled_from(["stop", "continue"]), label="on_error")
-        api, via = self.draw_way(data)
+        src_mount = self.draw_mount(c, "source mount")
+        src_rel = c.one(self.dirs_of(src_mount), "source folder")
+        dst_mount, dst_rel = self.draw_tree_dst(c, *loc_of(src_mount, src_rel))
+        skip_if = c.one([None, "exists"], "skip_if")
+        on_error = c.one(["stop", "continue"], "on_error")
+        api, via = self.draw_way(c)
         self.tree_step(
             api, via, (src_mount, src_rel), (dst_mount, dst_rel), move, skip_if, on_error
         )
 
-    @rule(data=st.data())
-    def move_tree_onto_its_copy(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def move_tree_onto_its_copy(self, c: Choices) -> None:
         """Copy a folder, change the source, then move it onto the copy with
         ``skip_if='exists'``: the skipped sources stay, with their folders."""
-        src_mount = self.draw_mount(data, "source mount")
+        src_mount = self.draw_mount(c, "source mount")
         folders = [d for d in self.dirs_of(src_mount) if d]
         if not folders:
             return
-        src_rel = pick(data, folders, "source folder")
-        dst_mount = self.draw_mount(data, "destination mount")
-        dst_rel = self.draw_target(data, dst_mount, "destination")
-        api, via = self.draw_way(data)
+        src_rel = c.one(folders, "source folder")
+        dst_mount = self.draw_mount(c, "destination mount")
+        dst_rel = self.draw_target(c, dst_mount, "destination")
+        api, via = self.draw_way(c)
         src, dst = (src_mount, src_rel), (dst_mount, dst_rel)
         if not self.tree_step(api, via, src, dst, False, None, "continue"):
             return
-        if data.draw(st.booleans(), label="change the source"):
-            rel = (*src_rel, data.draw(st.sampled_from(NAMES), label="new source name"))
+        if c.flag("change the source"):
+            rel = (*src_rel, c.one(NAMES, "new source name"))
             store, loc = loc_of(src_mount, rel)
             model = self.model[store]
             if not (model.isdir(loc) or model.file_above(loc) or not good(rel)):
-                content = data.draw(CONTENT, label="content")
+                content = c.content("content")
                 self.host_write(store, loc, content)
                 model.add_file(loc, content)
         self.tree_step(api, via, src, dst, True, "exists", "continue")
@@ -1258,22 +1298,25 @@ class DataSafety(RuleBasedStateMachine):
         self.env.loop.run_until_complete(asyncio.sleep(0.1))
 
     CANCEL_OPS = ("write_bytes", "stream", "copy", "move")
-    TRIGGERS = st.one_of(
-        st.tuples(st.just("delay"), st.sampled_from([0.0, 0.001, 0.005, 0.02])),
-        st.tuples(st.just("turns"), st.integers(0, 60)),
-    )
 
-    @rule(data=st.data())
-    def cancel_file(self, data: st.DataObject) -> None:
+    @staticmethod
+    def draw_trigger(c: Choices) -> tuple[str, float]:
+        """When to cancel: after a delay, or after a number of loop turns."""
+        if c.flag("cancel after a delay"):
+            return "delay", c.one((0.0, 0.001, 0.005, 0.02), "delay")
+        return "turns", c.integer(0, 60, "loop turns")
+
+    @rule(c=CHOICES)
+    def cancel_file(self, c: Choices) -> None:
         """Cancel an async write, copy or move of one file."""
-        op = data.draw(st.sampled_from(self.CANCEL_OPS), label="op")
-        trigger = data.draw(self.TRIGGERS, label="trigger")
-        size = data.draw(st.sampled_from(CANCEL_SIZES), label="size")
-        content = blob(size, data.draw(st.integers(0, 9), label="seed"))
-        via = data.draw(st.sampled_from(VIAS), label="via")
+        op = c.one(self.CANCEL_OPS, "op")
+        trigger = self.draw_trigger(c)
+        size = c.one(CANCEL_SIZES, "size")
+        content = blob(size, c.integer(0, 9, "seed"))
+        via = c.one(VIAS, "via")
         if op in ("write_bytes", "stream"):
-            mount = self.draw_mount(data)
-            rel = self.draw_target(data, mount, "target")
+            mount = self.draw_mount(c)
+            rel = self.draw_target(c, mount, "target")
             store, loc = loc_of(mount, rel)
             model = self.model[store]
             if model.isdir(loc) or model.file_above(loc):
@@ -1298,8 +1341,8 @@ class DataSafety(RuleBasedStateMachine):
             stores = {store}
         else:
             # a fresh source of the drawn size, written by the store's client
-            src_mount = self.draw_mount(data, "source mount")
-            src_rel = self.draw_target(data, src_mount, "source")
+            src_mount = self.draw_mount(c, "source mount")
+            src_rel = self.draw_target(c, src_mount, "source")
             src = loc_of(src_mount, src_rel)
             source = self.model[src[0]]
             if source.isdir(src[1]) or source.file_above(src[1]) or not good(src_rel):
@@ -1307,7 +1350,7 @@ class DataSafety(RuleBasedStateMachine):
             self.host_write(src[0], src[1], content)
             source.add_file(src[1], content)
             self.touched.add(src[0])
-            dst_mount, dst_rel = self.draw_file_dst(data, *src)
+            dst_mount, dst_rel = self.draw_file_dst(c, *src)
             dst = loc_of(dst_mount, dst_rel)
             maybe = self.plan_file(src, dst, None, op == "move")
             if maybe is None:
@@ -1342,25 +1385,25 @@ class DataSafety(RuleBasedStateMachine):
             self.check_store(store, expected[store], f"0.1 s after a {outcome} {op} ")
         self.model = expected
 
-    @rule(data=st.data())
-    def cancel_tree(self, data: st.DataObject) -> None:
+    @rule(c=CHOICES)
+    def cancel_tree(self, c: Choices) -> None:
         """Cancel an async tree copy or move: each file is either untouched or wholly
         transferred (a move never loses one), and nothing lands later."""
-        src_mount = self.draw_mount(data, "source mount")
+        src_mount = self.draw_mount(c, "source mount")
         folders = [d for d in self.dirs_of(src_mount) if d]
         if not folders:
             return
-        src_rel = pick(data, folders, "source folder")
+        src_rel = c.one(folders, "source folder")
         src = loc_of(src_mount, src_rel)
-        dst_mount = self.draw_mount(data, "destination mount")
-        dst_rel = self.draw_target(data, dst_mount, "destination")
+        dst_mount = self.draw_mount(c, "destination mount")
+        dst_rel = self.draw_target(c, dst_mount, "destination")
         dst = loc_of(dst_mount, dst_rel)
-        move = data.draw(st.booleans(), label="move")
+        move = c.flag("move")
         plan = self.plan_tree(src, src_rel, dst, dst_rel, None, move)
         if plan is None or plan.refuse:
             return
-        trigger = data.draw(self.TRIGGERS, label="trigger")
-        via = data.draw(st.sampled_from(VIAS), label="via")
+        trigger = self.draw_trigger(c)
+        via = c.one(VIAS, "via")
         try:
             src_node = self.at("async", src_mount, src_rel, via)
             dst_node = self.at("async", dst_mount, dst_rel, via, new=True)
