@@ -11,6 +11,7 @@ from ._shared.exceptions import StorageConfigError
 from ._shared.managercore import ManagerCore
 from .backends.base import StorageBackend
 from .backends.registry import BUILTIN_TYPES, factory
+from .backends.relative import RelativeBackend
 from .node import StorageNode
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class StorageManager(ManagerCore[StorageBackend]):
                 f"register_backend_type('{name}', ...) needs a StorageBackend subclass"
             )
         return cls
+
+    def _relative_view(self, config: MountConfig) -> StorageBackend:
+        return RelativeBackend(self, config)
 
     def _discard(self, backend: StorageBackend) -> None:
         backend.close()

@@ -14,6 +14,7 @@ from .._shared.managercore import ConfigSource, ManagerCore
 from ..backends.base import StorageBackend
 from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
+from .backends.relative import AsyncRelativeBackend
 from .node import AsyncStorageNode
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
             "StorageBackend subclass"
         )
 
+    def _relative_view(self, config: MountConfig) -> AsyncStorageBackend:
+        return AsyncRelativeBackend(self, config)
+
     def _discard(self, backend: AsyncStorageBackend) -> None:
         backend.discard()
 
@@ -96,11 +100,11 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
             from ..manager import StorageManager
 
             twin = StorageManager()
+            self._sync_twin = twin  # relative mounts' twins look their parent up in it
             for name, backend in self._mounts.items():
                 sync = self._twin_backend(backend)
                 if sync is not None:
                     twin._mounts[name] = sync
-            self._sync_twin = twin
         return self._sync_twin
 
     def _twin_backend(self, backend: AsyncStorageBackend) -> StorageBackend | None:
@@ -110,6 +114,10 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
         shared = backend.sync_backend()
         if shared is not None:
             return shared
+        if isinstance(backend, AsyncRelativeBackend) and self._sync_twin is not None:
+            from ..backends.relative import RelativeBackend
+
+            return RelativeBackend(self._sync_twin, backend.declared_config)
         from ..manager import StorageManager
 
         make = StorageManager.default_types.get(backend.config.type)
