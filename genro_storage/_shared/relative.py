@@ -25,13 +25,15 @@ Rules (one place each):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import paths
 from .capabilities import Capabilities
 from .config import PERMISSIONS, MountConfig
-from .exceptions import StorageConfigError
+from .exceptions import StorageConfigError, StorageError
 from .identity import Location
 from .info import FileInfo, Page
 
@@ -235,6 +237,23 @@ class RelativeCore:
 
     def _server_target(self, other: Any, dst: str) -> tuple[Any, str]:
         return other._target(dst) if isinstance(other, RelativeCore) else (other, dst)
+
+    @contextmanager
+    def _named(self) -> Iterator[None]:
+        """Errors of the parent's backend name this mount's paths, not the parent's
+        (``pub:x``, not ``data:public/x``)."""
+        try:
+            yield
+        except StorageError as exc:
+            if len(exc.args) != 1 or not isinstance(exc.args[0], str):
+                raise
+            backend, folder = self._root()
+            old = f"{backend.mount}:{folder}" if folder else f"{backend.mount}:"
+            pattern = re.escape(old) + (r"(?:/|(?![^'\s@]))" if folder else "")
+            message = re.sub(pattern, f"{self.mount}:", exc.args[0])
+            if message == exc.args[0]:
+                raise
+            raise type(exc)(message) from exc
 
     def _own_info(self, info: FileInfo) -> FileInfo:
         """A fact of the parent, with its path made relative to this mount's root."""

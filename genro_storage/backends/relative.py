@@ -23,103 +23,122 @@ class RelativeBackend(RelativeCore, StorageBackend):  # type: ignore[override]
 
     def info(self, path: str) -> FileInfo:
         """Facts about ``path`` in one call; raises ``StorageNotFoundError``."""
-        backend, full = self._target(path)
-        return self._own_info(backend.info(full))
+        with self._named():
+            backend, full = self._target(path)
+            return self._own_info(backend.info(full))
 
     def exists(self, path: str) -> bool:
         """Whether something exists at ``path``."""
-        backend, full = self._target(path)
-        return bool(backend.exists(full))
+        with self._named():
+            backend, full = self._target(path)
+            return bool(backend.exists(full))
 
     def read_bytes(self, path: str) -> bytes:
         """The whole file."""
-        backend, full = self._target(path)
-        return bytes(backend.read_bytes(full))
+        with self._named():
+            backend, full = self._target(path)
+            return bytes(backend.read_bytes(full))
 
     def read_range(self, path: str, start: int, end: int | None) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
-        backend, full = self._target(path)
-        return bytes(backend.read_range(full, start, end))
+        with self._named():
+            backend, full = self._target(path)
+            return bytes(backend.read_range(full, start, end))
 
     def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""
-        backend, full = self._target(path)
-        return self._own_path(backend.write_bytes(full, data))
+        with self._named():
+            backend, full = self._target(path)
+            return self._own_path(backend.write_bytes(full, data))
 
     def open_read(self, path: str) -> Reader:
         """A reader (``read(n)``, ``close()``)."""
-        backend, full = self._target(path)
-        reader: Reader = backend.open_read(full)
-        return reader
+        with self._named():
+            backend, full = self._target(path)
+            reader: Reader = backend.open_read(full)
+            return reader
 
     def open_write(self, path: str) -> Writer:
         """A writer; nothing is visible before ``commit()``."""
-        backend, full = self._target(path)
-        writer: Writer = backend.open_write(full)
-        return writer
+        with self._named():
+            backend, full = self._target(path)
+            writer: Writer = backend.open_write(full)
+            return writer
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
         """One page of the folder's entries, sorted by name."""
-        backend, full = self._target(path)
-        return self._own_page(backend.list(full, page_size, cursor))
+        with self._named():
+            backend, full = self._target(path)
+            return self._own_page(backend.list(full, page_size, cursor))
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         """Create a folder."""
-        backend, full = self._target(path)
-        backend.mkdir(full, parents, exist_ok)
+        with self._named():
+            backend, full = self._target(path)
+            backend.mkdir(full, parents, exist_ok)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         """Delete a file, or a folder (non-empty only with ``recursive``)."""
-        backend, full = self._target(path)
-        backend.delete(full, recursive)
+        with self._named():
+            backend, full = self._target(path)
+            backend.delete(full, recursive)
 
     def copy(self, src: str, dst: str) -> None:
         """Copy a file inside this mount."""
-        backend, full_src = self._target(src)
-        backend.copy(full_src, self._target(dst)[1])
+        with self._named():
+            backend, full_src = self._target(src)
+            backend.copy(full_src, self._target(dst)[1])
 
     def move(self, src: str, dst: str) -> None:
         """Move a file inside this mount."""
-        backend, full_src = self._target(src)
-        backend.move(full_src, self._target(dst)[1])
+        with self._named():
+            backend, full_src = self._target(src)
+            backend.move(full_src, self._target(dst)[1])
 
     def server_copy(self, src: str, other: Any, dst: str) -> None:
         """Copy ``src`` here to ``dst`` on ``other``, where ``same_store(other)``."""
-        backend, full_src = self._target(src)
-        target, full_dst = self._server_target(other, dst)
-        backend.server_copy(full_src, target, full_dst)
+        with self._named():
+            backend, full_src = self._target(src)
+            target, full_dst = self._server_target(other, dst)
+            backend.server_copy(full_src, target, full_dst)
 
     def md5hash(self, path: str) -> str | None:
         """The content MD5 if the store knows it without a download, else ``None``."""
-        backend, full = self._target(path)
-        found: str | None = backend.md5hash(full)
-        return found
+        with self._named():
+            backend, full = self._target(path)
+            found: str | None = backend.md5hash(full)
+            return found
 
     def get_metadata(self, path: str) -> dict[str, str]:
         """The file's user metadata."""
-        backend, full = self._target(path)
-        return dict(backend.get_metadata(full))
+        with self._named():
+            backend, full = self._target(path)
+            return dict(backend.get_metadata(full))
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         """Replace the file's user metadata."""
-        backend, full = self._target(path)
-        backend.set_metadata(full, metadata)
+        with self._named():
+            backend, full = self._target(path)
+            backend.set_metadata(full, metadata)
 
     def versions(self, path: str) -> builtins.list[VersionInfo]:
         """Stored versions, newest first."""
-        backend, full = self._target(path)
-        return builtins.list(backend.versions(full))
+        with self._named():
+            backend, full = self._target(path)
+            return builtins.list(backend.versions(full))
 
     def read_version(self, path: str, version_id: str) -> bytes:
         """The bytes of one stored version."""
-        backend, full = self._target(path)
-        return bytes(backend.read_version(full, version_id))
+        with self._named():
+            backend, full = self._target(path)
+            return bytes(backend.read_version(full, version_id))
 
     def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""
-        backend, full = self._target(path)
-        found: str | None = backend.local_path(full)
-        return found
+        with self._named():
+            backend, full = self._target(path)
+            found: str | None = backend.local_path(full)
+            return found
 
     def close(self) -> None:
         """Nothing to release: the parent's backend belongs to the parent mount."""
