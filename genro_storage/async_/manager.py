@@ -4,6 +4,7 @@ I/O; it works without ``async with``, and ``async with`` closes every client."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,6 +16,7 @@ from ..backends.base import StorageBackend
 from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
 from .backends.relative import AsyncRelativeBackend
+from .backends.snapshot import AsyncSnapshotBackend
 from .node import AsyncStorageNode
 
 if TYPE_CHECKING:
@@ -80,9 +82,22 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
         if sync is not None:
             twin._mounts[name] = sync
 
-    def node(self, spec: str, *parts: str) -> AsyncStorageNode:
-        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
+    def node(
+        self,
+        spec: str,
+        *parts: str,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> AsyncStorageNode:
+        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O.
+
+        With ``version`` (an index, ``-1`` the newest and ``0`` the oldest, or a version
+        id) or ``as_of`` (a datetime), a read-only snapshot of that version of the file
+        (see ``docs/guide.md``, "Versions"); writes to it raise ``StoragePermissionError``.
+        """
         mount, path, backend = self._locate(spec, parts)
+        if version is not None or as_of is not None:
+            backend = AsyncSnapshotBackend(backend, path, version, as_of)
         return self.node_class(self, mount, path, backend)
 
     def is_native(self, mount: str) -> bool:

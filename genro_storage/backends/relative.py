@@ -133,6 +133,13 @@ class RelativeBackend(RelativeCore, StorageBackend):  # type: ignore[override]
             backend, full = self._target(path)
             return bytes(backend.read_version(full, version_id))
 
+    def open_read_version(self, path: str, version_id: str) -> Reader:
+        """A reader over one stored version, streamed."""
+        with self._named():
+            backend, full = self._target(path)
+            reader: Reader = backend.open_read_version(full, version_id)
+            return reader
+
     def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""
         with self._named():

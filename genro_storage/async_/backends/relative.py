@@ -140,6 +140,13 @@ class AsyncRelativeBackend(RelativeCore, AsyncStorageBackend):  # type: ignore[o
             backend, full = self._target(path)
             return bytes(await backend.read_version(full, version_id))
 
+    async def open_read_version(self, path: str, version_id: str) -> AsyncReader:
+        """A reader over one stored version, streamed."""
+        with self._named():
+            backend, full = self._target(path)
+            reader: AsyncReader = await backend.open_read_version(full, version_id)
+            return reader
+
     async def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""
         with self._named():
