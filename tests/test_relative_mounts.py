@@ -275,3 +275,27 @@ async def test_as_sync_twin_knows_relative_mounts(make_config):
         assert twin.node("pub2:g.txt").read_bytes() == b"sync"
         with pytest.raises(StoragePermissionError):
             twin.node("pub2:g.txt").write_bytes(b"no")
+
+
+async def test_paged_listing_and_odd_folders(rkind, api, make_config, open_storage):
+    storage = with_relative(
+        make_config,
+        open_storage,
+        rkind,
+        {"name": "pub", "path": "data:/a b/ü\\x/%2e%2e/"},  # leading slash ignored
+        {"name": "alias", "path": "data:", "permissions": "readonly"},  # the whole mount
+    )
+    for name in ("c", "a", "b"):
+        await test_node(storage, f"pub:{name}.txt").write_bytes(name.encode())
+    seen, cursor = [], None
+    while True:
+        page = await test_node(storage, "pub:").list(page_size=1, cursor=cursor)
+        seen += [e.path for e in page.entries]
+        if (cursor := page.cursor) is None:
+            break
+    assert seen == ["a.txt", "b.txt", "c.txt"]
+    folder = "a b/ü\\x/%2e%2e"
+    assert await test_node(storage, f"alias:{folder}/b.txt").read_bytes() == b"b"
+    assert [e.path for e in (await test_node(storage, "alias:").list()).entries] == ["a b"]
+    with pytest.raises(StorageError, match="onto itself"):
+        await test_node(storage, f"alias:{folder}/a.txt").copy("pub:a.txt")
