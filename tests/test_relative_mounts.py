@@ -191,6 +191,7 @@ def test_table_errors_name_the_mount_and_field(tmp_path):
         ([{"name": "pub", "path": "nope:x"}], "'pub'.*'path' names mount 'nope'"),
         ([{"name": "a", "path": "b:x"}, {"name": "b", "path": "a:y"}], "cycle"),
         ([{"name": "a", "path": "a:x"}], "cycle"),
+        ([{"name": "pub", "path": "da ta:x"}], "'path' names an invalid mount 'da ta'"),
         ([{"name": "pub", "path": "data:../x"}], "'\\.\\.' segments"),
         ([{"name": "pub", "path": "data:a/../x"}], "'\\.\\.' segments"),
         ([{"name": "pub", "path": "data:a\x00"}], "NUL"),

@@ -48,12 +48,12 @@ _RANK = {p: i for i, p in enumerate(PERMISSIONS)}  # readonly < readwrite < dele
 
 def is_relative(data: Mapping[str, Any]) -> bool:
     """Whether a mount dict describes a relative mount: ``type: relative``, or no type
-    at all and a ``path`` of the form ``mount:folder``."""
+    at all and a ``path`` of the form ``mount:folder`` (``parse`` checks the name)."""
     kind = data.get("type", data.get("protocol"))
     if kind is not None:
         return bool(kind == RELATIVE)
     path = data.get("path")
-    return isinstance(path, str) and ":" in path and paths.valid_mount_name(path.split(":")[0])
+    return isinstance(path, str) and ":" in path
 
 
 def parse(name: str, data: Mapping[str, Any]) -> MountConfig:
