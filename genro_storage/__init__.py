@@ -12,6 +12,7 @@ from ._shared.exceptions import (
     StorageExistsError,
     StorageNotFoundError,
     StoragePermissionError,
+    StorageUnsupportedError,
 )
 from ._shared.info import FileInfo, Page, VersionInfo
 from ._shared.transfer import Progress, StorageTransferError, TransferReport
@@ -50,6 +51,7 @@ __all__ = [
     "StorageNotFoundError",
     "StoragePermissionError",
     "StorageTransferError",
+    "StorageUnsupportedError",
     "TransferReport",
     "VersionInfo",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,6 +12,8 @@ from ._shared.exceptions import StorageConfigError
 from ._shared.managercore import ManagerCore
 from .backends.base import StorageBackend
 from .backends.registry import BUILTIN_TYPES, factory
+from .backends.relative import RelativeBackend
+from .backends.snapshot import SnapshotBackend
 from .node import StorageNode
 
 if TYPE_CHECKING:
@@ -43,12 +46,28 @@ class StorageManager(ManagerCore[StorageBackend]):
             )
         return cls
 
+    def _relative_view(self, config: MountConfig) -> StorageBackend:
+        return RelativeBackend(self, config)
+
     def _discard(self, backend: StorageBackend) -> None:
         backend.close()
 
-    def node(self, spec: str, *parts: str) -> StorageNode:
-        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
+    def node(
+        self,
+        spec: str,
+        *parts: str,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> StorageNode:
+        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O.
+
+        With ``version`` (an index, ``-1`` the newest and ``0`` the oldest, or a version
+        id) or ``as_of`` (a datetime), a read-only snapshot of that version of the file
+        (see ``docs/guide.md``, "Versions"); writes to it raise ``StoragePermissionError``.
+        """
         mount, path, backend = self._locate(spec, parts)
+        if version is not None or as_of is not None:
+            backend = SnapshotBackend(backend, path, version, as_of)
         return self.node_class(self, mount, path, backend)
 
     @cached_property

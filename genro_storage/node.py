@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, overload
 
@@ -22,7 +23,9 @@ from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
+from ._shared.versions import snapshot_of
 from .backends.base import Reader, StorageBackend
+from .backends.snapshot import SnapshotBackend
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -105,17 +108,57 @@ class StorageNode(NodeCore[StorageBackend]):
         return self.write_bytes(text.encode(encoding))
 
     @overload
-    def open(self, mode: Literal["rb"] = "rb", encoding: str | None = None) -> BinaryIO: ...
+    def open(
+        self,
+        mode: Literal["rb"] = "rb",
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> BinaryIO: ...
     @overload
-    def open(self, mode: Literal["r"], encoding: str | None = None) -> TextIO: ...
+    def open(
+        self,
+        mode: Literal["r"],
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> TextIO: ...
     @overload
-    def open(self, mode: Literal["wb"], encoding: str | None = None) -> WriteFile: ...
+    def open(
+        self,
+        mode: Literal["wb"],
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> WriteFile: ...
     @overload
-    def open(self, mode: Literal["w"], encoding: str | None = None) -> TextWriteFile: ...
+    def open(
+        self,
+        mode: Literal["w"],
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> TextWriteFile: ...
     @overload
-    def open(self, mode: str, encoding: str | None = None) -> IO[Any]: ...
-    def open(self, mode: str = "rb", encoding: str | None = None) -> IO[Any]:
+    def open(
+        self,
+        mode: str,
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> IO[Any]: ...
+    def open(
+        self,
+        mode: str = "rb",
+        encoding: str | None = None,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> IO[Any]:
         """A file object: ``'rb'``, ``'r'``, ``'wb'`` or ``'w'``.
+
+        ``version`` (an index: ``-1`` the newest, ``-2`` the one before, ``0`` the
+        oldest; or a version id) or ``as_of`` (a datetime) read a stored version, in
+        ``'rb'``/``'r'`` only, streamed with ranged reads (see ``docs/guide.md``).
 
         A file opened for writing publishes its content only when it is closed
         explicitly (``close()`` or the end of a ``with`` block) and every write
@@ -125,6 +168,9 @@ class StorageNode(NodeCore[StorageBackend]):
         """
         if mode not in ("r", "rb", "w", "wb"):
             raise StorageConfigError(f"open() mode must be 'r', 'rb', 'w' or 'wb', not {mode!r}")
+        snapshot = snapshot_of(self, mode, version, as_of, SnapshotBackend)
+        if snapshot is not None:
+            return cast(IO[Any], snapshot.open(mode, encoding))
         if "r" in mode:
             raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
             binary = io.BufferedReader(raw, ops.CHUNK_SIZE)
@@ -230,9 +276,10 @@ class StorageNode(NodeCore[StorageBackend]):
         """Stored versions, newest first (versioned stores only)."""
         return self._backend.versions(self._path)
 
-    def open_version(self, version_id: str) -> io.BytesIO:
-        """A read-only file object over one stored version."""
-        return io.BytesIO(self._backend.read_version(self._path, version_id))
+    def open_version(self, version_id: str) -> BinaryIO:
+        """A read-only file object over one stored version, streamed with ranged reads
+        (the same as ``open('rb', version=version_id)``)."""
+        return self.open("rb", version=version_id)
 
     def fill_from_url(
         self, url: str, timeout: float | None = httpwire.DEFAULT_TIMEOUT

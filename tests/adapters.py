@@ -69,8 +69,11 @@ class SyncAsAsync:
         for node in await asyncio.to_thread(self.sync.children):
             yield SyncAsAsync(node)
 
-    def open(self, mode: str = "rb") -> _FileAdapter:
-        return _FileAdapter(self.sync, mode)
+    def open(self, mode: str = "rb", **versions: Any) -> _FileAdapter:
+        return _FileAdapter(self.sync, mode, versions)
+
+    def open_version(self, version_id: str) -> _FileAdapter:
+        return _FileAdapter(self.sync, "rb", {"version": version_id})
 
 
 def _wrap(value: Any) -> Any:
@@ -82,11 +85,12 @@ def _wrap(value: Any) -> Any:
 
 
 class _FileAdapter:
-    def __init__(self, node: StorageNode, mode: str) -> None:
+    def __init__(self, node: StorageNode, mode: str, versions: Any = None) -> None:
         self._node, self._mode, self._file = node, mode, None
+        self._versions = versions or {}
 
     async def __aenter__(self) -> _FileAdapter:
-        self._file = await asyncio.to_thread(self._node.open, self._mode)
+        self._file = await asyncio.to_thread(self._node.open, self._mode, **self._versions)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -55,9 +55,10 @@ async def fetch(url: str) -> tuple[int, bytes]:
         return answer.status, await answer.read()
 
 
-def version_bytes(value: Any) -> bytes:
-    """``open_version`` gives a file object (sync API) or the bytes (async API)."""
-    return value.read() if hasattr(value, "read") else value
+async def version_bytes(node: Any, version_id: str) -> bytes:
+    """One version's bytes through ``open_version`` (a streamed file in both APIs)."""
+    async with node.open_version(version_id) as f:
+        return await f.read()
 
 
 # -- S3 ------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ async def test_s3_versions_newest_first_and_open_version(s3_server, api, open_st
     versions = await node.versions()
     assert len(versions) == 3
     assert versions[0].is_latest and not any(v.is_latest for v in versions[1:])
-    assert [version_bytes(await node.open_version(v.version_id)) for v in versions] == [
+    assert [await version_bytes(node, v.version_id) for v in versions] == [
         b"three",
         b"two",
         b"one",

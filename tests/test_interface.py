@@ -93,8 +93,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ),
     ("node", "open", "return"): "io file objects (sync) vs AsyncFile (async), see encoding",
     ("node", "open_version", "return"): (
-        "the published API: a read-only io.BytesIO over the version (sync), its bytes "
-        "(async); kept as it is (no behaviour change)"
+        "a read-only file over the version, streamed: an io file object (sync), an "
+        "AsyncFile for `async with` (async), as open() gives"
     ),
     ("node", "local_path", "only sync"): (
         "a context manager handing a local path to blocking tools, a sync-API notion; "

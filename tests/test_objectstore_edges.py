@@ -361,6 +361,11 @@ async def _read_stream(node: Any) -> bytes:
         return await f.read()
 
 
+async def _read_version(node: Any) -> bytes:
+    async with node.open_version("v1") as f:
+        return await f.read()
+
+
 async def _write_stream(node: Any, size: int, mode: str = "wb") -> None:
     async with node.open(mode) as f:
         if mode == "w":
@@ -437,7 +442,7 @@ def entry_points(
         "get_metadata": node.get_metadata,
         "set_metadata": lambda: node.set_metadata({"owner": "ada"}),
         "versions": node.versions,
-        "open_version": lambda: node.open_version("v1"),
+        "open_version": lambda: _read_version(node),
         "fill_from_url": lambda: node.fill_from_url(url),
         "local_path": lambda: _local_path(node),
     }

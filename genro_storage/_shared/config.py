@@ -173,6 +173,10 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
             " and start with a letter"
         )
     where = f"Mount '{name}'"
+    from . import relative  # it builds on this module
+
+    if relative.is_relative(data):
+        return relative.parse(name, data)
     # 0.x compatibility: 'protocol' names the type only where 'type' is absent.
     for key in ("type", "protocol"):
         if key in data and not isinstance(data[key], str):

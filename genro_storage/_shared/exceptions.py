@@ -43,6 +43,11 @@ class StorageBackendError(StorageError):
     """A backend failed in a way that has no more precise class; see ``__cause__``."""
 
 
+class StorageUnsupportedError(StorageError):
+    """A feature the mount's store does not have (see its ``capabilities``): versions
+    on a store that keeps none, metadata on the local disk..."""
+
+
 def not_found(where: str) -> StorageNotFoundError:
     """The one message shape for a missing file on every backend."""
     return StorageNotFoundError(f"No such file or directory: '{where}'")
@@ -70,7 +75,7 @@ def read_only(mount: str, action: str) -> StoragePermissionError:
 
 def unsupported(backend: str, feature: str) -> StorageError:
     """A feature the backend does not have (see its ``capabilities``)."""
-    return StorageError(f"The '{backend}' backend does not support {feature}")
+    return StorageUnsupportedError(f"The '{backend}' backend does not support {feature}")
 
 
 def translate_error(exc: BaseException, where: str) -> BaseException:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from . import paths
+from . import paths, relative
 from .config import MountConfig, parse_all, parse_mount
 from .exceptions import StorageConfigError
 
@@ -58,7 +58,20 @@ class ManagerCore(Generic[B]):
         raise NotImplementedError
 
     def _build(self, config: MountConfig) -> B:
+        if config.type == relative.RELATIVE:
+            return self._relative_view(config)
         return self._types[config.type](config)
+
+    def _relative_view(self, config: MountConfig) -> B:
+        """The view backend of a relative mount (``_shared/relative.py``)."""
+        raise NotImplementedError
+
+    def _table(self, changes: Iterable[MountConfig] = ()) -> dict[str, MountConfig]:
+        """The mount table's configurations as given, with ``changes`` applied: what
+        ``relative.check_table`` judges before any change."""
+        table = {name: getattr(b, "declared_config", b.config) for name, b in self._mounts.items()}
+        table.update((c.name, c) for c in changes)
+        return table
 
     # -- mounts -------------------------------------------------------------------
     def configure(self, config: ConfigSource) -> None:
@@ -68,6 +81,7 @@ class ManagerCore(Generic[B]):
         replaced.
         """
         configs = parse_all(config, self._types)
+        relative.check_table(self._table(configs))
         built = [(c, self._build(c)) for c in configs]
         for cfg, backend in built:
             self._replace(cfg.name, backend)
@@ -77,6 +91,7 @@ class ManagerCore(Generic[B]):
         cfg = parse_mount(config, self._types)
         if cfg.name in self._mounts:
             raise StorageConfigError(f"Mount '{cfg.name}' already exists")
+        relative.check_table(self._table([cfg]))
         self._mounts[cfg.name] = self._build(cfg)
         self._mount_changed(cfg.name)
 
@@ -98,6 +113,12 @@ class ManagerCore(Generic[B]):
         """Unmount ``name`` and release its backend; an unknown name raises
         ``StorageConfigError``."""
         backend = self._backend(name)
+        inside = relative.dependents(name, self._table())
+        if inside:
+            raise StorageConfigError(
+                f"Mount '{name}' cannot be removed: relative mount(s)"
+                f" {', '.join(map(repr, inside))} are folders of it; remove them first"
+            )
         del self._mounts[name]
         self._discard(backend)
         self._mount_changed(name)

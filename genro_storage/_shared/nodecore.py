@@ -91,15 +91,21 @@ class NodeCore(Generic[B]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NodeCore):
             return NotImplemented
-        return (type(self), self._manager, self._mount, self._path) == (
+        return (type(self), self._manager, self._mount, self._path, self._snapshot_key) == (
             type(other),
             other._manager,
             other._mount,
             other._path,
+            other._snapshot_key,
         )
 
     def __hash__(self) -> int:
-        return hash((type(self), self._mount, self._path))
+        return hash((type(self), self._mount, self._path, self._snapshot_key))
+
+    @property
+    def _snapshot_key(self) -> object:
+        """What tells a versioned snapshot apart from the live node (``None`` if live)."""
+        return getattr(self._backend, "snapshot_key", None)
 
     def url(self, expires_in: int | None = None) -> str | None:
         """No I/O: a URL for this file (presigned where the store signs), or ``None``.

@@ -4,6 +4,7 @@ I/O; it works without ``async with``, and ``async with`` closes every client."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,8 @@ from .._shared.managercore import ConfigSource, ManagerCore
 from ..backends.base import StorageBackend
 from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
+from .backends.relative import AsyncRelativeBackend
+from .backends.snapshot import AsyncSnapshotBackend
 from .node import AsyncStorageNode
 
 if TYPE_CHECKING:
@@ -60,6 +63,9 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
             "StorageBackend subclass"
         )
 
+    def _relative_view(self, config: MountConfig) -> AsyncStorageBackend:
+        return AsyncRelativeBackend(self, config)
+
     def _discard(self, backend: AsyncStorageBackend) -> None:
         backend.discard()
 
@@ -76,9 +82,22 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
         if sync is not None:
             twin._mounts[name] = sync
 
-    def node(self, spec: str, *parts: str) -> AsyncStorageNode:
-        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O."""
+    def node(
+        self,
+        spec: str,
+        *parts: str,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> AsyncStorageNode:
+        """The node at ``'mount:path'`` or ``('mount', 'part', ...)``. No I/O.
+
+        With ``version`` (an index, ``-1`` the newest and ``0`` the oldest, or a version
+        id) or ``as_of`` (a datetime), a read-only snapshot of that version of the file
+        (see ``docs/guide.md``, "Versions"); writes to it raise ``StoragePermissionError``.
+        """
         mount, path, backend = self._locate(spec, parts)
+        if version is not None or as_of is not None:
+            backend = AsyncSnapshotBackend(backend, path, version, as_of)
         return self.node_class(self, mount, path, backend)
 
     def is_native(self, mount: str) -> bool:
@@ -96,11 +115,11 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
             from ..manager import StorageManager
 
             twin = StorageManager()
+            self._sync_twin = twin  # relative mounts' twins look their parent up in it
             for name, backend in self._mounts.items():
                 sync = self._twin_backend(backend)
                 if sync is not None:
                     twin._mounts[name] = sync
-            self._sync_twin = twin
         return self._sync_twin
 
     def _twin_backend(self, backend: AsyncStorageBackend) -> StorageBackend | None:
@@ -110,6 +129,10 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
         shared = backend.sync_backend()
         if shared is not None:
             return shared
+        if isinstance(backend, AsyncRelativeBackend) and self._sync_twin is not None:
+            from ..backends.relative import RelativeBackend
+
+            return RelativeBackend(self._sync_twin, backend.declared_config)
         from ..manager import StorageManager
 
         make = StorageManager.default_types.get(backend.config.type)

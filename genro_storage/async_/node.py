@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,9 @@ from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
+from .._shared.versions import snapshot_of
 from .backends.base import AsyncReader, AsyncStorageBackend
+from .backends.snapshot import AsyncSnapshotBackend
 
 if TYPE_CHECKING:
     import aiohttp
@@ -95,7 +98,13 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
             raise TypeError(f"write_text() needs str, not {type(text).__name__}")
         return await self.write_bytes(text.encode(encoding))
 
-    def open(self, mode: str = "rb", chunk_size: int = ops.CHUNK_SIZE) -> AsyncFile:
+    def open(
+        self,
+        mode: str = "rb",
+        chunk_size: int = ops.CHUNK_SIZE,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+    ) -> AsyncFile:
         """``async with node.open('rb') as f: await f.read(n)`` (or ``async for chunk in f``);
         ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly and
         every write succeeded (a cancelled block, a failed write or a file dropped
@@ -103,6 +112,9 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         data (a new node on a base64 mount)."""
         if mode not in ("rb", "wb"):
             raise StorageConfigError(f"Async open() mode must be 'rb' or 'wb', not {mode!r}")
+        snapshot = snapshot_of(self, mode, version, as_of, AsyncSnapshotBackend)
+        if snapshot is not None:
+            return AsyncFile(snapshot, mode, chunk_size)
         if mode == "wb":
             require(self.config, "write", f"write '{self.fullpath}'")
         return AsyncFile(self, mode, chunk_size)
@@ -211,9 +223,10 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         """Stored versions, newest first (versioned stores only)."""
         return await self._backend.versions(self._path)
 
-    async def open_version(self, version_id: str) -> bytes:
-        """The bytes of one stored version."""
-        return await self._backend.read_version(self._path, version_id)
+    def open_version(self, version_id: str) -> AsyncFile:
+        """``async with node.open_version(id) as f``: one stored version, streamed with
+        ranged reads (the same as ``open('rb', version=version_id)``)."""
+        return self.open("rb", version=version_id)
 
     async def fill_from_url(
         self,

@@ -38,6 +38,7 @@ BACKEND_METHODS = (
     "set_metadata",
     "versions",
     "read_version",
+    "open_read_version",
     "url",
     "local_path",
     "close",
@@ -191,6 +192,11 @@ class StorageBackend:
 
     def read_version(self, path: str, version_id: str) -> bytes:
         raise unsupported(self.type_name, "versions")
+
+    def open_read_version(self, path: str, version_id: str) -> Reader:
+        """A reader over one stored version. Stores that can stream a version (S3:
+        ranged GETs with ``VersionId``) override this; others read it whole."""
+        return io.BytesIO(self.read_version(path, version_id))
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """A URL for the file, presigned when the store signs, or ``None``."""

@@ -12,7 +12,13 @@ import threading
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._shared import capabilities as caps
-from .._shared.exceptions import StorageBackendError, StorageError, errors_as_storage, not_found
+from .._shared.exceptions import (
+    StorageBackendError,
+    StorageError,
+    StorageNotFoundError,
+    errors_as_storage,
+    not_found,
+)
 from .._shared.info import FileInfo, VersionInfo, md5_from_etag, unquote_etag
 from .._shared.metadata import HTTP_HEADERS
 from .._shared.paths import mimetype
@@ -20,7 +26,8 @@ from .._shared.sansio import Call, Logic
 from .drivers import SyncDriver
 from .facts import timestamp
 from .objectstore import ObjectStoreLogic
-from .streams import ChunkStream, PartWriter, one_op
+from .streams import ChunkStream, PartWriter, ReaderLogic, one_op
+from .versionread import VersionReader
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -253,6 +260,14 @@ class S3Logic(ObjectStoreLogic):
             raise not_found(self.where(path))
         found.sort(key=lambda v: (v.is_latest, v.mtime or 0.0), reverse=True)
         return found
+
+    def _g_open_read_version(self, path: str, version_id: str) -> Logic[ReaderLogic]:
+        """A reader over one version: ranged GETs with ``VersionId`` (one ``read(n)``
+        in memory at a time). An id the file does not have: ``StorageNotFoundError``."""
+        for found in (yield from self._g_versions(path)):
+            if found.version_id == version_id:
+                return VersionReader(self, path, version_id, found.size or 0)
+        raise StorageNotFoundError(f"'{self.where(path)}' has no version with id {version_id!r}")
 
     def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
         with errors_as_storage(f"{self.where(path)}@{version_id}"):

@@ -283,9 +283,13 @@ class ExplorerController:
     async def open_version(self, node: AsyncStorageNode, version_id: str) -> None:
         """Preview one stored version of ``node``."""
         self.preview_view.show_loading(node)
-        data = await node.open_version(version_id)  # the API reads a version whole
-        cut = data[: self.preview_bytes]
-        self.last_preview = render(cut, node.basename, len(data), len(cut) < len(data))
+        # The version's first bytes only, streamed with ranged reads; its facts come
+        # from the versions listing that resolved it (``f.node`` is the snapshot node).
+        async with node.open(version=version_id) as f:
+            cut = await f.read(self.preview_bytes)
+            size = (await f.node.info()).size
+        truncated = len(cut) < size if size is not None else len(cut) >= self.preview_bytes
+        self.last_preview = render(cut, node.basename, size, truncated)
         self.preview_view.show_preview(node, self.last_preview, f"version {version_id}")
 
     # -- copy / move --------------------------------------------------------------------

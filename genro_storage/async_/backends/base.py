@@ -128,6 +128,10 @@ class AsyncStorageBackend:
     async def read_version(self, path: str, version_id: str) -> bytes:
         raise unsupported(self.type_name, "versions")
 
+    async def open_read_version(self, path: str, version_id: str) -> AsyncReader:
+        """A reader over one stored version, streamed with ranged reads."""
+        raise unsupported(self.type_name, "versions")
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """No I/O: a URL for the file, or ``None``."""
         return None
@@ -275,6 +279,10 @@ class ThreadBackend(AsyncStorageBackend):
     async def read_version(self, path: str, version_id: str) -> bytes:
         """The bytes of one stored version."""
         return await run_in_thread(self._sync.read_version, path, version_id)
+
+    async def open_read_version(self, path: str, version_id: str) -> ThreadReader:
+        """A reader over one stored version whose every call is one thread hop."""
+        return ThreadReader(await run_in_thread(self._sync.open_read_version, path, version_id))
 
     async def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""

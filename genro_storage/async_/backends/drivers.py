@@ -176,6 +176,10 @@ class AsyncDriver(AsyncStorageBackend):
         """The bytes of one stored version."""
         return await drive_async(self.logic._g_read_version(path, version_id))
 
+    async def open_read_version(self, path: str, version_id: str) -> AsyncReader:
+        """A reader over one stored version, streamed with ranged reads."""
+        return AsyncReader(await drive_async(self.logic._g_open_read_version(path, version_id)))
+
     def discard(self) -> None:
         """No longer mounted: close every loop's sessions without waiting for it."""
         with self._fs_lock:

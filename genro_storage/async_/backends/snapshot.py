@@ -1,0 +1,146 @@
+"""``AsyncSnapshotBackend``: the backend of a versioned node under the async API
+(``storage.node(spec, version=...)``); the rules are in ``_shared/versions.py``.
+
+The pinned file is served from the chosen version; every other path (the snapshot's
+parent, a child) is the live mount, read-only. Every write is refused."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from ..._shared.info import FileInfo, Page, VersionInfo
+from ..._shared.sansio import drive_async
+from ..._shared.versions import SnapshotCore, Version
+from .base import AsyncReader, AsyncStorageBackend, AsyncWriter
+
+__all__ = ["AsyncSnapshotBackend"]
+
+
+class AsyncSnapshotBackend(SnapshotCore, AsyncStorageBackend):  # type: ignore[override]
+    """One version of one file, read-only, over a live async backend."""
+
+    _inner: AsyncStorageBackend
+
+    def __init__(
+        self, inner: AsyncStorageBackend, path: str, version: Version | None, as_of: datetime | None
+    ) -> None:
+        SnapshotCore.__init__(self, inner, path, version, as_of)
+
+    async def _version_id(self) -> str:
+        return (await drive_async(self._g_version())).version_id
+
+    async def info(self, path: str) -> FileInfo:
+        """The version's facts for the pinned file, the live facts elsewhere."""
+        if path == self._pinned:
+            return self._facts(await drive_async(self._g_version()))
+        return await self._inner.info(path)
+
+    async def exists(self, path: str) -> bool:
+        """Whether the version (or a live path) exists."""
+        if path == self._pinned:
+            from ..._shared.exceptions import StorageNotFoundError
+
+            try:
+                await self._version_id()
+            except StorageNotFoundError:
+                return False
+            return True
+        return await self._inner.exists(path)
+
+    async def read_bytes(self, path: str) -> bytes:
+        """The whole version (or live file)."""
+        if path == self._pinned:
+            return await self._inner.read_version(path, await self._version_id())
+        return await self._inner.read_bytes(path)
+
+    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+        """Bytes ``[start, end)`` of the version, streamed up to ``end``."""
+        if path != self._pinned:
+            return await self._inner.read_range(path, start, end)
+        reader = await self.open_read(path)
+        try:
+            skipped = 0
+            while skipped < start:
+                chunk = await reader.read(min(start - skipped, 1 << 20))
+                if not chunk:
+                    return b""
+                skipped += len(chunk)
+            return await reader.read(-1 if end is None else max(end - start, 0))
+        finally:
+            await reader.close()
+
+    async def write_bytes(self, path: str, data: bytes) -> str | None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(path, "write")
+
+    async def open_read(self, path: str) -> AsyncReader:
+        """A reader over the version (ranged reads), or over a live file."""
+        if path == self._pinned:
+            return await self._inner.open_read_version(path, await self._version_id())
+        return await self._inner.open_read(path)
+
+    async def open_write(self, path: str) -> AsyncWriter:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(path, "write")
+
+    async def list(
+        self, path: str, page_size: int | None = None, cursor: str | None = None
+    ) -> Page:
+        """The live listing (read-only)."""
+        return await self._inner.list(path, page_size, cursor)
+
+    async def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(path, "create a directory")
+
+    async def delete(self, path: str, recursive: bool = False) -> None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(path, "delete")
+
+    async def copy(self, src: str, dst: str) -> None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(dst, "write")
+
+    async def move(self, src: str, dst: str) -> None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(src, "move")
+
+    async def server_copy(self, src: str, other: Any, dst: str) -> None:
+        """Refused: a snapshot is copied by reading it (``same_store`` is false)."""
+        raise self._refuse(src, "copy inside the store")
+
+    async def md5hash(self, path: str) -> str | None:
+        """Unknown for a version (computed from its bytes); live elsewhere."""
+        return None if path == self._pinned else await self._inner.md5hash(path)
+
+    async def get_metadata(self, path: str) -> dict[str, str]:
+        """The live file's metadata: a version listing carries none."""
+        return await self._inner.get_metadata(path)
+
+    async def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        """Refused: a snapshot is read-only."""
+        raise self._refuse(path, "set metadata")
+
+    async def versions(self, path: str) -> builtins.list[VersionInfo]:
+        """The file's stored versions, newest first."""
+        return await self._inner.versions(path)
+
+    async def read_version(self, path: str, version_id: str) -> bytes:
+        """The bytes of one stored version."""
+        return await self._inner.read_version(path, version_id)
+
+    async def open_read_version(self, path: str, version_id: str) -> AsyncReader:
+        """A reader over one stored version."""
+        return await self._inner.open_read_version(path, version_id)
+
+    async def local_path(self, path: str) -> str | None:
+        """Never the live file's path: a version is downloaded to a temporary file."""
+        return None
+
+    async def close(self) -> None:
+        """Nothing to release: the live backend belongs to the mount."""
+
+    def discard(self) -> None:
+        """Nothing to release (see ``close``)."""
