@@ -45,6 +45,9 @@ examples::
 
     GENRO_STORAGE_STATEFUL_PROFILE=long python -m pytest -p no:cacheprovider -q \\
         tests/test_stateful.py
+
+or the same 2,000 as four shards side by side (``GENRO_STORAGE_STATEFUL_EXAMPLES=500``
+and ``--hypothesis-seed=1`` to ``4``).
 """
 
 from __future__ import annotations
@@ -106,8 +109,11 @@ settings.register_profile(
     database=None,
     **_COMMON,
 )
+#: The long run's examples; a machine with idle cores can split the 2,000 into shards
+#: run side by side, each with its own ``--hypothesis-seed``.
+LONG_EXAMPLES = int(os.environ.get("GENRO_STORAGE_STATEFUL_EXAMPLES", "2000"))
 settings.register_profile(
-    "genro-stateful-long", max_examples=2000, stateful_step_count=30, **_COMMON
+    "genro-stateful-long", max_examples=LONG_EXAMPLES, stateful_step_count=30, **_COMMON
 )
 if PROFILE not in ("default", "long"):
     raise RuntimeError(
