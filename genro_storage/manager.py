@@ -12,6 +12,7 @@ from ._shared.managercore import ManagerCore
 from .backends.base import StorageBackend
 from .backends.registry import BUILTIN_TYPES, factory
 from .node import StorageNode
+from .processing import ManagerProcessing
 
 if TYPE_CHECKING:
     from .fs import GenroFileSystem
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageManager"]
 
 
-class StorageManager(ManagerCore[StorageBackend]):
+class StorageManager(ManagerProcessing, ManagerCore[StorageBackend]):
     """Mounts by name, and nodes on them.
 
     >>> storage = StorageManager([{"name": "mem", "type": "memory"}])

@@ -15,6 +15,7 @@ from ..backends.base import StorageBackend
 from ..backends.registry import BUILTIN_TYPES, factory
 from .backends.base import AsyncStorageBackend, ThreadBackend
 from .node import AsyncStorageNode
+from .processing import AsyncManagerProcessing
 
 if TYPE_CHECKING:
     from ..fs import AsyncGenroFileSystem
@@ -30,7 +31,7 @@ def _threaded(cls: type[StorageBackend]) -> Callable[[MountConfig], ThreadBacken
     return load
 
 
-class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
+class AsyncStorageManager(AsyncManagerProcessing, ManagerCore[AsyncStorageBackend]):
     """Mounts by name for async code.
 
     ``storage = AsyncStorageManager(config)`` then ``await storage.node('m:f').read_bytes()``;
