@@ -275,3 +275,34 @@ async def test_private_copy_mode_is_owner_only(storage: Any) -> None:
     node = await run(storage.node("m:f.txt").write_text("x"))
     code = "print(oct(os.stat(os.path.dirname(sys.argv[1])).st_mode & 0o777))"
     assert await run(storage.call(*script(code), node, return_output=True)) == "0o700\n"
+
+
+async def test_symlinks_left_by_the_command(storage: Any, tmp_path: Path) -> None:
+    """An output replaced by a symlink is not uploaded (nothing is), and cleaning the
+    private folder never follows a link out of it."""
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o755)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not yours")
+    first = storage.node("m:first.txt")
+    second = storage.node("m:second.txt")
+    code = (
+        "open(sys.argv[1], 'w').write('fine')\n"
+        "os.symlink(sys.argv[3], sys.argv[2])\n"
+        "top = os.path.dirname(os.path.dirname(sys.argv[1]))\n"
+        "os.symlink(sys.argv[4], os.path.join(top, 'link'))"
+    )
+    with pytest.raises(StorageError, match="non-regular"):
+        await run(storage.call(*script(code), first, second, str(secret), str(outside)))
+    assert not await fact(first, "exists") and not await fact(second, "exists")
+    assert oct(outside.stat().st_mode & 0o777) == "0o755"
+
+
+async def test_names_longer_than_the_disk_allows(
+    api: str, make_config: Callable[..., dict], open_storage: Callable[..., Any]
+) -> None:
+    storage = open_storage([make_config("memory")])
+    node = storage.node("m:" + "n" * 300 + ".txt")
+    code = "print(os.path.basename(sys.argv[1]))\nopen(sys.argv[1], 'w').write('ok')"
+    assert await run(storage.call(*script(code), node, return_output=True)) == "data.txt\n"
+    assert await run(node.read_text()) == "ok"

@@ -199,3 +199,20 @@ async def test_async_virtual_node_in_a_thread_callback(
         assert isinstance(twin, StorageNode) and twin.read_text() == "AA"
         assert await asyncio.to_thread(storage.diffnode(a, a).as_sync().read_text) == ""
         assert isinstance(both, AsyncStorageNode)
+
+
+async def test_sizes_and_existence(storage: Any) -> None:
+    a = await run(storage.node("m:a.txt").write_text("12345"))
+    b = await run(storage.node("mem:b.txt").write_text("678"))
+    both = storage.iternode(a, b)
+    assert await fact(both, "size") == 8
+    diff = storage.diffnode(a, b)
+    assert await fact(diff, "size") == len(await run(diff.read_bytes()))
+    both.append(storage.node("m:missing.txt"))
+    assert not await fact(both, "exists")
+    with pytest.raises(StorageNotFoundError):
+        await fact(both, "size")
+    nested = storage.iternode(storage.iternode(a), storage.node("m:folder"))
+    await run(storage.node("m:folder/inside.txt").write_text("x"))
+    with pytest.raises(Exception, match="directory"):
+        await fact(nested, "size")

@@ -139,7 +139,7 @@ class CallPlan:
         assert self.folder is not None
         sub = os.path.join(self.folder, str(len(self._staged)))
         os.mkdir(sub, 0o700)
-        local = os.path.join(sub, node.basename or "data")
+        local = os.path.join(sub, _local_name(node.basename))
         stamp = None
         if found is not None:
             yield from _download(node, local)
@@ -153,23 +153,32 @@ class CallPlan:
 
     # -- after ---------------------------------------------------------------------
     def g_publish(self) -> Logic[None]:
-        """Upload what the command created or changed (the command exited 0)."""
+        """Upload what the command created or changed (the command exited 0). Every
+        output is checked first: one that is not a regular file (the command left a
+        symlink or a folder there) fails the call before anything is uploaded."""
+        changed = []
         for staged in self._staged.values():
             if staged.writer is None:
                 continue
             now = _stamp(staged.local)
             if now is None or now == staged.stamp:
                 continue  # not created, deleted, or untouched: the store keeps its file
+            changed.append(staged)
+        for staged in changed:
             yield from _upload(staged.local, staged.writer)
 
     def cleanup(self) -> None:
-        """Remove the private folder (read-only subfolders included)."""
+        """Remove the private folder, whatever the command left in it (read-only
+        folders are made writable first; a symlink is removed, never followed)."""
         folder, self.folder = self.folder, None
         if folder is None:
             return
-        for entry in os.scandir(folder) if os.path.isdir(folder) else ():
-            with contextlib.suppress(OSError):
-                os.chmod(entry.path, stat.S_IRWXU)
+        for root, dirs, _ in os.walk(folder):  # top-down: a folder is opened after this
+            for name in dirs:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, stat.S_IRWXU)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -181,11 +190,28 @@ def _check_timeout(value: Any) -> float | None:
     return float(value)
 
 
+def _local_name(basename: str) -> str:
+    """The staged file's name: the node's own, unless the local disk cannot hold it (an
+    object key's segment may be longer than a file name may be)."""
+    name = basename or "data"
+    if len(os.fsencode(name)) > 255:
+        tail = os.path.splitext(name)[1]
+        name = "data" + (tail if len(os.fsencode(tail)) <= 32 else "")
+    return name
+
+
 def _stamp(local: str) -> tuple[int, int, int] | None:
+    """``(size, mtime_ns, inode)`` of a staged file, ``None`` if the command removed it;
+    ``StorageError`` if it left something that is not a regular file there."""
     try:
-        st = os.stat(local)
+        st = os.lstat(local)
     except FileNotFoundError:
         return None
+    if not stat.S_ISREG(st.st_mode):
+        raise StorageError(
+            f"call(): the command left a non-regular file at '{os.path.basename(local)}' "
+            "(a symlink or a folder); nothing was uploaded"
+        )
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
@@ -202,10 +228,15 @@ def _download(node: Any, local: str) -> Logic[None]:
         yield call(reader.close)
 
 
+def _open_regular(local: str) -> Any:
+    """The staged file for reading, never through a symlink."""
+    return os.fdopen(os.open(local, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+
 def _upload(local: str, node: Any) -> Logic[None]:
     handle = WriteHandle(node, (yield call(node._backend.open_write, node.path)))
     try:
-        source = yield blocking(open, local, "rb")
+        source = yield blocking(_open_regular, local)
         try:
             while chunk := (yield blocking(source.read, CHUNK_SIZE)):
                 yield from handle.g_write(chunk)

@@ -17,7 +17,13 @@ from typing import Any
 
 from .capabilities import Capabilities
 from .config import MountConfig
-from .exceptions import StorageConfigError, not_a_directory, not_found, read_only
+from .exceptions import (
+    StorageConfigError,
+    is_a_directory,
+    not_a_directory,
+    not_found,
+    read_only,
+)
 from .identity import Location, segments
 from .info import FileInfo
 from .operations import CHUNK_SIZE
@@ -73,6 +79,10 @@ class VirtualContent:
         """A reader logic over the current sources (``_g_read``/``_g_close``)."""
         raise NotImplementedError
 
+    def g_size(self) -> Logic[int | None]:
+        """The content's size, found without reading it where possible."""
+        raise NotImplementedError
+
 
 def _contents_below(node: Any) -> list[VirtualContent]:
     """Every virtual content ``node`` reads from, itself included (cycle check)."""
@@ -93,6 +103,16 @@ class Concatenation(VirtualContent):
 
     def reader(self) -> ConcatReader:
         return ConcatReader(list(self.nodes), self.mount)
+
+    def g_size(self) -> Logic[int | None]:
+        """The sum of the sources' sizes (a missing source raises, as a read would)."""
+        total: int | None = 0
+        for node in list(self.nodes):
+            found = yield call(node._backend.info, node.path)
+            if found.isdir:
+                raise is_a_directory(node.fullpath)
+            total = None if total is None or found.size is None else total + found.size
+        return total
 
 
 class ConcatReader:
@@ -149,6 +169,11 @@ class Difference(VirtualContent):
 
     def reader(self) -> DiffReader:
         return DiffReader(self.nodes[0], self.nodes[1], self.mount)
+
+    def g_size(self) -> Logic[int | None]:
+        """The diff's length (both texts are read: a diff is known only once made)."""
+        reader = self.reader()
+        return len((yield from reader._g_read(-1)))
 
 
 class DiffReader:
@@ -227,10 +252,15 @@ class VirtualStore:
     def location(self, path: str) -> Location:
         return Location(("virtual", id(self.content)), segments(path))
 
-    def _info(self, path: str) -> FileInfo:
+    def _check(self, path: str) -> None:
         if path != self.content.path:
             raise not_found(self.where(path))
-        return FileInfo(path, "file")
+
+    def _g_info(self, path: str) -> Logic[FileInfo]:
+        """A file whose size is its sources' (so copies check it and servers send it)."""
+        self._check(path)
+        size = yield from self.content.g_size()
+        return FileInfo(path, "file", size=size)
 
     def _refuse(self, action: str) -> Exception:
         return read_only(self.mount, action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from .._shared.info import FileInfo, Page
+from .._shared.sansio import drive_sync
 from .._shared.virtual import VirtualContent, VirtualStore
 from .base import Reader, StorageBackend, Writer
 from .streams import SyncReader
@@ -17,10 +18,7 @@ class VirtualBackend(VirtualStore, StorageBackend):
         self._setup(content)
 
     def info(self, path: str) -> FileInfo:
-        return self._info(path)
-
-    def exists(self, path: str) -> bool:
-        return path == self.content.path
+        return drive_sync(self._g_info(path))
 
     def read_bytes(self, path: str) -> bytes:
         reader = self.open_read(path)
@@ -33,7 +31,7 @@ class VirtualBackend(VirtualStore, StorageBackend):
         return self.read_bytes(path)[start:end]
 
     def open_read(self, path: str) -> Reader:
-        self._info(path)
+        self._check(path)
         return SyncReader(self.content.reader())
 
     def write_bytes(self, path: str, data: bytes) -> NoReturn:

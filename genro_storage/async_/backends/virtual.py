@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from ..._shared.info import FileInfo, Page
+from ..._shared.sansio import drive_async
 from ..._shared.virtual import VirtualContent, VirtualStore
 from ...backends.streams import AsyncReader
 from .base import AsyncReader as AsyncReaderProtocol
@@ -20,10 +21,7 @@ class AsyncVirtualBackend(VirtualStore, AsyncStorageBackend):
         self._setup(content)
 
     async def info(self, path: str) -> FileInfo:
-        return self._info(path)
-
-    async def exists(self, path: str) -> bool:
-        return path == self.content.path
+        return await drive_async(self._g_info(path))
 
     async def read_bytes(self, path: str) -> bytes:
         reader = await self.open_read(path)
@@ -36,7 +34,7 @@ class AsyncVirtualBackend(VirtualStore, AsyncStorageBackend):
         return (await self.read_bytes(path))[start:end]
 
     async def open_read(self, path: str) -> AsyncReaderProtocol:
-        self._info(path)
+        self._check(path)
         return AsyncReader(self.content.reader())
 
     async def write_bytes(self, path: str, data: bytes) -> NoReturn:
