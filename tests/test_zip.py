@@ -249,3 +249,25 @@ def test_zip_into_s3_in_bounded_memory(make_config: Callable[..., dict]) -> None
             landed = storage.node("m:tree").zip(storage.node("s3:tree.zip"))
         assert landed.size is not None and landed.size > 190 * MiB
     assert peak.growth < 64 * MiB, f"memory grew by {peak.growth / MiB:.1f} MiB"
+
+
+@pytest.mark.parametrize("key", ["tree/a/../../escape.txt", "tree/./dot.txt", "tree//empty.txt"])
+async def test_unaddressable_object_keys_refuse_the_zip(
+    api: str,
+    key: str,
+    s3_server: Any,
+    make_config: Callable[..., dict],
+    open_storage: Callable[..., Any],
+) -> None:
+    """A bucket key that is not a path of the tree (``..``, ``.`` or empty segments)
+    never becomes an entry: the archive is refused before anything is written."""
+    config = make_config("s3")
+    storage = open_storage([config])
+    await run(storage.node("m:tree/fine.txt").write_text("fine"))
+    s3_server.client().put_object(
+        Bucket=config["bucket"], Key=f"{config['prefix']}/{key}", Body=b"evil"
+    )
+    dst = storage.node("m:out.zip")
+    with pytest.raises(StorageError, match="Cannot zip"):
+        await run(storage.node("m:tree").zip(dst))
+    assert not await fact(dst, "exists")
