@@ -4,8 +4,9 @@ logic (see ``sansio``) for both APIs.
 ``zipfile`` writes into a sink that only collects bytes; after each chunk of a source
 the logic drains the sink into the destination (a ``bytes`` buffer, or a node's
 streaming writer). The sink cannot seek, so entries carry data descriptors (sizes after
-the data), which every unzip reads. Memory holds about one chunk, whatever the size of
-the tree. The destination is published only when the whole archive was written.
+the data), which every unzip reads. Memory holds about one chunk (``ZIP_CHUNK``) besides
+the destination writer's own buffer, whatever the size of the tree. The destination
+is published only when the whole archive was written.
 
 Entry names are the paths relative to the zipped folder (a file's own name for a file,
 each source's name for an ``iternode``). A name that an unzip tool could read as a
@@ -24,10 +25,14 @@ from typing import Any
 from .config import require
 from .exceptions import StorageError
 from .info import FileInfo
-from .operations import CHUNK_SIZE, N, WriteHandle, walk
+from .operations import N, WriteHandle, walk
 from .paths import relative_to, stem, suffix
 from .sansio import Logic, call
 from .virtual import Concatenation
+
+#: Bytes read from a source at a time: with the compressed piece it becomes, about what
+#: the archive adds to memory (the destination's writer holds its own upload parts).
+ZIP_CHUNK = 1024 * 1024
 
 #: A drive letter (``C:``) at the start of a name: a path outside the folder on Windows.
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -123,7 +128,7 @@ def entries(src: N) -> Logic[list[tuple[str, N, FileInfo]]]:
 
 
 def write_archive(
-    items: list[tuple[str, N, FileInfo]], emit: Emit, chunk_size: int = CHUNK_SIZE
+    items: list[tuple[str, N, FileInfo]], emit: Emit, chunk_size: int = ZIP_CHUNK
 ) -> Logic[None]:
     """Stream the archive of ``items`` (see ``entries``) into ``emit``, a logic taking
     each piece of the archive."""
