@@ -257,6 +257,10 @@ async def test_bad_arguments(storage: Any, tmp_path: Path) -> None:
     with pytest.raises(StorageConfigError):
         await run(storage.call("cat", node, return_output="yes"))
     with pytest.raises(StorageConfigError):
+        await run(storage.call("cat", input=b"x", stdin=subprocess.DEVNULL))
+    with pytest.raises(TypeError):
+        await run(storage.call("cat", input="text"))
+    with pytest.raises(StorageConfigError):
         await run(storage.call("cat", node, return_output=True, stdout=subprocess.DEVNULL))
     with pytest.raises(StorageError, match="folder"):
         await run(storage.call("ls", folder))

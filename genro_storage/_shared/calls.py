@@ -102,6 +102,12 @@ class CallPlan:
         self.return_output = return_output
         self.timeout = _check_timeout(kwargs.pop("timeout", None))
         self.input = kwargs.pop("input", None)
+        if self.input is not None:
+            if not isinstance(self.input, bytes | bytearray | memoryview):
+                raise TypeError(f"call() input must be bytes, not {type(self.input).__name__}")
+            if kwargs.get("stdin") is not None:
+                raise StorageConfigError("call() takes input= or stdin=, not both")
+            self.input = bytes(self.input)
         self.kwargs = kwargs
         self.folder: str | None = None
         self._staged: dict[Location, _Staged] = {}
