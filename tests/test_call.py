@@ -310,3 +310,23 @@ async def test_names_longer_than_the_disk_allows(
     code = "print(os.path.basename(sys.argv[1]))\nopen(sys.argv[1], 'w').write('ok')"
     assert await run(storage.call(*script(code), node, return_output=True)) == "data.txt\n"
     assert await run(node.read_text()) == "ok"
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5])
+async def test_cancelled_call_either_lands_whole_or_not_at_all(
+    make_config: Callable[..., dict], kind: str, delay: float
+) -> None:
+    """A cancellation at any moment: the call raised ``CancelledError`` and nothing
+    landed, or it completed and the whole output landed (uploads are a commit point)."""
+    async with AsyncStorageManager([make_config(kind)]) as storage:
+        out = storage.node("m:big.bin")
+        code = "open(sys.argv[1], 'wb').write(bytes(range(256)) * 65536)"  # 16 MiB
+        task = asyncio.ensure_future(storage.call(*script(code), out))
+        await asyncio.sleep(delay)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            assert not await out.exists()
+        else:
+            assert await out.size() == 16 * 1024 * 1024
