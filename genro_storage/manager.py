@@ -15,6 +15,7 @@ from .backends.registry import BUILTIN_TYPES, factory
 from .backends.relative import RelativeBackend
 from .backends.snapshot import SnapshotBackend
 from .node import StorageNode
+from .processing import ManagerProcessing
 
 if TYPE_CHECKING:
     from .fs import GenroFileSystem
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageManager"]
 
 
-class StorageManager(ManagerCore[StorageBackend]):
+class StorageManager(ManagerProcessing, ManagerCore[StorageBackend]):
     """Mounts by name, and nodes on them.
 
     >>> storage = StorageManager([{"name": "mem", "type": "memory"}])

@@ -26,6 +26,7 @@ from ._shared.sansio import drive_sync
 from ._shared.versions import snapshot_of
 from .backends.base import Reader, StorageBackend
 from .backends.snapshot import SnapshotBackend
+from .processing import NodeProcessing
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeCore[StorageBackend]):
+class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that

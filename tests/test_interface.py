@@ -45,6 +45,8 @@ SAME_ROLE = {
     "AsyncStorageBackend": "StorageBackend",
     "AsyncDriver": "SyncDriver",
     "AsyncGenroFileSystem": "GenroFileSystem",
+    "AsyncIterNode": "IterNode",
+    "AsyncDiffNode": "DiffNode",
     # readers and writers: the contract's protocols and each driver's faces
     "SyncReader": "Reader",
     "AsyncReader": "Reader",

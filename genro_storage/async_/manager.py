@@ -18,6 +18,7 @@ from .backends.base import AsyncStorageBackend, ThreadBackend
 from .backends.relative import AsyncRelativeBackend
 from .backends.snapshot import AsyncSnapshotBackend
 from .node import AsyncStorageNode
+from .processing import AsyncManagerProcessing
 
 if TYPE_CHECKING:
     from ..fs import AsyncGenroFileSystem
@@ -33,7 +34,7 @@ def _threaded(cls: type[StorageBackend]) -> Callable[[MountConfig], ThreadBacken
     return load
 
 
-class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
+class AsyncStorageManager(AsyncManagerProcessing, ManagerCore[AsyncStorageBackend]):
     """Mounts by name for async code.
 
     ``storage = AsyncStorageManager(config)`` then ``await storage.node('m:f').read_bytes()``;

@@ -21,6 +21,7 @@ from .._shared.sansio import drive_async
 from .._shared.versions import snapshot_of
 from .backends.base import AsyncReader, AsyncStorageBackend
 from .backends.snapshot import AsyncSnapshotBackend
+from .processing import AsyncNodeProcessing
 
 if TYPE_CHECKING:
     import aiohttp
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
+class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
     """A ``mount:path`` for async code. Creating one does no I/O.
 
     The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
