@@ -179,6 +179,9 @@ class StorageNode(NodeCore[StorageBackend]):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
+        filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[StorageNode], Any] | None = None,
+        on_skip: Callable[[StorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[StorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount).
 
@@ -187,9 +190,17 @@ class StorageNode(NodeCore[StorageBackend]):
         ``progress``: called with a ``Progress`` per chunk and per file.
         ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
         the rest and lists failures in the report.
+        ``filter(node, relpath) -> bool``: which files of a tree to copy (after
+        include/exclude; it runs before anything is written). ``on_file(src)``: after
+        each file has landed. ``on_skip(src, reason)``: for each file skipped or left
+        out. Errors of ``on_file``/``on_skip`` are listed in ``report.callback_errors``,
+        never raised: the files concerned have landed or were decided.
         """
-        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
-        _refuse_async_callables(skip_if, progress)
+        options = tr.TransferOptions.make(
+            skip_if, include, exclude, progress, 1, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
+        _refuse_async_callables(skip_if, progress, filter, on_file, on_skip)
         return drive_sync(tr.transfer(self, self._target(dst), options))
 
     def move(
@@ -200,10 +211,16 @@ class StorageNode(NodeCore[StorageBackend]):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
+        filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[StorageNode], Any] | None = None,
+        on_skip: Callable[[StorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[StorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
-        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
-        _refuse_async_callables(skip_if, progress)
+        options = tr.TransferOptions.make(
+            skip_if, include, exclude, progress, 1, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
+        _refuse_async_callables(skip_if, progress, filter, on_file, on_skip)
         return drive_sync(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: StorageNode | str) -> StorageNode:

@@ -16,6 +16,9 @@ __all__ = [
     "StoragePermissionError",
     "StorageConfigError",
     "StorageBackendError",
+    "StorageIsADirectoryError",
+    "StorageUnsupportedError",
+    "StorageMountNotFoundError",
 ]
 
 
@@ -43,6 +46,22 @@ class StorageBackendError(StorageError):
     """A backend failed in a way that has no more precise class; see ``__cause__``."""
 
 
+class StorageIsADirectoryError(StorageError, IsADirectoryError, ValueError):
+    """A file operation aimed at a directory. Also a ``ValueError``: genro-storage 0.x
+    raised ``ValueError`` there (``md5hash``, ``to_base64``...), and 0.x code catches it."""
+
+
+class StorageUnsupportedError(StoragePermissionError):
+    """The store cannot do this at all (see its ``capabilities``): mkdir or delete on a
+    base64 mount, versions on a store that keeps none. A ``PermissionError`` as in
+    genro-storage 0.x, whose code catches it under that name."""
+
+
+class StorageMountNotFoundError(StorageConfigError, StorageNotFoundError):
+    """No mount has this name. A configuration error here (a ``ValueError``), a
+    ``StorageNotFoundError`` (so ``FileNotFoundError``) in genro-storage 0.x: both hold."""
+
+
 def not_found(where: str) -> StorageNotFoundError:
     """The one message shape for a missing file on every backend."""
     return StorageNotFoundError(f"No such file or directory: '{where}'")
@@ -53,9 +72,9 @@ def already_exists(where: str) -> StorageExistsError:
     return StorageExistsError(f"Already exists: '{where}'")
 
 
-def is_a_directory(where: str) -> StorageError:
+def is_a_directory(where: str) -> StorageIsADirectoryError:
     """A file operation aimed at a directory."""
-    return StorageError(f"Is a directory, not a file: '{where}'")
+    return StorageIsADirectoryError(f"Is a directory, not a file: '{where}'")
 
 
 def not_a_directory(where: str) -> StorageError:
@@ -68,9 +87,9 @@ def read_only(mount: str, action: str) -> StoragePermissionError:
     return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
 
 
-def unsupported(backend: str, feature: str) -> StorageError:
+def unsupported(backend: str, feature: str) -> StorageUnsupportedError:
     """A feature the backend does not have (see its ``capabilities``)."""
-    return StorageError(f"The '{backend}' backend does not support {feature}")
+    return StorageUnsupportedError(f"The '{backend}' backend does not support {feature}")
 
 
 def translate_error(exc: BaseException, where: str) -> BaseException:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from . import paths
 from .config import MountConfig, parse_all, parse_mount
-from .exceptions import StorageConfigError
+from .exceptions import StorageConfigError, StorageMountNotFoundError
 
 if TYPE_CHECKING:
     from ..async_.backends.base import AsyncStorageBackend
@@ -128,7 +128,7 @@ class ManagerCore(Generic[B]):
             return self._mounts[name]
         except KeyError:
             known = ", ".join(self._mounts) or "none"
-            raise StorageConfigError(
+            raise StorageMountNotFoundError(
                 f"Unknown mount '{name}' (configured mounts: {known})"
             ) from None
 

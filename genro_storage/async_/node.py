@@ -152,6 +152,9 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
+        filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[AsyncStorageNode], Any] | None = None,
+        on_skip: Callable[[AsyncStorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[AsyncStorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount), streaming in chunks.
 
@@ -160,10 +163,16 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         ``progress``: plain or async callable, called on the loop with ``Progress``.
         ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
         ``'continue'`` (failures are then listed in the report).
+        ``filter(node, relpath) -> bool``: which files of a tree to copy (after
+        include/exclude); ``on_file(src)`` after each file has landed; ``on_skip(src,
+        reason)`` for each file skipped or left out. These three run on the loop with the
+        async nodes, plain or async (awaited); ``on_file``/``on_skip`` errors are listed
+        in ``report.callback_errors``, never raised.
         """
         options = tr.TransferOptions.make(
-            skip_if, include, exclude, progress, concurrency, on_error
-        )
+            skip_if, include, exclude, progress, concurrency, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
         return await drive_async(tr.transfer(self, self._target(dst), options))
 
     async def move(
@@ -178,11 +187,15 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
+        filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[AsyncStorageNode], Any] | None = None,
+        on_skip: Callable[[AsyncStorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[AsyncStorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
         options = tr.TransferOptions.make(
-            skip_if, include, exclude, progress, concurrency, on_error
-        )
+            skip_if, include, exclude, progress, concurrency, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
         return await drive_async(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: AsyncStorageNode | str) -> AsyncStorageNode:
