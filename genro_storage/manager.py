@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._shared.compat import ManagerAliases
 from ._shared.config import MountConfig
 from ._shared.exceptions import StorageConfigError
 from ._shared.managercore import ManagerCore
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageManager"]
 
 
-class StorageManager(ManagerCore[StorageBackend]):
+class StorageManager(ManagerAliases, ManagerCore[StorageBackend]):
     """Mounts by name, and nodes on them.
 
     >>> storage = StorageManager([{"name": "mem", "type": "memory"}])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import inspect
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, overload
 
-from ._shared import httpwire
+from ._shared import compat, httpwire
 from ._shared import operations as ops
 from ._shared import transfer as tr
 from ._shared.config import check_local_path, require
@@ -23,6 +22,7 @@ from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_ra
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
 from .backends.base import Reader, StorageBackend
+from .node_compat import NodeCompat
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeCore[StorageBackend]):
+class StorageNode(NodeCompat, NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that
@@ -138,9 +138,10 @@ class StorageNode(NodeCore[StorageBackend]):
             return writer
         return TextWriteFile(writer, encoding=encoding or "utf-8")
 
-    def to_base64(self) -> str:
-        """The content, base64-encoded."""
-        return base64.b64encode(self.read_bytes()).decode("ascii")
+    def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
+        """The content, base64-encoded (standard alphabet); with ``include_uri`` a
+        ``data:`` URI of type ``mime`` (guessed from the name when not given)."""
+        return compat.to_base64(self.read_bytes(), self.mimetype, mime, include_uri)
 
     # -- tree -----------------------------------------------------------------------
     def children(self) -> list[StorageNode]:

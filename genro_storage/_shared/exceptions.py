@@ -57,9 +57,15 @@ class StorageUnsupportedError(StoragePermissionError):
     genro-storage 0.x, whose code catches it under that name."""
 
 
-class StorageMountNotFoundError(StorageConfigError, StorageNotFoundError):
-    """No mount has this name. A configuration error here (a ``ValueError``), a
-    ``StorageNotFoundError`` (so ``FileNotFoundError``) in genro-storage 0.x: both hold."""
+class StorageMountNotFoundError(StorageConfigError, StorageNotFoundError, KeyError):
+    """No mount has this name. A configuration error here (a ``ValueError``); in
+    genro-storage 0.x a ``StorageNotFoundError`` (so ``FileNotFoundError``) from
+    ``node()`` and a ``KeyError`` from ``delete_mount()``: all of them hold, so 0.x
+    ``except`` clauses keep working. The message reads as written (``OSError``'s
+    ``str``, not ``KeyError``'s quoted one)."""
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)
 
 
 def not_found(where: str) -> StorageNotFoundError:

@@ -3,13 +3,12 @@ members are awaited, the no-I/O ones (``child``, ``parent``, ``url()``...) are n
 
 from __future__ import annotations
 
-import base64
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._shared import httpwire
+from .._shared import compat, httpwire
 from .._shared import operations as ops
 from .._shared import transfer as tr
 from .._shared.config import require
@@ -18,6 +17,7 @@ from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_r
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
 from .backends.base import AsyncReader, AsyncStorageBackend
+from .node_compat import AsyncNodeCompat
 
 if TYPE_CHECKING:
     import aiohttp
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
+class AsyncStorageNode(AsyncNodeCompat, NodeCore[AsyncStorageBackend]):
     """A ``mount:path`` for async code. Creating one does no I/O.
 
     The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
@@ -107,9 +107,10 @@ class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
             require(self.config, "write", f"write '{self.fullpath}'")
         return AsyncFile(self, mode, chunk_size)
 
-    async def to_base64(self) -> str:
-        """The content, base64-encoded."""
-        return base64.b64encode(await self.read_bytes()).decode("ascii")
+    async def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
+        """The content, base64-encoded (standard alphabet); with ``include_uri`` a
+        ``data:`` URI of type ``mime`` (guessed from the name when not given)."""
+        return compat.to_base64(await self.read_bytes(), self.mimetype, mime, include_uri)
 
     # -- tree -----------------------------------------------------------------------
     async def children(self) -> AsyncIterator[AsyncStorageNode]:

@@ -38,6 +38,7 @@ BACKEND_METHODS = (
     "set_metadata",
     "versions",
     "read_version",
+    "delete_version",
     "url",
     "local_path",
     "close",
@@ -190,6 +191,10 @@ class StorageBackend:
         raise unsupported(self.type_name, "versions")
 
     def read_version(self, path: str, version_id: str) -> bytes:
+        raise unsupported(self.type_name, "versions")
+
+    def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good (versioned stores only)."""
         raise unsupported(self.type_name, "versions")
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:

@@ -128,6 +128,10 @@ class AsyncStorageBackend:
     async def read_version(self, path: str, version_id: str) -> bytes:
         raise unsupported(self.type_name, "versions")
 
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good (versioned stores only)."""
+        raise unsupported(self.type_name, "versions")
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """No I/O: a URL for the file, or ``None``."""
         return None
@@ -275,6 +279,10 @@ class ThreadBackend(AsyncStorageBackend):
     async def read_version(self, path: str, version_id: str) -> bytes:
         """The bytes of one stored version."""
         return await run_in_thread(self._sync.read_version, path, version_id)
+
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        await run_in_thread(self._sync.delete_version, path, version_id)
 
     async def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""
