@@ -14,6 +14,7 @@ from ._shared.exceptions import (
     StoragePermissionError,
 )
 from ._shared.info import FileInfo, Page, VersionInfo
+from ._shared.skip import SkipStrategy
 from ._shared.transfer import Progress, StorageTransferError, TransferReport
 from .backends.base import StorageBackend
 from .manager import StorageManager
@@ -40,6 +41,7 @@ __all__ = [
     "FileInfo",
     "Page",
     "Progress",
+    "SkipStrategy",
     "StorageBackend",
     "StorageBackendError",
     "StorageConfigError",
