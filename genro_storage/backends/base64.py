@@ -14,7 +14,12 @@ import binascii
 
 from .._shared import capabilities
 from .._shared.async_utils import commit_point
-from .._shared.exceptions import StorageConfigError, StorageError, is_a_directory
+from .._shared.exceptions import (
+    StorageConfigError,
+    StorageError,
+    StorageNotFoundError,
+    is_a_directory,
+)
 from .._shared.identity import Location
 from .._shared.info import FileInfo, Page
 from .base import StorageBackend
@@ -65,7 +70,11 @@ class Base64Backend(StorageBackend):
     def info(self, path: str) -> FileInfo:
         if not path:
             return FileInfo("", "directory")
-        return FileInfo(path, "file", len(decode(path, self.where(_short(path)))))
+        try:
+            data = decode(path, self.where(_short(path)))
+        except StorageConfigError as exc:  # no such node: isfile/isdir are False
+            raise StorageNotFoundError(f"No such file or directory: {exc}") from None
+        return FileInfo(path, "file", len(data))
 
     def exists(self, path: str) -> bool:
         if not path:
