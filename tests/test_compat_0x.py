@@ -691,3 +691,33 @@ def test_hashes_match_0x_md5hash_as_a_method(tmp_path):
     storage = StorageManager([{"name": "h", "type": "local", "path": str(tmp_path)}])
     storage.node("h:f").write_bytes(b"abc")
     assert storage.node("h:f").md5hash() == hashlib.md5(b"abc").hexdigest()
+
+
+# -- configuration as 0.x wrote it ----------------------------------------------------------
+
+
+async def test_0x_field_spellings_reach_the_same_store(s3_server, tmp_path):
+    modern = cloud_mounts.s3_mount(s3_server, "new", unique())
+    legacy = {
+        "name": "old",
+        "protocol": "s3",
+        "bucket": modern["bucket"],
+        "base_path": modern["prefix"],
+        "access_key": modern["key"],
+        "secret_key": modern["secret"],
+        "endpoint_url": modern["endpoint_url"],
+        "region": modern["region"],
+    }
+    storage = StorageManager(
+        [modern, legacy, {"name": "home", "protocol": "local", "base_path": str(tmp_path)}]
+    )
+    storage.node("old:a.txt").write_text("via 0.x fields")
+    assert storage.node("new:a.txt").read_text() == "via 0.x fields"
+    assert modern["secret"] not in repr(storage.mount_config("old"))
+    assert storage.mount_config("old").options["key"] == modern["key"]
+    with pytest.raises(StorageConfigError, match="'prefix' or its alias 'base_path'"):
+        StorageManager([{**legacy, "prefix": "x"}])
+    assert str(storage.node("home:a/b.txt")) == "home:a/b.txt"
+    async with AsyncStorageManager([legacy]) as astorage:
+        assert await astorage.node("old:a.txt").read_text() == "via 0.x fields"
+        assert str(astorage.node("old:a.txt")) == "old:a.txt"

@@ -196,10 +196,7 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
             f"{where}: field 'type' has unknown value {mount_type!r};"
             f" known types: {', '.join(sorted(known))}"
         )
-    if "base_path" in data:
-        if "path" in data:
-            raise StorageConfigError(f"{where}: give 'path' or its alias 'base_path', not both")
-        data["path"] = data.pop("base_path")
+    _legacy_fields(where, mount_type, data)
     data.pop("name")
     given_permissions = "permissions" in data
     permissions = data.pop("permissions", "delete")
@@ -234,6 +231,28 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
     return MountConfig(
         name=name, type=mount_type, permissions=permissions, async_mode=async_mode, options=data
     )
+
+
+#: genro-storage 0.x field names -> this library's, per type ('*': any other type).
+LEGACY_FIELDS: dict[str, dict[str, str]] = {
+    "s3": {"base_path": "prefix", "access_key": "key", "secret_key": "secret"},
+    "gcs": {"base_path": "prefix"},
+    "azure": {"base_path": "prefix"},
+    "http": {"base_path": "base_url"},
+    "webdav": {"url": "base_url"},
+    "*": {"base_path": "path"},
+}
+
+
+def _legacy_fields(where: str, mount_type: str, data: dict[str, Any]) -> None:
+    """Rename the 0.x spellings of fields (``base_path``, ``access_key``...) in place;
+    giving a field under both names is refused."""
+    renames = LEGACY_FIELDS.get(mount_type, LEGACY_FIELDS["*"])
+    for old, new in renames.items():
+        if old in data:
+            if new in data:
+                raise StorageConfigError(f"{where}: give '{new}' or its alias '{old}', not both")
+            data[new] = data.pop(old)
 
 
 def _shown(value: Any) -> str:
