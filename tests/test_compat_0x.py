@@ -721,3 +721,23 @@ async def test_0x_field_spellings_reach_the_same_store(s3_server, tmp_path):
     async with AsyncStorageManager([legacy]) as astorage:
         assert await astorage.node("old:a.txt").read_text() == "via 0.x fields"
         assert str(astorage.node("old:a.txt")) == "old:a.txt"
+
+
+def test_internal_url_leaves_a_presigned_url_alone(s3_server):
+    storage = StorageManager([cloud_mounts.s3_mount(s3_server, "s3", unique())])
+    node = storage.node("s3:f.txt")
+    node.write_text("x")
+    url = node.internal_url(nocache=True)
+    assert url is not None and "X-Amz-Signature" in url and "mtime=" not in url
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as answer:  # the signature still holds
+        assert answer.read() == b"x"
+
+
+@pytest.mark.parametrize("bad", [["m"], None, 3, b"m"])
+def test_mount_names_of_the_wrong_type_are_config_errors(bad):
+    storage = StorageManager([{"name": "m", "type": "memory"}])
+    with pytest.raises(StorageConfigError, match="mount name is a string"):
+        storage.delete_mount(bad)
+    assert storage.mounts == ["m"]

@@ -116,7 +116,12 @@ def write_unless_unchanged(node: N, data: bytes, skip_if_unchanged: bool) -> Log
 def to_base64(data: bytes, name_mimetype: str, mime: str | None, include_uri: bool) -> str:
     """The content in standard base64; with ``include_uri`` a ``data:`` URI whose type
     is ``mime`` or, when not given, the one guessed from the file name."""
-    if mime is not None and (not isinstance(mime, str) or not mime or "," in mime):
+    if mime is not None and (
+        not isinstance(mime, str)
+        or "/" not in mime
+        or "," in mime
+        or any(not c.isprintable() for c in mime)
+    ):
         raise StorageConfigError(f"mime must be a MIME type such as 'image/png', not {mime!r}")
     if not isinstance(include_uri, bool):
         raise StorageConfigError(f"include_uri must be True or False, not {include_uri!r}")
@@ -129,16 +134,18 @@ def to_base64(data: bytes, name_mimetype: str, mime: str | None, include_uri: bo
 
 def internal_url(node: AnyNodeT, nocache: bool) -> Logic[str | None]:
     """``url()`` (no expiry asked), and with ``nocache`` the file's mtime as a query
-    parameter so that caches see a new URL when the file changes."""
+    parameter so that caches see a new URL when the file changes. A URL that has a
+    query already (a presigned one) is left as it is: a parameter added to it would
+    break its signature, and it changes at each call anyway."""
     if not isinstance(nocache, bool):
         raise StorageConfigError(f"nocache must be True or False, not {nocache!r}")
     url = node.url()
-    if url is None or not nocache or url.startswith("data:"):
+    if url is None or not nocache or url.startswith("data:") or "?" in url:
         return url
     found: FileInfo = yield call(node._backend.info, node.path)
     if found.mtime is None:
         return url
-    return f"{url}{'&' if '?' in url else '?'}mtime={int(found.mtime)}"
+    return f"{url}?mtime={int(found.mtime)}"
 
 
 # -- versions ----------------------------------------------------------------------

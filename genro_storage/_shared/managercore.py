@@ -124,6 +124,8 @@ class ManagerCore(Generic[B]):
         return iter(self._mounts)
 
     def _backend(self, name: str) -> B:
+        if not isinstance(name, str):  # a list would fail as unhashable, a number oddly
+            raise StorageConfigError(f"A mount name is a string, not {type(name).__name__}")
         try:
             return self._mounts[name]
         except KeyError:
