@@ -620,6 +620,18 @@ def test_fill_from_url_with_timeout(http_server):
     storage = StorageManager([{"name": "m", "type": "memory"}])
     storage.node("m:got.bin").fill_from_url(http_server.url("compat.bin"), timeout=30)
     assert storage.node("m:got.bin").read_bytes() == b"payload"
+    with pytest.raises(ValueError, match="timeout"):
+        storage.node("m:x").fill_from_url(http_server.url("compat.bin"), timeout=-1)
+
+
+async def test_fill_from_url_with_timeout_async(http_server):
+    assert http_server.root is not None
+    (http_server.root / "compat2.bin").write_bytes(b"payload 2")
+    async with AsyncStorageManager([{"name": "m", "type": "memory"}]) as storage:
+        node = await storage.node("m:got.bin").fill_from_url(
+            http_server.url("compat2.bin"), timeout=30
+        )
+        assert await node.read_bytes() == b"payload 2"
 
 
 def test_to_base64_with_mime_and_data_uri(tmp_path):
