@@ -753,3 +753,22 @@ def test_mount_names_of_the_wrong_type_are_config_errors(bad):
     with pytest.raises(StorageConfigError, match="mount name is a string"):
         storage.delete_mount(bad)
     assert storage.mounts == ["m"]
+
+
+async def test_skip_strategy_members_in_skip_if_both_apis():
+    config = [{"name": "m", "type": "memory"}]
+    storage = StorageManager(config)
+    storage.node("m:a").write_bytes(b"1")
+    storage.node("m:a").copy("m:b")
+    assert storage.node("m:a").copy("m:b", skip_if=SkipStrategy.EXISTS).skipped == ["m:a"]
+    assert storage.node("m:a").copy("m:b", skip_if=SkipStrategy.NEVER).copied == ["m:a"]
+    assert storage.node("m:a").copy("m:b", skip_if="never").copied == ["m:a"]
+    with pytest.raises(StorageConfigError, match="pass the callable"):
+        storage.node("m:a").copy("m:b", skip_if=SkipStrategy.CUSTOM)
+    async with AsyncStorageManager(config) as astorage:
+        await astorage.node("m:c").write_bytes(b"12")
+        await astorage.node("m:c").copy("m:d")
+        report = await astorage.node("m:c").copy("m:d", skip_if=SkipStrategy.SIZE)
+        assert report.skipped == ["m:c"]
+        with pytest.raises(StorageConfigError, match="skip_if must be one of"):
+            await astorage.node("m:c").copy("m:d", skip_if=3)
