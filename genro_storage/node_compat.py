@@ -114,7 +114,8 @@ class NodeCompat(compat.PathAliases[StorageBackend]):
         return drive_sync(compat.version_count(self))
 
     def delete_version(self, version_id: str) -> None:
-        """Remove one stored version for good (versioned stores, delete permission)."""
+        """Remove one stored version for good (versioned stores, delete permission).
+        Removing the newest one makes the version before it the current content."""
         drive_sync(compat.delete_version(self, version_id))
 
     def compact_versions(self, keep: int | None = None, dry_run: bool = False) -> int:

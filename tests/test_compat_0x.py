@@ -772,3 +772,12 @@ async def test_skip_strategy_members_in_skip_if_both_apis():
         assert report.skipped == ["m:c"]
         with pytest.raises(StorageConfigError, match="skip_if must be one of"):
             await astorage.node("m:c").copy("m:d", skip_if=3)
+
+
+def test_deleting_the_newest_version_brings_back_the_one_before(s3_server):
+    storage = StorageManager([versioned(s3_server)])
+    node = storage.node("s3:doc.txt")
+    node.write_text("old")
+    node.write_text("new")
+    node.delete_version(node.versions()[0].version_id)
+    assert node.read_text() == "old" and node.version_count == 1

@@ -116,7 +116,8 @@ class AsyncNodeCompat(compat.PathAliases[AsyncStorageBackend]):
         return await drive_async(compat.version_count(self))
 
     async def delete_version(self, version_id: str) -> None:
-        """Remove one stored version for good (versioned stores, delete permission)."""
+        """Remove one stored version for good (versioned stores, delete permission).
+        Removing the newest one makes the version before it the current content."""
         await drive_async(compat.delete_version(self, version_id))
 
     async def compact_versions(self, keep: int | None = None, dry_run: bool = False) -> int:
