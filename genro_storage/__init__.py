@@ -15,6 +15,7 @@ from ._shared.exceptions import (
     StorageUnsupportedError,
 )
 from ._shared.info import FileInfo, Page, VersionInfo
+from ._shared.skip import SkipStrategy
 from ._shared.transfer import Progress, StorageTransferError, TransferReport
 from .backends.base import StorageBackend
 from .manager import StorageManager
@@ -41,6 +42,7 @@ __all__ = [
     "FileInfo",
     "Page",
     "Progress",
+    "SkipStrategy",
     "StorageBackend",
     "StorageBackendError",
     "StorageConfigError",

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._shared.compat import ManagerAliases
 from ._shared.config import MountConfig
 from ._shared.exceptions import StorageConfigError
 from ._shared.managercore import ManagerCore
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageManager"]
 
 
-class StorageManager(ManagerProcessing, ManagerCore[StorageBackend]):
+class StorageManager(ManagerProcessing, ManagerAliases, ManagerCore[StorageBackend]):
     """Mounts by name, and nodes on them.
 
     >>> storage = StorageManager([{"name": "mem", "type": "memory"}])

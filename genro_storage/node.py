@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import inspect
@@ -15,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, overload
 
-from ._shared import httpwire
+from ._shared import compat, httpwire
 from ._shared import operations as ops
 from ._shared import transfer as tr
 from ._shared.config import check_local_path, require
@@ -26,6 +25,7 @@ from ._shared.sansio import drive_sync
 from ._shared.versions import snapshot_of
 from .backends.base import Reader, StorageBackend
 from .backends.snapshot import SnapshotBackend
+from .node_compat import NodeCompat
 from .processing import NodeProcessing
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
+class StorageNode(NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that
@@ -185,9 +185,10 @@ class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
             return writer
         return TextWriteFile(writer, encoding=encoding or "utf-8")
 
-    def to_base64(self) -> str:
-        """The content, base64-encoded."""
-        return base64.b64encode(self.read_bytes()).decode("ascii")
+    def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
+        """The content, base64-encoded (standard alphabet); with ``include_uri`` a
+        ``data:`` URI of type ``mime`` (guessed from the name when not given)."""
+        return compat.to_base64(self.read_bytes(), self.mimetype, mime, include_uri)
 
     # -- tree -----------------------------------------------------------------------
     def children(self) -> list[StorageNode]:
@@ -226,6 +227,9 @@ class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
+        filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[StorageNode], Any] | None = None,
+        on_skip: Callable[[StorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[StorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount).
 
@@ -234,9 +238,17 @@ class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
         ``progress``: called with a ``Progress`` per chunk and per file.
         ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
         the rest and lists failures in the report.
+        ``filter(node, relpath) -> bool``: which files of a tree to copy (after
+        include/exclude; it runs before anything is written). ``on_file(src)``: after
+        each file has landed. ``on_skip(src, reason)``: for each file skipped or left
+        out. Errors of ``on_file``/``on_skip`` are listed in ``report.callback_errors``,
+        never raised: the files concerned have landed or were decided.
         """
-        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
-        _refuse_async_callables(skip_if, progress)
+        options = tr.TransferOptions.make(
+            skip_if, include, exclude, progress, 1, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
+        _refuse_async_callables(skip_if, progress, filter, on_file, on_skip)
         return drive_sync(tr.transfer(self, self._target(dst), options))
 
     def move(
@@ -247,10 +259,16 @@ class StorageNode(NodeProcessing, NodeCore[StorageBackend]):
         exclude: str | Iterable[str] | None = None,
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
+        filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[StorageNode], Any] | None = None,
+        on_skip: Callable[[StorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[StorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
-        options = tr.TransferOptions.make(skip_if, include, exclude, progress, 1, on_error)
-        _refuse_async_callables(skip_if, progress)
+        options = tr.TransferOptions.make(
+            skip_if, include, exclude, progress, 1, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
+        _refuse_async_callables(skip_if, progress, filter, on_file, on_skip)
         return drive_sync(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: StorageNode | str) -> StorageNode:

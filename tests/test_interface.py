@@ -125,6 +125,15 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         )
     },
     ("manager", "is_native", "only async"): "as for describe",
+    # genro-storage 0.x names (docs/migration.md)
+    ("node", "copy_to", "param:skip_fn"): "as skip_if for copy: copy_to(skip_fn=) is skip_if",
+    **{
+        ("node", name, "kind"): (
+            "0.x had it as a property, and a sync property it stays; async I/O is awaited, "
+            "so a coroutine method there, as for the facts"
+        )
+        for name in ("version_count", "ext_attributes", "resolved_path")
+    },
 }
 for _pair in ("backend", "driver", "thread"):
     for _name in ("discard", "is_native", "sync_backend"):

@@ -348,6 +348,10 @@ NO_IO = {
     "path",
     "stem",
     "suffix",
+    # genro-storage 0.x aliases without I/O
+    "dirname",
+    "ext",
+    "splitext",
 }
 #: Members that turn store failures into HTTP answers, never exceptions
 #: (tests/test_serving.py checks their error responses).
@@ -445,7 +449,30 @@ def entry_points(
         "open_version": lambda: _read_version(node),
         "fill_from_url": lambda: node.fill_from_url(url),
         "local_path": lambda: _local_path(node),
+        # genro-storage 0.x aliases and features (docs/migration.md)
+        "read": node.read,
+        "read rb": lambda: node.read("rb"),
+        "write": lambda: node.write("text"),
+        "write skip_if_unchanged": lambda: node.write(b"data", "wb", skip_if_unchanged=True),
+        "is_file": node.is_file,
+        "is_dir": node.is_dir,
+        "ext_attributes": lambda: _property_0x(node, "ext_attributes"),
+        "resolved_path": lambda: _property_0x(node, "resolved_path"),
+        "version_count": lambda: _property_0x(node, "version_count"),
+        "internal_url": lambda: node.internal_url(nocache=True),
+        "copy_to": lambda: node.copy_to(outside.child(unique()), skip="size"),
+        "move_to": lambda: node.move_to(outside.parent.child(unique())),
+        "delete_version": lambda: node.delete_version("v1"),
+        "compact_versions": lambda: node.compact_versions(keep=1),
     }
+
+
+async def _property_0x(node: Any, name: str) -> Any:
+    """0.x properties of the sync node that are coroutines in the async API."""
+    sync = getattr(node, "sync", None)
+    if sync is not None:
+        return await asyncio.to_thread(getattr, sync, name)
+    return await getattr(node, name)()
 
 
 async def _awaitable(value: Any) -> Any:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from .capabilities_0x import LegacyCapabilityNames
+
 
 @dataclass(frozen=True)
-class Capabilities:
+class Capabilities(LegacyCapabilityNames):
     """Feature flags of a backend; a mount's permissions narrow the write flags further."""
 
     read: bool = True

@@ -200,10 +200,7 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
             f"{where}: field 'type' has unknown value {mount_type!r};"
             f" known types: {', '.join(sorted(known))}"
         )
-    if "base_path" in data:
-        if "path" in data:
-            raise StorageConfigError(f"{where}: give 'path' or its alias 'base_path', not both")
-        data["path"] = data.pop("base_path")
+    _legacy_fields(where, mount_type, data)
     data.pop("name")
     given_permissions = "permissions" in data
     permissions = data.pop("permissions", "delete")
@@ -238,6 +235,28 @@ def parse_mount(raw: Mapping[str, Any], known_types: Iterable[str]) -> MountConf
     return MountConfig(
         name=name, type=mount_type, permissions=permissions, async_mode=async_mode, options=data
     )
+
+
+#: genro-storage 0.x field names -> this library's, per type ('*': any other type).
+LEGACY_FIELDS: dict[str, dict[str, str]] = {
+    "s3": {"base_path": "prefix", "access_key": "key", "secret_key": "secret"},
+    "gcs": {"base_path": "prefix"},
+    "azure": {"base_path": "prefix"},
+    "http": {"base_path": "base_url"},
+    "webdav": {"url": "base_url"},
+    "*": {"base_path": "path"},
+}
+
+
+def _legacy_fields(where: str, mount_type: str, data: dict[str, Any]) -> None:
+    """Rename the 0.x spellings of fields (``base_path``, ``access_key``...) in place;
+    giving a field under both names is refused."""
+    renames = LEGACY_FIELDS.get(mount_type, LEGACY_FIELDS["*"])
+    for old, new in renames.items():
+        if old in data:
+            if new in data:
+                raise StorageConfigError(f"{where}: give '{new}' or its alias '{old}', not both")
+            data[new] = data.pop(old)
 
 
 def _shown(value: Any) -> str:
@@ -281,9 +300,15 @@ _KINDS: dict[str, str] = {
 #: Where a type takes more than the field's usual kind.
 _TYPE_KINDS: dict[tuple[str, str], str] = {
     ("gcs", "token"): "str_or_mapping",  # gcsfs: a method name, a file, or the key's dict
+    # 0.x: a local mount's folder may be a callable asked at each access (``localroot``),
+    # and its base_url a path on the serving site ('/static')
+    ("local", "path"): "path_or_callable",
+    ("local", "base_url"): "url_or_site_path",
 }
 _KIND_TEXT = {
     "path": "a string (or path)",
+    "path_or_callable": "a string (or path), or a callable returning one",
+    "url_or_site_path": "an http:// or https:// URL, or a path starting with '/' (a string)",
     "url": "an http:// or https:// URL (a string)",
     "str": "a string",
     "str_or_mapping": "a string or a mapping",
@@ -301,7 +326,9 @@ _OPTION_KINDS = {"client_kwargs": "options", "config_kwargs": "options", "accoun
 def _kind_ok(kind: str, value: Any) -> bool:
     if kind == "path":
         return isinstance(value, str | os.PathLike)
-    if kind in ("str", "url"):
+    if kind == "path_or_callable":
+        return isinstance(value, str | os.PathLike) or callable(value)
+    if kind in ("str", "url", "url_or_site_path"):
         return isinstance(value, str)
     if kind == "str_or_mapping":
         return isinstance(value, str | Mapping)
@@ -365,11 +392,24 @@ def _check_types(where: str, mount_type: str, data: dict[str, Any]) -> None:
             raise StorageConfigError(f"{where}: field 'prefix' is invalid: {exc}") from None
     for key in ("endpoint_url", "base_url"):
         if key in data:
-            _check_url(where, key, data[key])
-    if "path" in data:
+            if mount_type == "local" and key == "base_url" and data[key].startswith("/"):
+                _check_site_path(where, key, data[key])
+            else:
+                _check_url(where, key, data[key])
+    if "path" in data and not callable(data["path"]):
         data["path"] = os.fspath(data["path"])
         if "\x00" in data["path"]:
             raise StorageConfigError(f"{where}: field 'path' contains a NUL byte")
+
+
+def _check_site_path(where: str, key: str, url: str) -> None:
+    """A path on the serving site ('/static'), to which file paths are appended: not
+    '//host' (another site), no spaces, no query or fragment."""
+    if url.startswith("//") or any(c.isspace() for c in url) or "?" in url or "#" in url:
+        raise StorageConfigError(
+            f"{where}: field '{key}' as a site path must start with a single '/' and have"
+            f" no spaces, query or fragment, not {redact(url)!r}"
+        )
 
 
 def _check_url(where: str, key: str, url: str) -> None:

@@ -16,6 +16,9 @@ __all__ = [
     "StoragePermissionError",
     "StorageConfigError",
     "StorageBackendError",
+    "StorageIsADirectoryError",
+    "StorageUnsupportedError",
+    "StorageMountNotFoundError",
 ]
 
 
@@ -43,9 +46,26 @@ class StorageBackendError(StorageError):
     """A backend failed in a way that has no more precise class; see ``__cause__``."""
 
 
-class StorageUnsupportedError(StorageError):
-    """A feature the mount's store does not have (see its ``capabilities``): versions
-    on a store that keeps none, metadata on the local disk..."""
+class StorageIsADirectoryError(StorageError, IsADirectoryError, ValueError):
+    """A file operation aimed at a directory. Also a ``ValueError``: genro-storage 0.x
+    raised ``ValueError`` there (``md5hash``, ``to_base64``...), and 0.x code catches it."""
+
+
+class StorageUnsupportedError(StoragePermissionError):
+    """The store cannot do this at all (see its ``capabilities``): mkdir or delete on a
+    base64 mount, versions on a store that keeps none. A ``PermissionError`` as in
+    genro-storage 0.x, whose code catches it under that name."""
+
+
+class StorageMountNotFoundError(StorageConfigError, StorageNotFoundError, KeyError):
+    """No mount has this name. A configuration error here (a ``ValueError``); in
+    genro-storage 0.x a ``StorageNotFoundError`` (so ``FileNotFoundError``) from
+    ``node()`` and a ``KeyError`` from ``delete_mount()``: all of them hold, so 0.x
+    ``except`` clauses keep working. The message reads as written (``OSError``'s
+    ``str``, not ``KeyError``'s quoted one)."""
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)
 
 
 def not_found(where: str) -> StorageNotFoundError:
@@ -58,9 +78,9 @@ def already_exists(where: str) -> StorageExistsError:
     return StorageExistsError(f"Already exists: '{where}'")
 
 
-def is_a_directory(where: str) -> StorageError:
+def is_a_directory(where: str) -> StorageIsADirectoryError:
     """A file operation aimed at a directory."""
-    return StorageError(f"Is a directory, not a file: '{where}'")
+    return StorageIsADirectoryError(f"Is a directory, not a file: '{where}'")
 
 
 def not_a_directory(where: str) -> StorageError:
@@ -73,7 +93,7 @@ def read_only(mount: str, action: str) -> StoragePermissionError:
     return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
 
 
-def unsupported(backend: str, feature: str) -> StorageError:
+def unsupported(backend: str, feature: str) -> StorageUnsupportedError:
     """A feature the backend does not have (see its ``capabilities``)."""
     return StorageUnsupportedError(f"The '{backend}' backend does not support {feature}")
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from . import paths, relative
 from .config import MountConfig, parse_all, parse_mount
-from .exceptions import StorageConfigError
+from .exceptions import StorageConfigError, StorageMountNotFoundError
 
 if TYPE_CHECKING:
     from ..async_.backends.base import AsyncStorageBackend
@@ -145,11 +145,13 @@ class ManagerCore(Generic[B]):
         return iter(self._mounts)
 
     def _backend(self, name: str) -> B:
+        if not isinstance(name, str):  # a list would fail as unhashable, a number oddly
+            raise StorageConfigError(f"A mount name is a string, not {type(name).__name__}")
         try:
             return self._mounts[name]
         except KeyError:
             known = ", ".join(self._mounts) or "none"
-            raise StorageConfigError(
+            raise StorageMountNotFoundError(
                 f"Unknown mount '{name}' (configured mounts: {known})"
             ) from None
 

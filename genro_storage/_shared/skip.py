@@ -7,26 +7,52 @@ asks ``should_skip``; a callable strategy is called by that logic itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from .exceptions import StorageConfigError
 from .info import FileInfo, md5_from_etag
 
-STRATEGIES = ("exists", "size", "hash")
+STRATEGIES = ("exists", "size", "hash", "unchanged")
+
+
+class SkipStrategy(str, Enum):
+    """The named strategies as an enum, as genro-storage 0.x offered them; ``skip_if``
+    takes a member or its string. ``NEVER`` is the same as ``skip_if=None``;
+    ``CUSTOM`` has no meaning here: pass the callable itself as ``skip_if``."""
+
+    NEVER = "never"
+    EXISTS = "exists"
+    SIZE = "size"
+    HASH = "hash"
+    UNCHANGED = "unchanged"
+    CUSTOM = "custom"
+
 
 #: What ``skip_if`` may be: a named strategy, a callable ``(src, dst) -> bool`` (under the
 #: async API also an async one), or ``None``.
 SkipIf = str | Callable[..., Any] | None
 
 
-def check_strategy(skip_if: SkipIf) -> None:
-    """Refuse an unknown strategy before any transfer starts."""
+def check_strategy(skip_if: SkipIf) -> SkipIf:
+    """Refuse an unknown strategy before any transfer starts; returns it as a plain
+    string (a ``SkipStrategy`` member becomes its value, ``'never'`` becomes ``None``)."""
     if skip_if is None or callable(skip_if):
-        return
-    if skip_if not in STRATEGIES:
+        return skip_if
+    name = skip_if.value if isinstance(skip_if, SkipStrategy) else skip_if
+    if name == "never":
+        return None
+    if name == "custom":
         raise StorageConfigError(
-            f"skip_if must be one of {', '.join(STRATEGIES)} or a callable, not {skip_if!r}"
+            "skip_if='custom' takes no separate function here: pass the callable "
+            "(src, dst) -> bool itself as skip_if"
         )
+    if not isinstance(name, str) or name not in STRATEGIES:
+        shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
+        raise StorageConfigError(
+            f"skip_if must be one of {', '.join(STRATEGIES)} or a callable, not {shown}"
+        )
+    return name
 
 
 def should_skip(
@@ -45,7 +71,22 @@ def should_skip(
         return src is not None and src.size is not None and src.size == dst.size
     if strategy == "hash":
         return src_hash is not None and src_hash == dst_hash
+    if strategy == "unchanged":
+        return unchanged(src, dst)
     raise StorageConfigError(f"Unknown skip strategy {strategy!r}")
+
+
+def unchanged(src: FileInfo | None, dst: FileInfo) -> bool:
+    """The ``'unchanged'`` strategy, from the listed facts alone (no download): the same
+    size and, where both stores give a content MD5, the same MD5; where they do not, a
+    destination at least as recent as the source (a copy is never older than what it
+    copied, since copies get a new mtime rather than the source's)."""
+    if src is None or src.size is None or src.size != dst.size:
+        return False
+    src_md5, dst_md5 = comparable_etag(src), comparable_etag(dst)
+    if src_md5 and dst_md5:
+        return src_md5 == dst_md5
+    return src.mtime is not None and dst.mtime is not None and dst.mtime >= src.mtime
 
 
 def comparable_etag(info: FileInfo | None) -> str | None:

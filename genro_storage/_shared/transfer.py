@@ -51,8 +51,9 @@ class TransferReport(Generic[N]):
 
     ``destination`` is the node that holds the result: the destination you gave, or for a
     file written to a base64 mount the new node carrying the data (nodes never change).
-    ``callback_errors`` lists ``(source, error)`` for progress callbacks that raised once
-    their file had been transferred: such an error never fails a file that has landed.
+    ``callback_errors`` lists ``(source, error)`` for callbacks that raised where they
+    cannot fail the transfer: a file's last progress event, ``on_file`` (its file has
+    landed) and ``on_skip``. Such an error never fails a file that has landed.
     """
 
     copied: list[str] = field(default_factory=list)
@@ -88,6 +89,12 @@ class TransferOptions:
     concurrency: int = 8
     on_error: str = "stop"
     chunk_size: int = CHUNK_SIZE
+    #: ``filter(node, relpath) -> bool``: which files of a tree to transfer.
+    filter: Callable[[Any, str], Any] | None = None
+    #: ``on_file(src)``: after each file has landed.
+    on_file: Callable[[Any], Any] | None = None
+    #: ``on_skip(src, reason)``: for each file skipped or filtered out.
+    on_skip: Callable[[Any, str], Any] | None = None
 
     @classmethod
     def make(
@@ -99,19 +106,26 @@ class TransferOptions:
         concurrency: int = 8,
         on_error: str = "stop",
         chunk_size: int = CHUNK_SIZE,
+        *,
+        filter: Callable[[Any, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[Any], Any] | None = None,
+        on_skip: Callable[[Any, str], Any] | None = None,
     ) -> TransferOptions:
         """Check the user's options (``StorageConfigError`` naming the bad one) and
-        normalise the patterns to tuples."""
-        check_strategy(skip_if)
+        normalise the patterns to tuples and the skip strategy to its name."""
+        skip_if = check_strategy(skip_if)
         if on_error not in ON_ERROR:
             raise StorageConfigError(f"on_error must be 'stop' or 'continue', not {on_error!r}")
         if not isinstance(concurrency, int) or concurrency < 1:
             raise StorageConfigError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-        if progress is not None and not callable(progress):
-            raise StorageConfigError("progress must be a callable")
+        for name, fn in (
+            ("progress", progress), ("filter", filter), ("on_file", on_file), ("on_skip", on_skip)
+        ):  # fmt: skip
+            if fn is not None and not callable(fn):
+                raise StorageConfigError(f"{name} must be a callable, not {type(fn).__name__}")
         return cls(
             skip_if, _patterns(include), _patterns(exclude), progress, concurrency, on_error,
-            chunk_size,
+            chunk_size, filter, on_file, on_skip,
         )  # fmt: skip
 
     def selects(self, relpath: str) -> bool:
@@ -187,7 +201,7 @@ def transfer(
         if not collect:
             raise StorageTransferError(f"Cannot {verb} '{src.fullpath}': {error}", [(where, error)])
         report.failed.append((where, error))
-    chosen = [f for f in tree.files if options.selects(relative_to(f.path, src.path))]
+    chosen = yield from _chosen(src, tree.files, options, report)
     if dst._backend.capabilities.real_directories:
         yield call(dst._backend.mkdir, dst.path, True, True)
         for folder in tree.dirs:
@@ -217,6 +231,37 @@ def transfer(
     return report
 
 
+def _chosen(
+    src: AnyNode, files: list[FileInfo], options: TransferOptions, report: TransferReport[N]
+) -> Logic[list[FileInfo]]:
+    """The files of a tree to transfer: include/exclude, then ``filter(node, relpath)``.
+    All of it runs before anything is written, so a filter that raises fails the call
+    with nothing changed. ``on_skip`` hears of each file left out, with the reason."""
+    chosen: list[FileInfo] = []
+    for f in files:
+        rel = relative_to(f.path, src.path)
+        reason = None if options.selects(rel) else "not selected by include/exclude"
+        if reason is None and options.filter is not None:
+            keep = yield call(options.filter, src._at(f.path), rel)
+            reason = None if keep else "filtered out by filter()"
+        if reason is None:
+            chosen.append(f)
+        elif options.on_skip is not None:
+            yield from _notify(report, src._at(f.path), options.on_skip, reason)
+    return chosen
+
+
+def _notify(
+    report: TransferReport[N], src: AnyNode, fn: Callable[..., Any], *extra: Any
+) -> Logic[None]:
+    """Call ``fn(src, *extra)`` on the loop; its error is recorded in the report, never
+    raised (these callbacks report on work that is done or decided)."""
+    try:
+        yield call(fn, src, *extra)
+    except Exception as exc:
+        report.callback_errors.append((src.fullpath, exc))
+
+
 def _remove_emptied(src: AnyNode, folders: list[str]) -> Logic[None]:
     """Remove the moved tree's folders that are empty now, deepest first, never
     recursively: a folder that still holds anything stays."""
@@ -244,6 +289,8 @@ def _transfer_file(
             report.skipped.append(src.fullpath)
             counter.done += 1
             size = src_info.size
+            if options.on_skip is not None:
+                yield from _notify(report, src, options.on_skip, _skip_reason(options.skip_if))
             yield from _final_progress(options, report, src, size or 0, size, counter, True)
             return dst
         return (yield from _copy_bytes(src, dst, src_info, options, report, counter, move))
@@ -255,6 +302,18 @@ def _transfer_file(
                 [(src.fullpath, exc)],
             ) from exc
         raise
+
+
+def _skip_reason(skip_if: SkipIf) -> str:
+    """What ``on_skip`` is told when a strategy skipped a file."""
+    if callable(skip_if):
+        return "skip_if callable returned True"
+    return {
+        "exists": "destination exists",
+        "size": "same size",
+        "hash": "same content (MD5)",
+        "unchanged": "unchanged (same size, and same MD5 or not newer)",
+    }.get(str(skip_if), f"skip_if={skip_if}")
 
 
 def _should_skip(src: AnyNode, dst: AnyNode, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
@@ -340,9 +399,11 @@ def _after_commit(
         report.copied.append(src.fullpath)
         report.bytes_copied += sent
         counter.done += 1
+        if options.on_file is not None:
+            yield from _notify(report, src, options.on_file)
         yield from _final_progress(options, report, src, sent, size, counter)
 
-    if delete_source or options.progress is not None:
+    if delete_source or options.progress is not None or options.on_file is not None:
         yield Shielded(finish())  # these steps may wait: a cancellation must not cut them
     else:
         yield from finish()

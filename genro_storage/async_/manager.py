@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._shared.async_utils import run_in_thread
+from .._shared.compat import ManagerAliases
 from .._shared.config import MountConfig
 from .._shared.exceptions import StorageConfigError
 from .._shared.managercore import ConfigSource, ManagerCore
@@ -34,7 +35,7 @@ def _threaded(cls: type[StorageBackend]) -> Callable[[MountConfig], ThreadBacken
     return load
 
 
-class AsyncStorageManager(AsyncManagerProcessing, ManagerCore[AsyncStorageBackend]):
+class AsyncStorageManager(AsyncManagerProcessing, ManagerAliases, ManagerCore[AsyncStorageBackend]):
     """Mounts by name for async code.
 
     ``storage = AsyncStorageManager(config)`` then ``await storage.node('m:f').read_bytes()``;

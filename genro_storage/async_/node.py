@@ -3,14 +3,13 @@ members are awaited, the no-I/O ones (``child``, ``parent``, ``url()``...) are n
 
 from __future__ import annotations
 
-import base64
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._shared import httpwire
+from .._shared import compat, httpwire
 from .._shared import operations as ops
 from .._shared import transfer as tr
 from .._shared.config import require
@@ -21,6 +20,7 @@ from .._shared.sansio import drive_async
 from .._shared.versions import snapshot_of
 from .backends.base import AsyncReader, AsyncStorageBackend
 from .backends.snapshot import AsyncSnapshotBackend
+from .node_compat import AsyncNodeCompat
 from .processing import AsyncNodeProcessing
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
+class AsyncStorageNode(AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStorageBackend]):
     """A ``mount:path`` for async code. Creating one does no I/O.
 
     The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
@@ -120,9 +120,10 @@ class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
             require(self.config, "write", f"write '{self.fullpath}'")
         return AsyncFile(self, mode, chunk_size)
 
-    async def to_base64(self) -> str:
-        """The content, base64-encoded."""
-        return base64.b64encode(await self.read_bytes()).decode("ascii")
+    async def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
+        """The content, base64-encoded (standard alphabet); with ``include_uri`` a
+        ``data:`` URI of type ``mime`` (guessed from the name when not given)."""
+        return compat.to_base64(await self.read_bytes(), self.mimetype, mime, include_uri)
 
     # -- tree -----------------------------------------------------------------------
     async def children(self) -> AsyncIterator[AsyncStorageNode]:
@@ -165,6 +166,9 @@ class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
+        filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[AsyncStorageNode], Any] | None = None,
+        on_skip: Callable[[AsyncStorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[AsyncStorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount), streaming in chunks.
 
@@ -173,10 +177,16 @@ class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
         ``progress``: plain or async callable, called on the loop with ``Progress``.
         ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
         ``'continue'`` (failures are then listed in the report).
+        ``filter(node, relpath) -> bool``: which files of a tree to copy (after
+        include/exclude); ``on_file(src)`` after each file has landed; ``on_skip(src,
+        reason)`` for each file skipped or left out. These three run on the loop with the
+        async nodes, plain or async (awaited); ``on_file``/``on_skip`` errors are listed
+        in ``report.callback_errors``, never raised.
         """
         options = tr.TransferOptions.make(
-            skip_if, include, exclude, progress, concurrency, on_error
-        )
+            skip_if, include, exclude, progress, concurrency, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
         return await drive_async(tr.transfer(self, self._target(dst), options))
 
     async def move(
@@ -191,11 +201,15 @@ class AsyncStorageNode(AsyncNodeProcessing, NodeCore[AsyncStorageBackend]):
         progress: Callable[[tr.Progress], Any] | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
+        filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
+        on_file: Callable[[AsyncStorageNode], Any] | None = None,
+        on_skip: Callable[[AsyncStorageNode, str], Any] | None = None,
     ) -> tr.TransferReport[AsyncStorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""
         options = tr.TransferOptions.make(
-            skip_if, include, exclude, progress, concurrency, on_error
-        )
+            skip_if, include, exclude, progress, concurrency, on_error,
+            filter=filter, on_file=on_file, on_skip=on_skip,
+        )  # fmt: skip
         return await drive_async(tr.transfer(self, self._target(dst), options, move=True))
 
     def _target(self, dst: AsyncStorageNode | str) -> AsyncStorageNode:

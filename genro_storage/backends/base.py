@@ -39,6 +39,7 @@ BACKEND_METHODS = (
     "versions",
     "read_version",
     "open_read_version",
+    "delete_version",
     "url",
     "local_path",
     "close",
@@ -197,6 +198,10 @@ class StorageBackend:
         """A reader over one stored version. Stores that can stream a version (S3:
         ranged GETs with ``VersionId``) override this; others read it whole."""
         return io.BytesIO(self.read_version(path, version_id))
+
+    def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good (versioned stores only)."""
+        raise unsupported(self.type_name, "versions")
 
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """A URL for the file, presigned when the store signs, or ``None``."""

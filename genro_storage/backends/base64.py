@@ -1,7 +1,10 @@
 """Base64 backend: the node's path *is* its content, base64-encoded.
 
-Reading decodes the path; writing does not store anything, it replaces the node's path
-with the encoding of the new data (URL-safe alphabet, so the path never holds ``/``).
+Reading decodes the path, in the standard or the URL-safe alphabet, strictly: anything
+that is not exactly one of them is not a node here (``exists`` is false, reads raise).
+Writing does not store anything: it returns the node whose path is the encoding of the
+new data, in the standard alphabet as genro-storage 0.x wrote it (``AAEC/w==``); the
+path is never split on ``/``.
 """
 
 from __future__ import annotations
@@ -11,26 +14,43 @@ import binascii
 
 from .._shared import capabilities
 from .._shared.async_utils import commit_point
-from .._shared.exceptions import StorageConfigError, StorageError
+from .._shared.exceptions import (
+    StorageConfigError,
+    StorageError,
+    StorageNotFoundError,
+    is_a_directory,
+)
 from .._shared.identity import Location
 from .._shared.info import FileInfo, Page
 from .base import StorageBackend
 
 
 def decode(text: str, where: str) -> bytes:
-    """Decode standard or URL-safe base64, padding optional."""
+    """Decode standard or URL-safe base64, padding optional, whitespace ignored.
+
+    Strict in both alphabets: a character of neither, a mix of the two (``+`` with
+    ``-``), padding in the middle or too much of it is refused. ``b64decode`` validates
+    only the standard alphabet, so a URL-safe payload is mapped onto it first and then
+    validated the same way (``urlsafe_b64decode`` alone silently drops stray bytes).
+    """
     cleaned = "".join(text.split())
+    if ("-" in cleaned or "_" in cleaned) and ("+" in cleaned or "/" in cleaned):
+        raise StorageConfigError(
+            f"Invalid base64 data in '{where}': mixes the standard (+/) and URL-safe (-_) alphabets"
+        )
+    if len(cleaned) % 4 == 1 or len(cleaned.rstrip("=")) + 2 < len(cleaned):
+        raise StorageConfigError(f"Invalid base64 data in '{where}': wrong length or padding")
+    cleaned = cleaned.replace("-", "+").replace("_", "/")
     cleaned += "=" * (-len(cleaned) % 4)
     try:
-        if "-" in cleaned or "_" in cleaned:
-            return base64.urlsafe_b64decode(cleaned.encode("ascii"))
         return base64.b64decode(cleaned.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
         raise StorageConfigError(f"Invalid base64 data in '{where}': {exc}") from None
 
 
 def encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii")
+    """The standard alphabet with padding, as genro-storage 0.x wrote it."""
+    return base64.b64encode(data).decode("ascii")
 
 
 class Base64Backend(StorageBackend):
@@ -50,7 +70,11 @@ class Base64Backend(StorageBackend):
     def info(self, path: str) -> FileInfo:
         if not path:
             return FileInfo("", "directory")
-        return FileInfo(path, "file", len(decode(path, self.where(_short(path)))))
+        try:
+            data = decode(path, self.where(_short(path)))
+        except StorageConfigError as exc:  # no such node: isfile/isdir are False
+            raise StorageNotFoundError(f"No such file or directory: {exc}") from None
+        return FileInfo(path, "file", len(data))
 
     def exists(self, path: str) -> bool:
         if not path:
@@ -63,7 +87,7 @@ class Base64Backend(StorageBackend):
 
     def read_bytes(self, path: str) -> bytes:
         if not path:
-            raise StorageError(f"Is a directory, not a file: '{self.mount}:'")
+            raise is_a_directory(f"{self.mount}:")
         return decode(path, self.where(_short(path)))
 
     def write_bytes(self, path: str, data: bytes) -> str:

@@ -166,6 +166,10 @@ class SyncDriver(StorageBackend):
         """A reader over one stored version, streamed with ranged reads."""
         return SyncReader(drive_sync(self.logic._g_open_read_version(path, version_id)))
 
+    def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        drive_sync(self.logic._g_delete_version(path, version_id))
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """A URL for the file (presigned where the store signs), no I/O."""
         return self.logic.url(path, expires_in)

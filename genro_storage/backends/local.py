@@ -19,7 +19,6 @@ from .._shared import capabilities
 from .._shared.async_utils import check_cancelled, commit_point
 from .._shared.config import MountConfig
 from .._shared.exceptions import (
-    StorageConfigError,
     StorageError,
     StoragePermissionError,
     errors_as_storage,
@@ -38,6 +37,7 @@ from .localdisk import (
     temp_beside,
     unlink_quietly,
 )
+from .localroot import Roots
 
 __all__ = ["LocalBackend", "LocalWriter", "local_location", "temp_beside", "unlink_quietly"]
 
@@ -203,24 +203,31 @@ class LocalBackend(StorageBackend):
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)
-        root = os.path.abspath(os.path.expanduser(config.options["path"]))
-        if not os.path.isdir(root):
-            raise StorageConfigError(
-                f"Mount '{config.name}': field 'path' is not an existing directory: '{root}'"
-            )
-        self.root = root
-        self._real_root = os.path.realpath(root)
+        # A folder, or a callable asked at each access (see ``localroot``).
+        self._roots = Roots(config.name, config.options["path"])
         self._base_url = config.options.get("base_url")
         self._listings = _Listings()
         self._swept: dict[str, float] = {}
         self._sweep_lock = threading.Lock()
-        self._sweep(root)
+        if self._roots.fixed is not None:
+            self._sweep(self._roots.fixed)
+
+    @property
+    def root(self) -> str:
+        """The mount's folder (for a callable ``path``, the one it gives now for the
+        mount's root)."""
+        return self._roots.split("")[0]
+
+    def _os_path(self, path: str) -> tuple[str, str]:
+        """``(OS path, resolved root folder)`` of ``path``, symlinks not yet resolved."""
+        root, real_root, rel = self._roots.split(path)
+        return (os.path.join(root, *rel.split("/")) if rel else root), real_root
 
     def full(self, path: str) -> str:
         """The OS path of ``path``, refused (``StoragePermissionError``) if it resolves
         outside the root, through a symlink loop, or if it is a symlink to its own
         folder or one above it (a tree walk through it would never end)."""
-        full = os.path.join(self.root, *path.split("/")) if path else self.root
+        full, real_root = self._os_path(path)
         try:
             real = os.path.realpath(full, strict=True)
         except OSError as exc:
@@ -229,7 +236,7 @@ class LocalBackend(StorageBackend):
                     f"Path '{self.where(path)}' is a symlink loop"
                 ) from None
             real = os.path.realpath(full)  # not there (yet): resolve what exists
-        if not self._inside(real):
+        if not _contains(real_root, real):
             raise StoragePermissionError(f"Path '{self.where(path)}' resolves outside its mount")
         if (
             path
@@ -244,11 +251,7 @@ class LocalBackend(StorageBackend):
     def location(self, path: str) -> Location:
         """The resolved place on disk: two mounts over one folder (or a folder and its
         subfolder, or through a symlink) name the same files."""
-        full = os.path.join(self.root, *path.split("/")) if path else self.root
-        return local_location(full)
-
-    def _inside(self, real: str) -> bool:
-        return _contains(self._real_root, real)
+        return local_location(self._os_path(path)[0])
 
     def _info(self, path: str, st: os.stat_result) -> FileInfo:
         if _isdir(st):
@@ -325,7 +328,7 @@ class LocalBackend(StorageBackend):
         if not stat.S_ISLNK(st.st_mode):
             return self._info(path, st)
         target = os.path.realpath(full)
-        refused = not self._inside(target)
+        refused = not _contains(self._roots.split(path)[1], target)
         if not refused:
             try:
                 followed = os.stat(full)

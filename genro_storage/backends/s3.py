@@ -276,6 +276,15 @@ class S3Logic(ObjectStoreLogic):
             )
             return data
 
+    def _g_delete_version(self, path: str, version_id: str) -> Logic[None]:
+        """Remove one version of this key (only a version the key has: S3 would answer
+        a well-formed but unknown id with success, so the id is looked up first)."""
+        known = yield from self._g_versions(path)
+        if not any(v.version_id == version_id for v in known):
+            raise not_found(f"{self.where(path)}@{version_id}")
+        with errors_as_storage(f"{self.where(path)}@{version_id}"):
+            yield self._s3("delete_object", Key=self.key(path), VersionId=version_id)
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """A presigned GET URL (pure computation with a local botocore client), or
         ``None`` when no credentials are known without a network call."""

@@ -300,6 +300,10 @@ class StoreLogic:
         yield from ()
         raise unsupported(self.type_name, "versions")
 
+    def _g_delete_version(self, path: str, version_id: str) -> Logic[None]:
+        yield from ()
+        raise unsupported(self.type_name, "versions")
+
     def _g_info_or_none(self, path: str) -> Logic[FileInfo | None]:
         try:
             return (yield from self._g_info(path))

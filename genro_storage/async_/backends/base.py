@@ -132,6 +132,10 @@ class AsyncStorageBackend:
         """A reader over one stored version, streamed with ranged reads."""
         raise unsupported(self.type_name, "versions")
 
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good (versioned stores only)."""
+        raise unsupported(self.type_name, "versions")
+
     def url(self, path: str, expires_in: int | None = None) -> str | None:
         """No I/O: a URL for the file, or ``None``."""
         return None
@@ -283,6 +287,10 @@ class ThreadBackend(AsyncStorageBackend):
     async def open_read_version(self, path: str, version_id: str) -> ThreadReader:
         """A reader over one stored version whose every call is one thread hop."""
         return ThreadReader(await run_in_thread(self._sync.open_read_version, path, version_id))
+
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        await run_in_thread(self._sync.delete_version, path, version_id)
 
     async def local_path(self, path: str) -> str | None:
         """The file's path on local disk, when it has one."""

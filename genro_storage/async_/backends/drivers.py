@@ -180,6 +180,10 @@ class AsyncDriver(AsyncStorageBackend):
         """A reader over one stored version, streamed with ranged reads."""
         return AsyncReader(await drive_async(self.logic._g_open_read_version(path, version_id)))
 
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        await drive_async(self.logic._g_delete_version(path, version_id))
+
     def discard(self) -> None:
         """No longer mounted: close every loop's sessions without waiting for it."""
         with self._fs_lock:
