@@ -23,6 +23,7 @@ from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_ra
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
 from .backends.base import Reader, StorageBackend
+from .nodepath import PathMixin
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeCore[StorageBackend]):
+class StorageNode(PathMixin, NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that

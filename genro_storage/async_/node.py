@@ -18,6 +18,7 @@ from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_r
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
 from .backends.base import AsyncReader, AsyncStorageBackend
+from .nodepath import AsyncPathMixin
 
 if TYPE_CHECKING:
     import aiohttp
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(NodeCore[AsyncStorageBackend]):
+class AsyncStorageNode(AsyncPathMixin, NodeCore[AsyncStorageBackend]):
     """A ``mount:path`` for async code. Creating one does no I/O.
 
     The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
