@@ -178,14 +178,16 @@ class StorageNode(PathMixin, NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
     ) -> tr.TransferReport[StorageNode]:
         """Copy this file or tree to exactly ``dst`` (any mount).
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'`` or ``callable(src, dst)``.
         ``include``/``exclude``: glob patterns on the relative path or the file name.
-        ``progress``: called with a ``Progress`` per chunk and per file.
+        ``progress``: called with a ``Progress`` per chunk and per file (it carries
+        the whole transfer's byte totals); ``True`` draws a ``tqdm.auto`` bar over the
+        transfer's bytes instead (a widget in Jupyter, text on stderr in a terminal).
         ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
         the rest and lists failures in the report.
         """
@@ -199,7 +201,7 @@ class StorageNode(PathMixin, NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
     ) -> tr.TransferReport[StorageNode]:
         """Like ``copy``; each source file is deleted only after its copy is complete."""

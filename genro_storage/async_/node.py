@@ -150,7 +150,7 @@ class AsyncStorageNode(AsyncPathMixin, NodeCore[AsyncStorageBackend]):
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
     ) -> tr.TransferReport[AsyncStorageNode]:
@@ -158,7 +158,9 @@ class AsyncStorageNode(AsyncPathMixin, NodeCore[AsyncStorageBackend]):
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'``, an async ``callable(src, dst)``
         (awaited, gets async nodes) or a plain one (run in a thread, gets sync nodes).
-        ``progress``: plain or async callable, called on the loop with ``Progress``.
+        ``progress``: plain or async callable, called on the loop with ``Progress``
+        (which carries the whole transfer's byte totals); ``True`` draws a
+        ``tqdm.auto`` bar over the transfer's bytes instead.
         ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
         ``'continue'`` (failures are then listed in the report).
         """
@@ -176,7 +178,7 @@ class AsyncStorageNode(AsyncPathMixin, NodeCore[AsyncStorageBackend]):
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
     ) -> tr.TransferReport[AsyncStorageNode]:
