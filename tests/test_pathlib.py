@@ -490,8 +490,16 @@ async def test_rename_refuses_another_mount(
         await run(node, "rename", storage.node("o:f.txt"))
     with pytest.raises(StorageConfigError, match="move"):
         await run(node, "rename", "o:f.txt")
+    twin = open_storage([make_config("memory")])  # another manager's mount 'm'
+    with pytest.raises(StorageConfigError, match="move"):
+        await run(node, "rename", twin.node("m:f.txt"))
     assert await run(node, "read_bytes") == b"stay"
     assert not await exists(storage.node("o:f.txt"))
+    folder = storage.node("m:d")
+    await run(folder.child("x.txt"), "write_bytes", b"x")
+    with pytest.raises(StorageError, match="into itself"):
+        await run(folder, "rename", folder.child("inner"))
+    assert await run(folder.child("x.txt"), "read_bytes") == b"x"
 
 
 async def test_unlink(storage: Any) -> None:

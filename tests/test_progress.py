@@ -181,3 +181,16 @@ async def test_progress_false_draws_nothing_and_bad_values_are_refused(
     assert not (
         await asyncio.to_thread(lambda: node.exists) if is_sync(node) else await node.exists()
     )
+
+
+@pytest.mark.parametrize("kind", ["memory", "local"])  # names S3's XML cannot carry
+async def test_the_bar_label_is_one_safe_line(
+    kind: str, make_config: Any, open_storage: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage = open_storage([make_config(kind), make_config(kind, "n")])
+    node = storage.node("m:").child_named("new\nline\r\x1b[2Jx")
+    await run(node, "write_bytes", b"z" * 10)
+    capsys.readouterr()
+    await run(node, "copy", "n:copied", progress=True)
+    err = capsys.readouterr().err
+    assert "copy new?line??[2Jx" in final_bar(err) and "\x1b" not in err

@@ -175,7 +175,7 @@ def rename(node: N, target: N) -> Logic[N]:
     """Move the file or folder to ``target`` on the same mount (an existing file there
     is replaced, as by POSIX ``rename``; a folder with anything in it is not). Returns
     the node that holds it now."""
-    if target.mount != node.mount:
+    if target.mount != node.mount or target._backend is not node._backend:
         raise StorageConfigError(
             f"rename() stays inside a mount: '{node.fullpath}' cannot go to "
             f"'{target.fullpath}'; use move() to cross mounts"
