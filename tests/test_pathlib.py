@@ -110,17 +110,22 @@ def everything(files: list[str]) -> dict[str, bool]:
     return out
 
 
-def oracle_match(pattern: list[str], segments: list[str]) -> bool:
-    if not pattern:
-        return not segments
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return any(oracle_match(rest, segments[i:]) for i in range(len(segments) + 1))
-    return (
-        bool(segments)
-        and fnmatch.fnmatchcase(segments[0], head)
-        and oracle_match(rest, segments[1:])
-    )
+def oracle_match(pattern: list[str], segments: list[str], isdir: bool = True) -> bool:
+    """Whether ``segments`` match ``pattern`` (``**``: zero or more segments). A path
+    ended by a segment that only ``**`` segments follow is a folder ('a/**' is 'a' and
+    what it holds), unless a ``**`` matched that last segment itself."""
+
+    def go(pat: list[str], segs: list[str], by_star: bool) -> bool:
+        if not segs:
+            return all(p == "**" for p in pat) and (not pat or isdir or by_star)
+        if not pat:
+            return False
+        head = pat[0]
+        if head == "**":
+            return go(pat[1:], segs, by_star) or go(pat, segs[1:], True)
+        return fnmatch.fnmatchcase(segs[0], head) and go(pat[1:], segs[1:], False)
+
+    return go(pattern, segments, False)
 
 
 def oracle(files: list[str], pattern: str) -> list[str]:
@@ -130,7 +135,7 @@ def oracle(files: list[str], pattern: str) -> list[str]:
     found = []
     for path, isdir in {"": True, **everything(files)}.items():
         parts = path.split("/") if path else []
-        if oracle_match(segs, parts) and (isdir or not dirs_only):
+        if oracle_match(segs, parts, isdir) and (isdir or not dirs_only):
             found.append(path)
     return sorted(found)
 
@@ -160,6 +165,10 @@ PATTERNS = [
     "data/nope/*",
     "missing",
     "a.csv/*",
+    "a.csv/**",
+    "data/**",
+    "*/**",
+    "data/2024/jan.csv/**",
     "**/c/",
     "./data/./2025/*",
     "data//2025/*",

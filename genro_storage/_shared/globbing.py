@@ -59,16 +59,24 @@ class Pattern:
 
     def advance(self, positions: set[int], name: str) -> set[int]:
         """The positions after an entry called ``name`` (a ``**`` consumes any name)."""
-        out = set()
+        return self.step(positions, name)[0]
+
+    def step(self, positions: set[int], name: str) -> tuple[set[int], bool]:
+        """``advance``, and whether a *file* called ``name`` may end the match: a name
+        matched by a segment that only ``**`` segments follow is a folder (``'a/**'`` is
+        ``a`` and what it holds), unless a ``**`` consumed the name itself."""
+        matched: set[int] = set()
+        starred: set[int] = set()
         for i in positions:
             if i == self.size:
                 continue
             segment, matcher = self.segments[i], self.matchers[i]
             if segment == RECURSIVE:
-                out.add(i)
+                starred.add(i)
             elif name == segment if matcher is None else matcher.match(name) is not None:
-                out.add(i + 1)
-        return self.closure(out)
+                matched.add(i + 1)
+        file_ok = self.size in matched or self.size in self.closure(starred)
+        return self.closure(matched | starred), file_ok
 
     def literal(self, i: int) -> bool:
         return self.matchers[i] is None and self.segments[i] != RECURSIVE
@@ -159,8 +167,10 @@ class Globber:
         out = [task.path] if first and task.path == self.start and self._whole(task) else []
         enter = {e.path for e in page.dirs}
         for entry in page.files + page.dirs + page.loops:
-            after = self.pattern.advance(set(task.positions), name_of(entry))
-            if self.pattern.size in after and (entry.isdir or not self.pattern.dirs_only):
+            after, file_ok = self.pattern.step(set(task.positions), name_of(entry))
+            if self.pattern.size in after and (
+                entry.isdir or file_ok and not self.pattern.dirs_only
+            ):
                 out.append(entry.path)
             deeper = frozenset(i for i in after if i < self.pattern.size)
             if deeper and entry.path in enter:
@@ -190,9 +200,12 @@ class Globber:
         """A folder whose active segments are all literal names: no listing, the names
         are looked at directly (``info`` only where a match must be confirmed)."""
         wanted: dict[str, set[int]] = {}
+        file_ok: set[str] = set()  # names a file may end the match with (see ``step``)
         for i in live:
             name = self.pattern.segments[i]
             wanted.setdefault(name, set()).update(self.pattern.closure({i + 1}))
+            if i + 1 == self.pattern.size:
+                file_ok.add(name)
         out: list[str] = []
         pushed: list[_Task] = []
         for name, after in sorted(wanted.items()):
@@ -203,7 +216,7 @@ class Globber:
                 found = yield from info_or_none(self.node._at(child))
                 if found is None:
                     continue
-                if found.isdir or not self.pattern.dirs_only:
+                if found.isdir or name in file_ok and not self.pattern.dirs_only:
                     out.append(child)
                 if not found.isdir:
                     continue
