@@ -194,3 +194,42 @@ async def test_the_bar_label_is_one_safe_line(
     await run(node, "copy", "n:copied", progress=True)
     err = capsys.readouterr().err
     assert "copy new?line??[2Jx" in final_bar(err) and "\x1b" not in err
+
+
+KERNEL_CELLS = [
+    "from genro_storage import StorageManager\n"
+    "from genro_storage.async_ import AsyncStorageManager\n"
+    "config = [{'name': 'mem', 'type': 'memory', 'store': 'kernel'}]\n"
+    "storage = AsyncStorageManager(config)\n"
+    "await storage.node('mem:t/a.bin').write_bytes(b'x' * 5000)\n"
+    "await storage.node('mem:t/b/c.bin').write_bytes(b'y' * 1234)",
+    "r = await storage.node('mem:t').copy('mem:u', progress=True)",
+    "StorageManager(config).node('mem:t').move('mem:v', progress=True)\nawait storage.close()",
+]
+
+
+def test_progress_true_in_jupyter_is_a_widget_over_the_tree_bytes() -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in KERNEL_CELLS]
+    root = str(__import__("pathlib").Path(__file__).resolve().parent.parent)
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": root}}
+    ).execute()
+    errors = [o for cell in notebook.cells for o in cell.outputs if o.output_type == "error"]
+    assert errors == []
+    for cell in notebook.cells[1:]:  # the async API, then the sync one: a widget each
+        views = [
+            o
+            for o in cell.outputs
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+        ]
+        assert views, cell.outputs
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "%|" not in text  # no text bar beside the widget
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    bars = [m["state"] for m in state.values() if m["model_name"] == "FloatProgressModel"]
+    assert len(bars) == 2
+    assert all(bar["max"] == 6234 and bar["value"] == 6234 for bar in bars), bars
