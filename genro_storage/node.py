@@ -26,6 +26,7 @@ from ._shared.versions import snapshot_of
 from .backends.base import Reader, StorageBackend
 from .backends.snapshot import SnapshotBackend
 from .node_compat import NodeCompat
+from .nodepath import PathMixin
 from .processing import NodeProcessing
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
 
 
-class StorageNode(NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
+class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
     """A ``mount:path``. Facts are properties; every other I/O member is a method.
 
     Nodes are cheap: creating one does no I/O, and a node may name something that
@@ -225,7 +226,7 @@ class StorageNode(NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
         on_file: Callable[[StorageNode], Any] | None = None,
@@ -235,7 +236,9 @@ class StorageNode(NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'`` or ``callable(src, dst)``.
         ``include``/``exclude``: glob patterns on the relative path or the file name.
-        ``progress``: called with a ``Progress`` per chunk and per file.
+        ``progress``: called with a ``Progress`` per chunk and per file (it carries
+        the whole transfer's byte totals); ``True`` draws a ``tqdm.auto`` bar over the
+        transfer's bytes instead (a widget in Jupyter, text on stderr in a terminal).
         ``on_error``: ``'stop'`` raises at the first failed file; ``'continue'`` copies
         the rest and lists failures in the report.
         ``filter(node, relpath) -> bool``: which files of a tree to copy (after
@@ -257,7 +260,7 @@ class StorageNode(NodeProcessing, NodeCompat, NodeCore[StorageBackend]):
         skip_if: str | Callable[[StorageNode, StorageNode], bool] | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         filter: Callable[[StorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
         on_file: Callable[[StorageNode], Any] | None = None,

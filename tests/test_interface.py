@@ -73,6 +73,13 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "sync returns the whole list; async is an async generator yielding entries page "
         "by page (`async for child in node.children()`)"
     ),
+    **{
+        ("node", name, "return"): (
+            "pathlib's tree iterators: a plain iterator of nodes (sync) vs an async "
+            "iterator (`async for node in folder.glob('*.csv')`), as for children"
+        )
+        for name in ("glob", "rglob", "walk", "iterdir")
+    },
     ("node", "copy", "param:skip_if"): (
         "async also takes an async callable, awaited with the async nodes (a plain "
         "callable runs in a thread with the sync nodes, as in the sync API)"

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import cloud_mounts
 import pytest
+from adapters import SyncAsAsync
 from mounts import CLOUD, test_node
 
 from genro_storage import (
@@ -352,6 +353,14 @@ NO_IO = {
     "dirname",
     "ext",
     "splitext",
+    # the pathlib vocabulary's path arithmetic (no I/O)
+    "match",
+    "parts",
+    "relative_to",
+    "suffixes",
+    "with_name",
+    "with_stem",
+    "with_suffix",
 }
 #: Members that turn store failures into HTTP answers, never exceptions
 #: (tests/test_serving.py checks their error responses).
@@ -386,6 +395,13 @@ async def _move_in(outside: Any, node: Any) -> None:
 
 async def _children(node: Any) -> list[Any]:
     return [child async for child in node.children()]
+
+
+async def _walked(node: Any, method: str, *args: Any) -> list[Any]:
+    """Everything a tree iterator (``glob``, ``walk``...) yields, in either API."""
+    if isinstance(node, SyncAsAsync):
+        return await asyncio.to_thread(lambda: list(getattr(node.sync, method)(*args)))
+    return [item async for item in getattr(node, method)(*args)]
 
 
 async def _local_path(node: Any) -> None:
@@ -464,6 +480,17 @@ def entry_points(
         "move_to": lambda: node.move_to(outside.parent.child(unique())),
         "delete_version": lambda: node.delete_version("v1"),
         "compact_versions": lambda: node.compact_versions(keep=1),
+        "glob": lambda: _walked(node.parent, "glob", "*"),
+        "glob literal": lambda: _walked(node.parent, "glob", "ghost.txt"),
+        "glob below": lambda: _walked(node, "glob", "*"),
+        "rglob": lambda: _walked(node.parent, "rglob", "*.txt"),
+        "walk": lambda: _walked(node.parent, "walk"),
+        "iterdir": lambda: _walked(node.parent, "iterdir"),
+        "touch": node.touch,
+        "rename": lambda: node.rename(other),
+        "unlink": node.unlink,
+        "rmdir": node.rmdir,
+        "rmdir parent": node.parent.rmdir,
     }
 
 

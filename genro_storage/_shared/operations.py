@@ -19,6 +19,7 @@ from .exceptions import (
     StorageError,
     StorageNotFoundError,
 )
+from .identity import Location
 from .info import FileInfo
 from .metadata import check_metadata
 from .nodecore import NodeCore
@@ -223,6 +224,46 @@ class Tree:
     odd: list[tuple[FileInfo, str]] = field(default_factory=list)
 
 
+@dataclass
+class WalkPage:
+    """One page of a folder as a walk sees it (see :func:`walk_page`)."""
+
+    files: list[FileInfo] = field(default_factory=list)
+    #: Folders to enter: first seen at their physical place (marked seen now).
+    dirs: list[FileInfo] = field(default_factory=list)
+    #: Addressable folders at a place seen before (a loop): listed, never entered.
+    loops: list[FileInfo] = field(default_factory=list)
+    #: ``(entry, why)`` for each entry a transfer must skip and report.
+    odd: list[tuple[FileInfo, str]] = field(default_factory=list)
+    cursor: str | None = None
+
+
+def walk_page(
+    backend: Any, folder: str, cursor: str | None, seen: set[Location]
+) -> Logic[WalkPage]:
+    """One page of ``folder``, sorted by the rules of every walk: only entries exactly one
+    segment below the folder are acted on, and a folder whose physical place is in
+    ``seen`` is not entered again (``seen`` gains the places of the folders returned)."""
+    page = yield call(backend.list, folder, 1000, cursor)
+    good, odd = listed(folder, page.entries)
+    found = WalkPage(cursor=page.cursor)
+    found.odd += [(entry, "cannot be addressed as a path") for entry in odd]
+    for entry in good:
+        if not entry.isdir:
+            found.files.append(entry)
+            continue
+        if entry.has_content:  # its folder half is walked, its bytes are not
+            found.odd.append((entry, "is a folder that also holds content"))
+        place = backend.location(entry.path)
+        if place in seen:
+            found.odd.append((entry, "is a folder seen before (a loop)"))
+            found.loops.append(entry)
+            continue
+        seen.add(place)
+        found.dirs.append(entry)
+    return found
+
+
 def walk(node: AnyNode) -> Logic[Tree]:
     """Every file and directory below ``node``, as infos with mount-relative paths.
 
@@ -238,24 +279,12 @@ def walk(node: AnyNode) -> Logic[Tree]:
         folder = pending.pop()
         cursor = None
         while True:
-            page = yield call(backend.list, folder, 1000, cursor)
-            good, odd = listed(folder, page.entries)
-            tree.odd += [(entry, "cannot be addressed as a path") for entry in odd]
-            for entry in good:
-                if not entry.isdir:
-                    tree.files.append(entry)
-                    continue
-                if entry.has_content:  # its folder half is walked, its bytes are not
-                    tree.odd.append((entry, "is a folder that also holds content"))
-                place = backend.location(entry.path)
-                if place in seen:
-                    tree.odd.append((entry, "is a folder seen before (a loop)"))
-                    continue
-                seen.add(place)
-                tree.dirs.append(entry)
-                pending.append(entry.path)
-            cursor = page.cursor
-            if cursor is None:
+            found = yield from walk_page(backend, folder, cursor, seen)
+            tree.files += found.files
+            tree.odd += found.odd
+            tree.dirs += found.dirs
+            pending += [entry.path for entry in found.dirs]
+            if (cursor := found.cursor) is None:
                 break
     tree.files.sort(key=lambda e: e.path)
     tree.dirs.sort(key=lambda e: e.path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic
 
 from .config import require
@@ -27,6 +27,7 @@ from .operations import (
     walk,
 )
 from .paths import literal_join, relative_to
+from .progressbar import TqdmBar
 from .sansio import Logic, Parallel, Shielded, call, callback
 from .skip import SkipIf, check_strategy, should_skip
 
@@ -35,7 +36,10 @@ ON_ERROR = ("stop", "continue")
 
 @dataclass(frozen=True)
 class Progress:
-    """One progress event: bytes within the current file, files across the transfer."""
+    """One progress event: bytes within the current file; files and bytes across the
+    whole transfer. The ``tree_`` totals are known before the first file starts (from
+    the walk the transfer makes anyway), so a bar over a whole tree needs no
+    bookkeeping: ``bar.update(event.tree_bytes_done - bar.n)``."""
 
     path: str
     bytes_done: int
@@ -43,6 +47,12 @@ class Progress:
     files_done: int
     files_total: int
     skipped: bool = False
+    #: Bytes of the transfer so far: chunks sent, files copied or moved by the store, and
+    #: the sizes of skipped files (so that it ends at ``tree_bytes_total`` when all went).
+    tree_bytes_done: int = 0
+    #: Bytes of every file the transfer selected (after include/exclude), ``None`` when
+    #: the store did not give every size.
+    tree_bytes_total: int | None = None
 
 
 @dataclass
@@ -95,6 +105,8 @@ class TransferOptions:
     on_file: Callable[[Any], Any] | None = None
     #: ``on_skip(src, reason)``: for each file skipped or filtered out.
     on_skip: Callable[[Any, str], Any] | None = None
+    #: ``progress=True``: draw a ``tqdm.auto`` bar over the transfer's bytes.
+    bar: bool = False
 
     @classmethod
     def make(
@@ -102,7 +114,7 @@ class TransferOptions:
         skip_if: SkipIf = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[Progress], Any] | None = None,
+        progress: Callable[[Progress], Any] | bool | None = None,
         concurrency: int = 8,
         on_error: str = "stop",
         chunk_size: int = CHUNK_SIZE,
@@ -112,20 +124,26 @@ class TransferOptions:
         on_skip: Callable[[Any, str], Any] | None = None,
     ) -> TransferOptions:
         """Check the user's options (``StorageConfigError`` naming the bad one) and
-        normalise the patterns to tuples and the skip strategy to its name."""
+        normalise the patterns to tuples and the skip strategy to its name. ``progress``:
+        a callable, ``True`` for a ``tqdm.auto`` bar, or ``None``/``False``."""
         skip_if = check_strategy(skip_if)
         if on_error not in ON_ERROR:
             raise StorageConfigError(f"on_error must be 'stop' or 'continue', not {on_error!r}")
         if not isinstance(concurrency, int) or concurrency < 1:
             raise StorageConfigError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-        for name, fn in (
-            ("progress", progress), ("filter", filter), ("on_file", on_file), ("on_skip", on_skip)
-        ):  # fmt: skip
+        bar = progress is True
+        if isinstance(progress, bool):
+            progress = None
+        elif progress is not None and not callable(progress):
+            raise StorageConfigError(
+                f"progress must be a callable, True or False, not {type(progress).__name__}"
+            )
+        for name, fn in (("filter", filter), ("on_file", on_file), ("on_skip", on_skip)):
             if fn is not None and not callable(fn):
                 raise StorageConfigError(f"{name} must be a callable, not {type(fn).__name__}")
         return cls(
             skip_if, _patterns(include), _patterns(exclude), progress, concurrency, on_error,
-            chunk_size, filter, on_file, on_skip,
+            chunk_size, filter, on_file, on_skip, bar,
         )  # fmt: skip
 
     def selects(self, relpath: str) -> bool:
@@ -153,18 +171,42 @@ def _patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 class _Counter:
-    """Shared file counts of one transfer, for progress events."""
+    """Shared file and byte counts of one transfer, for progress events."""
 
-    def __init__(self, total: int, tree: bool) -> None:
+    def __init__(self, total: int, tree: bool, total_bytes: int | None) -> None:
         self.total = total
         self.tree = tree
         self.done = 0
+        self.total_bytes = total_bytes
+        self.bytes_done = 0
+
+
+def _bytes_of(entries: list[FileInfo]) -> int | None:
+    """The bytes of ``entries``, or ``None`` if a size is unknown."""
+    sizes = [entry.size for entry in entries]
+    return None if None in sizes else sum(size or 0 for size in sizes)
 
 
 def transfer(
     src: N, dst: N, options: TransferOptions, move: bool = False
 ) -> Logic[TransferReport[N]]:
-    """Copy (or move) ``src`` to exactly ``dst``: a file to a file, a tree to a tree."""
+    """Copy (or move) ``src`` to exactly ``dst``: a file to a file, a tree to a tree.
+
+    With ``options.bar`` a ``tqdm.auto`` bar follows the bytes of the whole transfer; it
+    is closed on every way out (success, failure, cancellation)."""
+    bar = TqdmBar() if options.bar else None
+    if bar is not None:
+        options = replace(options, progress=bar)
+    try:
+        return (yield from _transfer(src, dst, options, move, bar))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _transfer(
+    src: N, dst: N, options: TransferOptions, move: bool, bar: TqdmBar | None
+) -> Logic[TransferReport[N]]:
     verb = "move" if move else "copy"
     require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
     if move:
@@ -182,7 +224,9 @@ def transfer(
     if not src_info.isdir:
         if dst_info is not None and dst_info.isdir:
             raise is_a_directory(dst.fullpath)
-        counter = _Counter(1, tree=False)
+        counter = _Counter(1, tree=False, total_bytes=src_info.size)
+        if bar is not None:
+            bar.open(f"{verb} {src.name or src.fullpath}", counter.total_bytes)
         report.destination = yield from _transfer_file(
             src, dst, src_info, options, report, counter, move
         )
@@ -207,7 +251,9 @@ def transfer(
         for folder in tree.dirs:
             target = literal_join(dst.path, relative_to(folder.path, src.path))
             yield call(dst._backend.mkdir, target, True, True)
-    counter = _Counter(len(chosen), tree=True)
+    counter = _Counter(len(chosen), tree=True, total_bytes=_bytes_of(chosen))
+    if bar is not None:
+        bar.open(f"{verb} {src.name or src.fullpath}", counter.total_bytes)
     logics = tuple(
         _transfer_file(
             src._at(f.path),
@@ -289,6 +335,7 @@ def _transfer_file(
             report.skipped.append(src.fullpath)
             counter.done += 1
             size = src_info.size
+            counter.bytes_done += size or 0
             if options.on_skip is not None:
                 yield from _notify(report, src, options.on_skip, _skip_reason(options.skip_if))
             yield from _final_progress(options, report, src, size or 0, size, counter, True)
@@ -349,12 +396,14 @@ def _copy_bytes(
     size = src_info.size
     if src._backend is dst._backend and move:
         yield call(src._backend.move, src.path, dst.path)
+        counter.bytes_done += size or 0
         yield from _after_commit(src, size or 0, size, options, report, counter, False)
         return dst
     target = dst
     if src._backend.same_store(dst._backend):
         yield call(src._backend.server_copy, src.path, dst._backend, dst.path)
         sent = size or 0
+        counter.bytes_done += sent
     else:
         sent = 0
         reader = yield call(src._backend.open_read, src.path)
@@ -364,6 +413,7 @@ def _copy_bytes(
                 while chunk := (yield call(reader.read, options.chunk_size)):
                     yield from handle.g_write(chunk)
                     sent += len(chunk)
+                    counter.bytes_done += len(chunk)
                     yield from _progress(options, src, sent, size, counter)
                 if size is not None and sent != size:
                     raise StorageError(
@@ -434,5 +484,8 @@ def _progress(
     skipped: bool = False,
 ) -> Logic[None]:
     if options.progress is not None:
-        event = Progress(src.fullpath, done, total, counter.done, counter.total, skipped)
+        event = Progress(
+            src.fullpath, done, total, counter.done, counter.total, skipped,
+            tree_bytes_done=counter.bytes_done, tree_bytes_total=counter.total_bytes,
+        )  # fmt: skip
         yield call(options.progress, event)

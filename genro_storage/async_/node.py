@@ -21,6 +21,7 @@ from .._shared.versions import snapshot_of
 from .backends.base import AsyncReader, AsyncStorageBackend
 from .backends.snapshot import AsyncSnapshotBackend
 from .node_compat import AsyncNodeCompat
+from .nodepath import AsyncPathMixin
 from .processing import AsyncNodeProcessing
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStorageNode", "AsyncFile"]
 
 
-class AsyncStorageNode(AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStorageBackend]):
+class AsyncStorageNode(
+    AsyncPathMixin, AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStorageBackend]
+):
     """A ``mount:path`` for async code. Creating one does no I/O.
 
     The same vocabulary as ``StorageNode``: the facts (``exists``, ``size``...) are
@@ -163,7 +166,7 @@ class AsyncStorageNode(AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStora
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
         filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name
@@ -174,7 +177,9 @@ class AsyncStorageNode(AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStora
 
         ``skip_if``: ``'exists'``, ``'size'``, ``'hash'``, an async ``callable(src, dst)``
         (awaited, gets async nodes) or a plain one (run in a thread, gets sync nodes).
-        ``progress``: plain or async callable, called on the loop with ``Progress``.
+        ``progress``: plain or async callable, called on the loop with ``Progress``
+        (which carries the whole transfer's byte totals); ``True`` draws a
+        ``tqdm.auto`` bar over the transfer's bytes instead.
         ``concurrency``: files of a tree copied at once. ``on_error``: ``'stop'`` or
         ``'continue'`` (failures are then listed in the report).
         ``filter(node, relpath) -> bool``: which files of a tree to copy (after
@@ -198,7 +203,7 @@ class AsyncStorageNode(AsyncNodeProcessing, AsyncNodeCompat, NodeCore[AsyncStora
         | None = None,
         include: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
-        progress: Callable[[tr.Progress], Any] | None = None,
+        progress: Callable[[tr.Progress], Any] | bool | None = None,
         on_error: str = "stop",
         concurrency: int = 8,
         filter: Callable[[AsyncStorageNode, str], Any] | None = None,  # noqa: A002 - 0.x's name

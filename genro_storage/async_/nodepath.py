@@ -1,0 +1,88 @@
+"""The ``pathlib`` vocabulary of ``AsyncStorageNode``: thin over the logic shared with
+the sync API (``_shared/pathops.py``, ``_shared/globbing.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from .._shared import operations as ops
+from .._shared import pathops
+from .._shared.globbing import Globber, Walker, parse, parse_recursive
+from .._shared.pathops import PurePathMixin
+from .._shared.sansio import drive_async
+from .backends.base import AsyncStorageBackend
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AsyncPathMixin"]
+
+
+class AsyncPathMixin(PurePathMixin[AsyncStorageBackend]):
+    """``glob``, ``rglob``, ``walk``, ``iterdir`` (async iterators) and ``touch``,
+    ``rename``, ``unlink``, ``rmdir`` (awaited) for the async API."""
+
+    __slots__ = ()
+
+    def glob(self, pattern: str) -> AsyncIterator[Self]:
+        """``async for node in folder.glob(pattern)``: the nodes below this folder
+        matching ``pattern`` (``*``, ``?``, ``[...]``, ``**``; a trailing ``/`` keeps
+        folders), as in ``pathlib``; folders listed page by page, each at most once."""
+        return self._glob(Globber(self, parse(pattern, "glob")))
+
+    def rglob(self, pattern: str) -> AsyncIterator[Self]:
+        """``glob('**/' + pattern)``: matches at any depth below this folder."""
+        return self._glob(Globber(self, parse_recursive(pattern)))
+
+    async def _glob(self, globber: Globber) -> AsyncIterator[Self]:
+        while (found := await drive_async(globber.g_step())) is not None:
+            for path in found:
+                yield self._at(path)
+
+    def walk(self, top_down: bool = True) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
+        """``async for folder, dir_names, file_names in node.walk()``, as
+        ``pathlib.Path.walk``: top-down, editing ``dir_names`` in place prunes the walk.
+        A missing node or a file yields nothing; a physical folder is entered once."""
+        walker = Walker(self, pathops.flag("walk", "top_down", top_down))
+        return self._walk(walker)
+
+    async def _walk(self, walker: Walker) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
+        while (item := await drive_async(walker.g_next())) is not None:
+            folder, dir_names, file_names = item
+            yield self._at(folder), dir_names, file_names
+            walker.descend(folder, dir_names)  # after the caller's turn: it may prune
+
+    async def iterdir(self) -> AsyncIterator[Self]:
+        """``async for child in node.iterdir()``: ``pathlib``'s name for ``children()``."""
+        cursor = None
+        while True:
+            page = await self._backend.list(self._path, 1000, cursor)
+            good, _ = ops.listed(self._path, page.entries)
+            for entry in good:
+                yield self._at(entry.path)
+            if (cursor := page.cursor) is None:
+                return
+
+    async def touch(self, exist_ok: bool = True) -> Self:
+        """Create an empty file here if nothing is there; an existing one is left as it
+        is (its mtime set to now on local disk), or refused with ``exist_ok=False``
+        (``StorageExistsError``). Returns the node holding the file."""
+        flag = pathops.flag("touch", "exist_ok", exist_ok)
+        return await drive_async(pathops.touch(self, flag))
+
+    async def rename(self, target: Self | str) -> Self:
+        """Move this file or folder to ``target`` on the same mount (a node or
+        ``'mount:path'``) and return the node it now is. An existing file at ``target``
+        is replaced; a folder with entries is not (``StorageExistsError``). Another
+        mount is refused: use ``move()``."""
+        return await drive_async(pathops.rename(self, pathops.rename_target(self, target)))
+
+    async def unlink(self, missing_ok: bool = False) -> None:
+        """Delete this file; a folder is refused (use ``rmdir()``)."""
+        flag = pathops.flag("unlink", "missing_ok", missing_ok)
+        await drive_async(pathops.unlink(self, flag))
+
+    async def rmdir(self) -> None:
+        """Remove this folder if it is empty; one with entries is refused."""
+        await drive_async(pathops.rmdir(self))
