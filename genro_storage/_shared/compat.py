@@ -39,10 +39,6 @@ class PathAliases(NodeCore[B], Generic[B]):
 
     __slots__ = ()
 
-    def __str__(self) -> str:
-        """``'mount:path'`` (``fullpath``), as 0.x's ``str(node)`` gave it."""
-        return self.fullpath
-
     @property
     def dirname(self) -> str:
         """0.x alias of ``parent.fullpath``: the containing folder as ``'mount:path'``."""
