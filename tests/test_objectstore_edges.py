@@ -491,6 +491,10 @@ def entry_points(
         "unlink": node.unlink,
         "rmdir": node.rmdir,
         "rmdir parent": node.parent.rmdir,
+        # processing (docs/processing.md)
+        "call": lambda: node.call("true", node),
+        "zip": node.zip,
+        "zip tree": node.parent.zip,
     }
 
 
