@@ -355,10 +355,13 @@ class HTTPLogic(StoreLogic):
         ):
             return FileInfo(path, "directory")
         etag = response.header("etag")
+        size = wire.declared_length(response, where)
+        if size is None and response.status == 200:  # chunked: a Range answer may say
+            size = yield from wire.total_size(transport, url, self._headers, where)
         return FileInfo(
             path,
             "file",
-            wire.declared_length(response, where),
+            size,
             timestamp(response.header("last-modified")),
             unquote_etag(etag),
             md5_from_etag(etag) or md5_from_base64(response.header("content-md5")),
