@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from servers import MiB, pattern_bytes
 
 from genro_storage import StorageBackendError, StorageError, StorageManager, StorageNotFoundError
+from genro_storage._shared import seekable
 from genro_storage._shared.sansio import drive_async, drive_sync
 from genro_storage._shared.seekable import READ_AHEAD, SeekableFile, g_open_seekable
 from genro_storage.async_ import AsyncStorageManager
@@ -249,8 +250,19 @@ async def test_opening_a_folder_or_nothing_fails_clearly(kind, place, api, open_
 
 
 def spy_read_range(backend: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """Record ``(start, bytes returned)`` of every ``read_range`` of ``backend``."""
+    """Record ``(start, bytes returned)`` of every ``read_range`` of ``backend`` (local
+    disk: of every read of the file opened, ``seekable._read_at``)."""
     calls: list[tuple[int, int]] = []
+    if backend.type_name == "local":
+        read_at = seekable._read_at
+
+        def spy_at(handle: Any, start: int, end: int | None) -> bytes:
+            data = read_at(handle, start, end)
+            calls.append((start, len(data)))
+            return data
+
+        monkeypatch.setattr(seekable, "_read_at", spy_at)
+        return calls
     original = backend.read_range
     if inspect.iscoroutinefunction(original):
 
@@ -527,6 +539,7 @@ def test_any_sequence_reads_what_bytesio_reads_in_the_async_api(property_node, o
         storage = AsyncStorageManager([config])
         try:
             async with storage.node("m:data.bin").open("rb") as f:
+                await drive_async(f._reader._g_close())  # the same file, another block size
                 f._reader = await drive_async(g_open_seekable(f.node, read_ahead))
                 model = io.BytesIO(DATA)
                 for op in ops:
@@ -543,3 +556,33 @@ def test_any_sequence_reads_what_bytesio_reads_in_the_async_api(property_node, o
             await storage.close()
 
     asyncio.run(body())
+
+
+# -- local disk: the file opened is the file read --------------------------------------
+
+
+async def test_a_local_file_replaced_while_open_is_read_as_it_was(place, open_storage, api):
+    config, specs = place("local", {"random.bin": RANDOM})
+    node = open_storage([config]).node(specs["random.bin"])
+    replacement = bytes(len(RANDOM) // 2)
+
+    async def run(op: Callable[..., Any], *args: Any) -> Any:
+        result = op(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    async def check(f: Any) -> None:
+        assert await run(f.read, 10) == RANDOM[:10]
+        await run(node.write_bytes, replacement)  # an atomic replace (a rename)
+        await run(f.seek, -5, 2)
+        assert await run(f.read) == RANDOM[-5:]
+        await run(f.seek, READ_AHEAD + 7)
+        assert await run(f.read, 9) == RANDOM[READ_AHEAD + 7 : READ_AHEAD + 16]
+
+    if api == "sync":
+        with node.open("rb") as f:
+            await check(f)
+        assert node.read_bytes() == replacement
+    else:
+        async with node.open("rb") as f:
+            await check(f)
+        assert await node.read_bytes() == replacement

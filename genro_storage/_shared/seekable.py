@@ -19,11 +19,12 @@ from __future__ import annotations
 import errno
 import io
 import operator
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import StorageBackendError, errors_as_storage, is_a_directory
-from .sansio import Call, Logic, call, drive_sync
+from .sansio import Call, Logic, blocking, call, drive_sync
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -43,7 +44,7 @@ class SeekLogic:
 
     __slots__ = (
         "_fetch", "_where", "_size", "_pos", "_block", "_block_at", "_ahead", "closed",
-        "_open_stream", "_stream", "_stream_pos",
+        "_open_stream", "_stream", "_stream_pos", "_release",
     )  # fmt: skip
 
     def __init__(
@@ -53,8 +54,10 @@ class SeekLogic:
         where: str,
         read_ahead: int = READ_AHEAD,
         open_stream: Callable[[], Call] | None = None,
+        release: Callable[[], Call] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._release = release  # the op closing what ``fetch`` reads, if anything
         #: Where the size is unknown, the store may not answer ranges either (an HTTP
         #: server without Content-Length nor Range): bytes then come from one sequential
         #: reader (``open_stream``), reopened only to go back.
@@ -87,7 +90,12 @@ class SeekLogic:
         """Close the file (idempotent): the sequential reader, if one is open."""
         self.closed = True
         self._block = b""
-        yield from self._g_drop_stream()
+        release, self._release = self._release, None
+        try:
+            yield from self._g_drop_stream()
+        finally:
+            if release is not None:
+                yield release()
 
     def _g_drop_stream(self) -> Logic[None]:
         stream, self._stream = self._stream, None
@@ -303,10 +311,43 @@ class SeekLogic:
         return self._size
 
 
+def _read_at(handle: io.BufferedReader, start: int, end: int | None) -> bytes:
+    """Bytes ``[start, end)`` of an open disk file, whatever its position (``pread``)."""
+    fd = handle.fileno()
+    if end is None:
+        end = os.fstat(fd).st_size
+    parts, pos = [], start
+    while pos < end:
+        piece = os.pread(fd, min(end - pos, 1 << 30), pos)
+        if not piece:
+            break
+        parts.append(piece)
+        pos += len(piece)
+    return b"".join(parts)
+
+
 def g_open_seekable(node: Any, read_ahead: int = READ_AHEAD) -> Logic[SeekLogic]:
     """The logic of ``node.open('rb')`` on either API: the file's facts (one ``info``,
-    no content), then a ``SeekLogic`` over ``node``'s backend's ``read_range``."""
+    no content), then a ``SeekLogic`` over ``node``'s backend's ``read_range``. A store
+    whose reads are pinned (local disk: ``_reads_pinned``) is read through the one file
+    its ``open_read`` opens, in a thread under the async API."""
     backend, path, where = node._backend, node.path, node.fullpath
+    twin = backend.sync_backend() if hasattr(backend, "sync_backend") else backend
+    if getattr(twin, "_reads_pinned", False):
+        with errors_as_storage(where):
+            handle = yield blocking(twin.open_read, path)
+        try:
+            size = os.fstat(handle.fileno()).st_size
+        except BaseException:
+            handle.close()
+            raise
+        return SeekLogic(
+            lambda start, end: blocking(_read_at, handle, start, end),
+            size,
+            where,
+            read_ahead,
+            release=lambda: blocking(handle.close),
+        )
     with errors_as_storage(where):
         found = yield call(backend.info, path)
     if found.isdir and not found.has_content:
