@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from servers import MiB, pattern_bytes
 
 from genro_storage import StorageBackendError, StorageError, StorageManager, StorageNotFoundError
-from genro_storage._shared import seekable
+from genro_storage._shared import sansio, seekable
 from genro_storage._shared.sansio import drive_async, drive_sync
 from genro_storage._shared.seekable import READ_AHEAD, SeekableFile, g_open_seekable
 from genro_storage.async_ import AsyncStorageManager
@@ -586,3 +586,29 @@ async def test_a_local_file_replaced_while_open_is_read_as_it_was(place, open_st
         async with node.open("rb") as f:
             await check(f)
         assert await node.read_bytes() == replacement
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=OPS, read_ahead=st.sampled_from([1, 7, 64, 1000]), length=st.integers(0, SIZE))
+def test_a_file_of_unknown_size_reads_what_bytesio_reads(ops, read_ahead, length):
+    """The size-unknown arithmetic alone (the logic over plain bytes): reads past the end
+    never make up a size, and ``seek(0, 2)`` works once a read found the end."""
+    data = DATA[:length]
+
+    def fetch(start: int, end: int | None) -> Any:
+        return sansio.call(lambda: data[start:end])
+
+    f = SeekableFile(seekable.SeekLogic(fetch, None, "m:unknown", read_ahead))
+    model = io.BytesIO(data)
+    for op in ops:
+        if op[0] == "seek" and op[2] == 2:
+            if f._logic.size is None:
+                with pytest.raises(StorageBackendError, match="size is unknown"):
+                    f.seek(0, 2)
+                continue
+            assert f._logic.size == length
+        assert apply(f, op, length) == apply(model, op, length), op
+    assert f.read() == model.read()
+    f.seek(0)
+    assert f.read() == data  # read from the start to the end: the end is known now
+    assert f.seek(0, 2) == length

@@ -44,7 +44,7 @@ class SeekLogic:
 
     __slots__ = (
         "_fetch", "_where", "_size", "_pos", "_block", "_block_at", "_ahead", "closed",
-        "_open_stream", "_stream", "_stream_pos", "_release",
+        "_open_stream", "_stream", "_stream_pos", "_release", "_seen",
     )  # fmt: skip
 
     def __init__(
@@ -66,6 +66,7 @@ class SeekLogic:
         self._stream_pos = 0
         self._where = where
         self._size = size  # None: unknown until a read finds the end
+        self._seen = 0  # where the size is unknown: bytes up to here exist
         self._pos = 0
         self._block = b""  # bytes [_block_at, _block_at + len(_block)) of the file
         self._block_at = 0
@@ -154,6 +155,12 @@ class SeekLogic:
     def line_held(self, limit: int | None = -1) -> bytes | None:
         """The line ``readline(limit)`` gives when the block holds it all, else ``None``."""
         self.check_open()
+        block, offset = self._block, self._pos - self._block_at
+        if limit == -1 and 0 <= offset < len(block):  # the common case, kept short
+            cut = block.find(b"\n", offset)
+            if cut >= 0:
+                self._pos += cut + 1 - offset
+                return block[offset : cut + 1]
         limit = -1 if limit is None else operator.index(limit)
         end = self._size
         room = None if limit < 0 else limit
@@ -190,7 +197,12 @@ class SeekLogic:
                 data = bytes((yield self._fetch(start, end)))
         asked = None if end is None else end - start
         if known is None:
-            if self._size is None and (asked is None or len(data) < asked):
+            if data:
+                self._seen = max(self._seen, start + len(data))
+            # A short answer ends the file; an empty one only where bytes were seen to
+            # reach (a read past the end says nothing of where the end is).
+            short = asked is None or len(data) < asked
+            if self._size is None and short and (data or start <= self._seen):
                 self._size = start + len(data)
         elif len(data) < (known - start if asked is None else asked):
             raise StorageBackendError(
@@ -415,6 +427,13 @@ class SeekableFile(io.BufferedIOBase):
         """The next line with its ``\\n`` (at most ``size`` bytes when given)."""
         held = self._logic.line_held(size)
         return held if held is not None else drive_sync(self._logic._g_readline(size))
+
+    def __next__(self) -> bytes:
+        """The next line (iteration by lines)."""
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
 
     def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
         """Move to ``offset`` from the start (0), the position (1) or the end (2)."""
