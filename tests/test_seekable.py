@@ -612,3 +612,19 @@ def test_a_file_of_unknown_size_reads_what_bytesio_reads(ops, read_ahead, length
     f.seek(0)
     assert f.read() == data  # read from the start to the end: the end is known now
     assert f.seek(0, 2) == length
+
+
+@pytest.mark.parametrize("kind", ["memory", "s3"])
+async def test_reads_from_several_tasks_or_threads_take_consecutive_bytes(
+    kind, place, async_storage, sync_storage
+):
+    config, specs = place(kind, {"random.bin": RANDOM})
+    size = 300_000  # each read misses the block: it fetches, and others wait
+
+    async with async_storage(config).node(specs["random.bin"]).open("rb") as f:
+        pieces = await asyncio.gather(*(f.read(size) for _ in range(4)))
+    assert sorted(pieces, key=RANDOM.index) == [RANDOM[i * size : (i + 1) * size] for i in range(4)]
+
+    with sync_storage(config).node(specs["random.bin"]).open("rb") as g:
+        pieces = await asyncio.gather(*(asyncio.to_thread(g.read, size) for _ in range(4)))
+    assert sorted(pieces, key=RANDOM.index) == [RANDOM[i * size : (i + 1) * size] for i in range(4)]

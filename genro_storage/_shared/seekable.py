@@ -20,6 +20,7 @@ import errno
 import io
 import operator
 import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -383,6 +384,7 @@ class SeekableFile(io.BufferedIOBase):
     def __init__(self, logic: SeekLogic) -> None:
         super().__init__()
         self._logic = logic
+        self._lock = threading.Lock()  # one call at a time, as io's buffered files
 
     @property
     def name(self) -> str:
@@ -406,8 +408,9 @@ class SeekableFile(io.BufferedIOBase):
 
     def read(self, size: int | None = -1, /) -> bytes:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
-        held = self._logic.read_held(size)
-        return held if held is not None else drive_sync(self._logic._g_read(size))
+        with self._lock:
+            held = self._logic.read_held(size)
+            return held if held is not None else drive_sync(self._logic._g_read(size))
 
     def read1(self, size: int = -1, /) -> bytes:
         """As ``read``: at most one ranged read."""
@@ -425,8 +428,9 @@ class SeekableFile(io.BufferedIOBase):
 
     def readline(self, size: int | None = -1, /) -> bytes:
         """The next line with its ``\\n`` (at most ``size`` bytes when given)."""
-        held = self._logic.line_held(size)
-        return held if held is not None else drive_sync(self._logic._g_readline(size))
+        with self._lock:
+            held = self._logic.line_held(size)
+            return held if held is not None else drive_sync(self._logic._g_readline(size))
 
     def __next__(self) -> bytes:
         """The next line (iteration by lines)."""
@@ -437,7 +441,8 @@ class SeekableFile(io.BufferedIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
         """Move to ``offset`` from the start (0), the position (1) or the end (2)."""
-        return drive_sync(self._logic._g_seek(offset, whence))
+        with self._lock:
+            return drive_sync(self._logic._g_seek(offset, whence))
 
     def tell(self) -> int:
         return self._logic.tell()
@@ -446,6 +451,7 @@ class SeekableFile(io.BufferedIOBase):
         """Close the file (idempotent)."""
         if not self.closed:
             try:
-                drive_sync(self._logic._g_close())
+                with self._lock:
+                    drive_sync(self._logic._g_close())
             finally:
                 super().close()

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 
@@ -16,28 +17,39 @@ class AsyncReading:
     """Mixin of ``AsyncFile``: the read members, over ``self._reading()``."""
 
     _chunk_size: int
+    _read_lock: asyncio.Lock | None = None
 
     def _reading(self) -> SeekLogic:
         """The open file's logic (raises when the file is not open for reading)."""
         raise NotImplementedError
 
+    def _lock(self) -> asyncio.Lock:
+        """One read or seek at a time: two tasks reading one file get consecutive bytes."""
+        if self._read_lock is None:
+            self._read_lock = asyncio.Lock()
+        return self._read_lock
+
     async def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
         logic = self._reading()
-        held = logic.read_held(size)
-        return held if held is not None else await drive_async(logic._g_read(size))
+        async with self._lock():
+            held = logic.read_held(size)
+            return held if held is not None else await drive_async(logic._g_read(size))
 
     async def readline(self, size: int = -1) -> bytes:
         """The next line with its ``\\n`` (at most ``size`` bytes when given); ``b''``
         at the end."""
         logic = self._reading()
-        held = logic.line_held(size)
-        return held if held is not None else await drive_async(logic._g_readline(size))
+        async with self._lock():
+            held = logic.line_held(size)
+            return held if held is not None else await drive_async(logic._g_readline(size))
 
     async def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move to ``offset`` from the start (0), the position (1) or the end (2);
         returns the new position."""
-        return await drive_async(self._reading()._g_seek(offset, whence))
+        logic = self._reading()
+        async with self._lock():
+            return await drive_async(logic._g_seek(offset, whence))
 
     async def tell(self) -> int:
         """The position."""
