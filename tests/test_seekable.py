@@ -628,3 +628,29 @@ async def test_reads_from_several_tasks_or_threads_take_consecutive_bytes(
     with sync_storage(config).node(specs["random.bin"]).open("rb") as g:
         pieces = await asyncio.gather(*(asyncio.to_thread(g.read, size) for _ in range(4)))
     assert sorted(pieces, key=RANDOM.index) == [RANDOM[i * size : (i + 1) * size] for i in range(4)]
+
+
+@pytest.mark.parametrize("kind", ["memory", "s3", "gcs"])
+async def test_an_object_replaced_by_a_shorter_one_while_read_fails_the_read(
+    kind, place, open_storage, api
+):
+    config, specs = place(kind, {"random.bin": RANDOM})
+    node = open_storage([config]).node(specs["random.bin"])
+
+    async def run(op: Callable[..., Any], *args: Any) -> Any:
+        result = op(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    async def check(f: Any) -> None:
+        assert await run(f.read, 10) == RANDOM[:10]
+        await run(node.write_bytes, b"short")
+        await run(f.seek, READ_AHEAD + 10)
+        with pytest.raises(StorageBackendError, match="changed while it was read"):
+            await run(f.read, 10)
+
+    if api == "sync":
+        with node.open("rb") as f:
+            await check(f)
+    else:
+        async with node.open("rb") as f:
+            await check(f)
