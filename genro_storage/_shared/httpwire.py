@@ -67,7 +67,6 @@ __all__ = [
     "read_all",
     "read_at_most",
     "read_range",
-    "total_size",
     "release",
     "shown",
 ]
@@ -368,23 +367,6 @@ def read_range(
                 f" {start} and sent {len(data)}"
             )
         return data
-    finally:
-        yield from release(transport, response)
-
-
-def total_size(
-    transport: Transport, url: str, headers: Mapping[str, str], where: str
-) -> Logic[int | None]:
-    """The size of a file whose answers carry no ``Content-Length``: the total of the
-    ``Content-Range`` of a one-byte ranged GET (``None`` when the server answers no
-    ranges or gives no total). No body is read."""
-    sent = {**headers, "Range": "bytes=0-0"}
-    response = yield from open_url(transport, "GET", url, sent, where)
-    try:
-        if response.status != 206:
-            return None
-        match = _CONTENT_RANGE.match(response.header("content-range") or "")
-        return int(match.group(3)) if match and match.group(3) != "*" else None
     finally:
         yield from release(transport, response)
 
