@@ -22,15 +22,16 @@ from ._shared.exceptions import StorageConfigError
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
+from ._shared.seekable import SeekableFile, g_open_seekable
 from ._shared.versions import snapshot_of
-from .backends.base import Reader, StorageBackend
+from .backends.base import StorageBackend
 from .backends.snapshot import SnapshotBackend
 from .node_compat import NodeCompat
 from .nodepath import PathMixin
 from .processing import NodeProcessing
 
 if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer, WriteableBuffer
+    from _typeshed import ReadableBuffer
 
     from .manager import StorageManager
 
@@ -162,6 +163,11 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         oldest; or a version id) or ``as_of`` (a datetime) read a stored version, in
         ``'rb'``/``'r'`` only, streamed with ranged reads (see ``docs/guide.md``).
 
+        A file opened for reading is buffered and seekable on every store: it fetches
+        only what is read, by ranged reads with a read-ahead block of
+        ``seekable.READ_AHEAD`` bytes (opening it fetches the file's facts, not its
+        content). ``'r'`` is an ``io.TextIOWrapper`` over it.
+
         A file opened for writing publishes its content only when it is closed
         explicitly (``close()`` or the end of a ``with`` block) and every write
         succeeded. An exception inside ``with``, a failed write, or a file dropped
@@ -174,10 +180,9 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         if snapshot is not None:
             return cast(IO[Any], snapshot.open(mode, encoding))
         if "r" in mode:
-            raw: io.RawIOBase = _RawReader(self._backend.open_read(self._path))
-            binary = io.BufferedReader(raw, ops.CHUNK_SIZE)
+            binary = SeekableFile(drive_sync(g_open_seekable(self)))
             if "b" in mode:
-                return binary
+                return cast(BinaryIO, binary)
             return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
         require(self.config, "write", f"write '{self.fullpath}'")
         handle = ops.WriteHandle(self, self._backend.open_write(self._path))
@@ -372,27 +377,6 @@ def _refuse_async_callables(*callables: object) -> None:
                 f"{getattr(fn, '__qualname__', fn)} is an async function: pass it to the "
                 "async API, or pass a plain function here"
             )
-
-
-class _RawReader(io.RawIOBase):
-    """``io`` face of a backend reader, so ``BufferedReader``/``TextIOWrapper`` fit on it."""
-
-    def __init__(self, reader: Reader) -> None:
-        self._reader = reader
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer, /) -> int:
-        view = memoryview(buffer)
-        data = self._reader.read(view.nbytes)
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._reader.close()
-        super().close()
 
 
 class _RawWriter(io.RawIOBase):

@@ -107,11 +107,24 @@ class _FileAdapter:
     async def write(self, data: bytes) -> int:
         return await asyncio.to_thread(self._file.write, data)
 
+    async def readline(self, size: int = -1) -> bytes:
+        return await asyncio.to_thread(self._file.readline, size)
+
+    async def seek(self, offset: int, whence: int = 0) -> int:
+        return await asyncio.to_thread(self._file.seek, offset, whence)
+
+    async def tell(self) -> int:
+        return self._file.tell()
+
+    async def chunks(self, size: int | None = None):  # noqa: ANN201 - as AsyncFile.chunks
+        while chunk := await self.read(size or 1024 * 1024):
+            yield chunk
+
     def __aiter__(self) -> _FileAdapter:
         return self
 
     async def __anext__(self) -> bytes:
-        chunk = await self.read(1024 * 1024)
-        if not chunk:
+        line = await self.readline()
+        if not line:
             raise StopAsyncIteration
-        return chunk
+        return line

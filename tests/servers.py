@@ -761,6 +761,15 @@ def pattern(start: int, end: int) -> bytes:
     return bytes(p % 251 for p in range(start, end))
 
 
+def pattern_bytes(start: int, end: int) -> bytes:
+    """``pattern(start, end)``, fast (sliced from ``PATTERN_BLOCK``)."""
+    out = bytearray()
+    while start + len(out) < end:
+        offset = (start + len(out)) % 251
+        out += PATTERN_BLOCK[offset : offset + end - start - len(out)]
+    return bytes(out)
+
+
 def gzip_bomb(size: int) -> bytes:
     """A single gzip stream that decodes to ``size`` zero bytes (a multiple of 1 MiB)
     in about ``size / 1000`` bytes, built without compressing ``size`` bytes."""
@@ -787,6 +796,8 @@ class HostileHTTPServer(HTTPServer):
 
     * ``norange.bin`` -- ``BIG`` pattern bytes; ignores ``Range`` (always 200).
     * ``chunked.bin`` -- ``CHUNKED`` pattern bytes, no Content-Length; ignores ``Range``.
+    * ``ranged-chunked.bin`` -- ``RANGED`` pattern bytes, no Content-Length (on HEAD
+      and GET), but honours ``Range``: a 206's Content-Range gives the total.
     * ``bomb.bin`` / ``bomb-chunked.bin`` -- a gzip bomb (``BOMB`` zeros in ~1 MB) sent
       with ``Content-Encoding: gzip`` whatever was asked, with / without Content-Length.
     * ``endless.bin`` -- 200 and zeros forever (chunked); ignores ``Range``.
@@ -809,6 +820,7 @@ class HostileHTTPServer(HTTPServer):
     name = "hostile"
     BIG = 200 * MiB
     CHUNKED = 160 * MiB
+    RANGED = 3 * MiB + 17
     BOMB = 1024 * MiB
     SHORT = (1000, 500)
     DRIP = 12
@@ -933,6 +945,18 @@ class HostileHTTPServer(HTTPServer):
                 response.enable_chunked_encoding()
             pieces = (self.bomb[i : i + 65536] for i in range(0, len(self.bomb), 65536))
             return await self._stream(request, response, pieces)
+        if name == "ranged-chunked.bin":
+            size = self.RANGED
+            span = _parse_range(request.headers.get("Range"), size)
+            start, end = span if isinstance(span, tuple) else (0, size)
+            headers = {"Content-Type": octets}
+            if isinstance(span, tuple):
+                headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+            response = web.StreamResponse(
+                status=206 if "Content-Range" in headers else 200, headers=headers
+            )
+            response.enable_chunked_encoding()
+            return await self._stream(request, response, [pattern_bytes(start, end)])
         if name == "endless.bin":
             return await self._endless(request, b"", bytes(MiB), octets)
         if name == "endless-206.bin":

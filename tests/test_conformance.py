@@ -132,7 +132,7 @@ async def test_streamed_write_and_read(root):
             await f.write(payload[start : start + 1024 * 1024])
     async with node.open("rb") as f:
         head = await f.read(100)
-        rest = b"".join([chunk async for chunk in f])
+        rest = b"".join([chunk async for chunk in f.chunks()])
     assert head + rest == payload
 
 

@@ -86,7 +86,7 @@ async def test_range_reads_streaming_and_hash(seeded):
     assert await node.read_range(1000, 1010) == blob[1000:1010]
     async with node.open("rb") as f:
         head = await f.read(7)
-        rest = b"".join([chunk async for chunk in f])
+        rest = b"".join([chunk async for chunk in f.chunks()])
     assert head + rest == blob
     assert await node.md5hash() == hashlib.md5(blob).hexdigest()
 

@@ -98,7 +98,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "binary AsyncFile objects ('rb', 'wb')"
     ),
     ("node", "open", "param:chunk_size"): (
-        "the chunk size of `async for chunk in f`; sync files are io objects, buffered"
+        "the chunk size of `async for chunk in f.chunks()`; sync files are io objects, buffered"
     ),
     ("node", "open", "return"): "io file objects (sync) vs AsyncFile (async), see encoding",
     ("node", "open_version", "return"): (

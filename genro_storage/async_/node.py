@@ -17,12 +17,14 @@ from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
+from .._shared.seekable import SeekLogic, g_open_seekable
 from .._shared.versions import snapshot_of
-from .backends.base import AsyncReader, AsyncStorageBackend
+from .backends.base import AsyncStorageBackend
 from .backends.snapshot import AsyncSnapshotBackend
 from .node_compat import AsyncNodeCompat
 from .nodepath import AsyncPathMixin
 from .processing import AsyncNodeProcessing
+from .seekfile import AsyncReading
 
 if TYPE_CHECKING:
     import aiohttp
@@ -109,7 +111,12 @@ class AsyncStorageNode(
         version: int | str | None = None,
         as_of: datetime | None = None,
     ) -> AsyncFile:
-        """``async with node.open('rb') as f: await f.read(n)`` (or ``async for chunk in f``);
+        """``async with node.open('rb') as f:``, then ``await f.read(n)``,
+        ``await f.readline()``, ``await f.seek(offset, whence)``, ``await f.tell()``,
+        ``async for line in f`` or ``async for chunk in f.chunks()`` (of ``chunk_size``
+        bytes). Reads are ranged and buffered as in the sync files: opening fetches the
+        file's facts, each read only what it needs (with a read-ahead block).
+        ``version``/``as_of``: read a stored version (see ``docs/guide.md``).
         ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly and
         every write succeeded (a cancelled block, a failed write or a file dropped
         unclosed writes nothing). After the block, ``f.node`` is the node holding the
@@ -296,10 +303,11 @@ class AsyncStorageNode(
         await serve_asgi(self, scope, receive, send, download, download_name, cache_max_age)
 
 
-class AsyncFile:
+class AsyncFile(AsyncReading):
     """What ``AsyncStorageNode.open()`` returns; use it with ``async with``.
 
-    ``'rb'``: ``await f.read(n)`` or ``async for chunk in f``. ``'wb'``:
+    ``'rb'``: a seekable file (``read``, ``readline``, ``seek``, ``tell``,
+    ``async for line in f``, ``f.chunks()``; see ``AsyncReading``). ``'wb'``:
     ``await f.write(data)``; the data is published when the block ends cleanly.
     """
 
@@ -308,7 +316,7 @@ class AsyncFile:
         self._mode = mode
         self._chunk_size = chunk_size
         self._open = False  # inside ``async with``
-        self._reader: AsyncReader | None = None
+        self._reader: SeekLogic | None = None
         self._writing: ops.WriteHandle[AsyncStorageNode] | None = None
 
     @property
@@ -321,7 +329,7 @@ class AsyncFile:
         """Open the reader or the writer."""
         backend, path = self._node._backend, self._node.path
         if self._mode == "rb":
-            self._reader = await backend.open_read(path)
+            self._reader = await drive_async(g_open_seekable(self._node))
         else:
             self._writing = ops.WriteHandle(self._node, await backend.open_write(path))
         self._open = True
@@ -340,7 +348,7 @@ class AsyncFile:
         if self._writing is None:
             reader, self._reader = self._reader, None
             if reader is not None:
-                await reader.close()
+                await drive_async(reader._g_close())
         elif exc_type is None:
             await drive_async(self._writing.g_close())
         else:
@@ -354,12 +362,11 @@ class AsyncFile:
         if not self._open:
             raise ValueError("use the file inside 'async with node.open(...) as f:'")
 
-    async def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
+    def _reading(self) -> SeekLogic:
         self._check_open()
         if self._reader is None:
             raise ValueError("file not opened for reading")
-        return await self._reader.read(size)
+        return self._reader
 
     async def write(self, data: bytes) -> int:
         """Write ``data``; returns its length. Nothing is visible before a clean exit."""
@@ -368,14 +375,3 @@ class AsyncFile:
         self._check_open()
         assert self._writing is not None
         return await drive_async(self._writing.g_write(bytes(data)))
-
-    def __aiter__(self) -> AsyncFile:
-        """Iterate the content in chunks of ``chunk_size`` bytes."""
-        return self
-
-    async def __anext__(self) -> bytes:
-        """The next chunk; ``StopAsyncIteration`` at the end."""
-        chunk = await self.read(self._chunk_size)
-        if not chunk:
-            raise StopAsyncIteration
-        return chunk

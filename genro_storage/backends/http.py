@@ -16,6 +16,7 @@ import re
 import threading
 import urllib.parse
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Any
@@ -178,6 +179,19 @@ class _Snapshots:
         with self._lock:
             if key is not None:
                 self._items.pop(key, None)
+
+
+_TOTAL = re.compile(r"^\s*bytes\s+0-0/(\d+)\s*$", re.I)
+
+
+def _total_size(transport: Any, url: str, hd: Mapping[str, str], where: str) -> Logic[int | None]:
+    """A chunked file's size: the total of a one-byte ranged answer (else ``None``)."""
+    response = yield from wire.open_url(transport, "GET", url, {**hd, "Range": "bytes=0-0"}, where)
+    try:  # no body is read
+        match = _TOTAL.match(response.header("content-range") or "")
+        return int(match.group(1)) if response.status == 206 and match else None
+    finally:
+        yield from wire.release(transport, response)
 
 
 class HTTPLogic(StoreLogic):
@@ -355,10 +369,13 @@ class HTTPLogic(StoreLogic):
         ):
             return FileInfo(path, "directory")
         etag = response.header("etag")
+        size = wire.declared_length(response, where)
+        if size is None and response.status == 200:  # chunked: a Range answer may say
+            size = yield from _total_size(transport, url, self._headers, where)
         return FileInfo(
             path,
             "file",
-            wire.declared_length(response, where),
+            size,
             timestamp(response.header("last-modified")),
             unquote_etag(etag),
             md5_from_etag(etag) or md5_from_base64(response.header("content-md5")),

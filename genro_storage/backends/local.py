@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import quote
 
 from .._shared import capabilities
@@ -200,6 +201,9 @@ class LocalBackend(StorageBackend):
 
     type_name = "local"
     capabilities = capabilities.LOCAL
+    #: ``open('rb')`` reads through the file ``open_read`` opens (``_shared/seekable.py``),
+    #: so a file replaced meanwhile is read whole as it was when opened, as on any disk.
+    _reads_pinned: ClassVar[bool] = True
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)

@@ -117,7 +117,7 @@ def cat_command(ctx: click.Context, specs: tuple[str, ...]) -> int:
         out = sys.stdout.buffer
         for spec in specs:
             async with mounts.node(spec).open("rb") as f:
-                async for chunk in f:
+                async for chunk in f.chunks():
                     out.write(chunk)
             out.flush()
         return 0
