@@ -84,8 +84,15 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     from .config import redact  # config imports this module
 
     where = redact(where)  # a URL given to fill_from_url() may carry credentials
-    if isinstance(exc, FileNotFoundError | KeyError):
+    obstore_kind = _OBSTORE_KINDS.get(type(exc).__name__, "")
+    if not type(exc).__module__.startswith("obstore"):
+        obstore_kind = ""
+    if isinstance(exc, FileNotFoundError | KeyError) or obstore_kind == "missing":
         return not_found(where)
+    if obstore_kind == "exists":
+        return already_exists(where)
+    if obstore_kind == "denied":
+        return StoragePermissionError(f"Permission denied by the store: '{where}'")
     if isinstance(exc, FileExistsError):
         return already_exists(where)
     if isinstance(exc, IsADirectoryError):
@@ -104,6 +111,17 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     name = type(exc).__name__
     # A backend's own message may quote a URL with its credentials or a signed query.
     return StorageBackendError(f"Backend error on '{where}': {name}: {redact(_short(exc))}")
+
+
+#: obstore's exception classes (``obstore.exceptions``, not builtins' subclasses) and
+#: what they mean here.
+_OBSTORE_KINDS = {
+    "NotFoundError": "missing",
+    "AlreadyExistsError": "exists",
+    "PreconditionError": "exists",
+    "PermissionDeniedError": "denied",
+    "UnauthenticatedError": "denied",
+}
 
 
 def _http_status(exc: BaseException) -> int | None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .._shared.capabilities import Capabilities
@@ -52,7 +53,7 @@ class SyncDriver(StorageBackend):
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)
-        self.logic = self.logic_class(config, self)
+        self.logic = self.logic_class.for_config(config)(config, self)
         self._fs: Any = None
         self._fs_lock = threading.Lock()
 
@@ -84,6 +85,17 @@ class SyncDriver(StorageBackend):
 
         fs = self.filesystem()
         return Call(sync, (fs.loop, fn, fs, *args), kwargs)
+
+    def engine_op(
+        self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
+    ) -> Call:
+        """The op calling a two-faced client (obstore): its sync function, directly."""
+        return Call(sync_fn, args, kwargs)
+
+    @property
+    def engine(self) -> str:
+        """The client library doing the I/O (``obstore`` or ``fsspec``)."""
+        return self.logic.engine
 
     # -- the backend: one driver invocation each ----------------------------------------
     def location(self, path: str) -> Location:
