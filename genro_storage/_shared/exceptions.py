@@ -6,6 +6,7 @@ and friends keep working in code written for plain files.
 
 from __future__ import annotations
 
+import re
 from types import TracebackType
 from typing import Literal
 
@@ -123,9 +124,14 @@ _OBSTORE_KINDS = {
     "UnauthenticatedError": "denied",
 }
 
+_OBSTORE_STATUS = re.compile(r"returned non-2xx status code: (\d{3})")
+
 
 def _http_status(exc: BaseException) -> int | None:
     """Best-effort HTTP status of an exception from botocore, azure, aiohttp or gcsfs."""
+    if type(exc).__module__.startswith("obstore"):  # only its message says the status
+        found = _OBSTORE_STATUS.search(str(exc))
+        return int(found.group(1)) if found else None
     for attr in ("status", "status_code", "code"):
         value = getattr(exc, attr, None)
         if isinstance(value, int):

@@ -177,3 +177,19 @@ async def copy_async(store: Any, src: str, dst: str) -> None:
     import obstore
 
     await obstore.copy_async(store, src, dst)
+
+
+def any_below(store: Any, prefix: str) -> bool:
+    """Whether any key lies below the folder ``prefix`` (no trailing '/'). Only a yes or
+    no: object_store lists a marker 'dir/' as 'dir', so its keys are never used."""
+    import obstore
+
+    return bool(next(iter(obstore.list(store, prefix, chunk_size=1)), None))
+
+
+async def any_below_async(store: Any, prefix: str) -> bool:
+    import obstore
+
+    async for chunk in obstore.list(store, prefix, chunk_size=1):
+        return bool(chunk)
+    return False

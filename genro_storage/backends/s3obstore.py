@@ -14,7 +14,8 @@ read a version by id
 head / info / md5 / metadata     obstore (one HEAD; attributes carry content type and
                                  user metadata)
 small write (one PUT), mkdir     obstore PUT; a folder marker ``'dir/'`` stays on botocore
-delete (batched)                 obstore ``DeleteObjects``
+delete (batched)                 obstore ``DeleteObjects`` (a file: HEAD, one-key listing
+                                 and DELETE all through obstore)
 copy / move in one bucket        obstore ``CopyObject``; across buckets botocore
 presigned URL                    obstore ``sign`` with the mount's own key and secret;
                                  otherwise (anonymous, environment credentials) botocore
@@ -37,8 +38,9 @@ import datetime
 import threading
 from typing import Any, ClassVar
 
+from .._shared.exceptions import errors_as_storage, not_found
 from .._shared.info import FileInfo, md5_from_etag, unquote_etag
-from .._shared.sansio import Call, Logic
+from .._shared.sansio import Call, Logic, Parallel
 from . import obstoreops as ops
 from .facts import timestamp
 from .objectstore import ObjectStoreLogic
@@ -129,8 +131,6 @@ class S3ObstoreLogic(S3Logic):
         key = self.key(path)
         if not ops.key_ok(key):
             return (yield from super()._g_read_version(path, version_id))
-        from .._shared.exceptions import errors_as_storage
-
         with errors_as_storage(f"{self.where(path)}@{version_id}"):
             op = self._engine_op(ops.get, ops.get_async, self.store(), key, None, None, version_id)
             data: bytes = yield op
@@ -145,6 +145,37 @@ class S3ObstoreLogic(S3Logic):
         except FileNotFoundError:
             return None
         return _facts(self.rel(key), meta)
+
+    def _g_below(self, path: str) -> Logic[bool]:
+        """One obstore listing request; botocore where obstore cannot parse a key."""
+        prefix = self.folder(path).removesuffix("/")
+        if ops.key_ok(prefix):
+            try:
+                below: bool = yield self._engine_op(
+                    ops.any_below, ops.any_below_async, self.store(), prefix
+                )
+                return below
+            except Exception as exc:
+                if type(exc).__name__ != "InvalidPathError":  # a key it cannot parse
+                    raise
+        return (yield from super()._g_below(path))
+
+    def _g_delete(self, path: str, recursive: bool = False) -> Logic[None]:
+        """A file with nothing below it: one obstore HEAD, listing and DELETE; a folder
+        (keys below) through ``ObjectStoreLogic``'s listing of the real keys."""
+        where = self.where(path)
+        self._refuse_root(path)
+        key = self.key(path)
+        if ops.key_ok(key):
+            with errors_as_storage(where):
+                found, below = yield Parallel((self._g_head(key), self._g_below(path)), 2)
+            if not below:
+                if found is None:
+                    raise not_found(where)
+                with errors_as_storage(where):
+                    yield from self._g_remove([key])
+                return
+        yield from super()._g_delete(path, recursive)
 
     def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
         if not ops.key_ok(key):  # a folder marker 'dir/', a literal name
