@@ -184,21 +184,28 @@ class ObjectStoreLogic(StoreLogic):
         token, so the first page never lists the whole folder."""
         where = self.where(path)
         prefix = self.folder(path)
-        items: list[tuple[str, FileInfo | None]] = []
-        token = cursor
         with errors_as_storage(where):
-            while True:
-                limit = LIST_BATCH if page_size is None else max(1, page_size)
-                batch, token = yield from self._g_list_page(prefix, limit, token)
-                items += batch
-                if page_size is not None or token is None:
-                    break
+            items, token = yield from self._g_list_items(prefix, page_size, cursor)
             items.sort(key=lambda item: item[0])
             entries, marker = self._entries(path, prefix, items)
             entries = yield from self._g_pair(entries, items, cursor is None, token is None)
             if path and cursor is None and not entries and not marker and token is None:
                 yield from self._g_check_folder(path)
         return Page(sorted_by_name(entries), token)
+
+    def _g_list_items(
+        self, prefix: str, page_size: int | None, cursor: str | None
+    ) -> Logic[tuple[ListItems, str | None]]:
+        """The store items of one page of the folder ``prefix`` (every page when
+        ``page_size`` is None), and the next page's token."""
+        items: ListItems = []
+        token = cursor
+        while True:
+            limit = LIST_BATCH if page_size is None else max(1, page_size)
+            batch, token = yield from self._g_list_page(prefix, limit, token)
+            items += batch
+            if page_size is not None or token is None:
+                return items, token
 
     def _g_pair(
         self, entries: list[FileInfo], items: ListItems, first: bool, last: bool

@@ -11,6 +11,7 @@ values (``bytes``, dicts), never obstore objects.
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,13 +57,16 @@ def key_ok(key: str) -> bool:
     """Whether obstore addresses exactly the object ``key``.
 
     object_store parses keys into paths: it drops a trailing '/' (so a folder marker
-    'dir/' would become the object 'dir') and refuses empty, '.' and '..' segments.
-    Such keys (the library's literal names) stay on the fsspec path.
+    'dir/' would become the object 'dir') and refuses empty, '.' and '..' segments and
+    ASCII control characters. Such keys (the library's literal names) stay on the
+    fsspec path.
     """
-    if not key or key.startswith("/") or key.endswith("/"):
+    if not key or key.startswith("/") or key.endswith("/") or _CONTROL.search(key):
         return False
     return all(part not in ("", ".", "..") for part in key.split("/"))
 
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # -- the calls: (sync, async) pairs ---------------------------------------------------
 
@@ -193,3 +197,22 @@ async def any_below_async(store: Any, prefix: str) -> bool:
     async for chunk in obstore.list(store, prefix, chunk_size=1):
         return bool(chunk)
     return False
+
+
+def _listing(result: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    return [dict(o) for o in result["objects"]], list(result["common_prefixes"])
+
+
+def list_folder(store: Any, prefix: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every object and sub-prefix (without its '/') directly below ``prefix`` (no
+    trailing '/'), all pages; raises obstore's ``InvalidPathError`` on a key it cannot
+    parse."""
+    import obstore
+
+    return _listing(obstore.list_with_delimiter(store, prefix))
+
+
+async def list_folder_async(store: Any, prefix: str) -> tuple[list[dict[str, Any]], list[str]]:
+    import obstore
+
+    return _listing(await obstore.list_with_delimiter_async(store, prefix))

@@ -19,9 +19,10 @@ delete (batched)                 obstore ``DeleteObjects`` (a file: HEAD, one-ke
 copy / move in one bucket        obstore ``CopyObject``; across buckets botocore
 presigned URL                    obstore ``sign`` with the mount's own key and secret;
                                  otherwise (anonymous, environment credentials) botocore
-listing (paged, with delimiter)  botocore: object_store has no page token for a
-                                 delimited listing, hides ``'dir/'`` markers, and fails a
-                                 whole listing on one key it cannot parse
+listing a whole folder           obstore ``list_with_delimiter`` (all pages); botocore at
+                                 the bucket's root, and where a key cannot be parsed
+listing one page (``page_size``) botocore: object_store has no page token for a
+                                 delimited listing
 streamed / multipart upload      botocore multipart (``S3PartWriter``): obstore offers no
                                  upload id nor abort from Python, and the library's
                                  no-partial-object rule is built on both
@@ -43,7 +44,7 @@ from .._shared.info import FileInfo, md5_from_etag, unquote_etag
 from .._shared.sansio import Call, Logic, Parallel
 from . import obstoreops as ops
 from .facts import timestamp
-from .objectstore import ObjectStoreLogic
+from .objectstore import ListItems, ObjectStoreLogic
 from .s3 import S3Logic
 
 __all__ = ["S3ObstoreLogic"]
@@ -145,6 +146,35 @@ class S3ObstoreLogic(S3Logic):
         except FileNotFoundError:
             return None
         return _facts(self.rel(key), meta)
+
+    def _g_list_items(
+        self, prefix: str, page_size: int | None, cursor: str | None
+    ) -> Logic[tuple[ListItems, str | None]]:
+        """A whole folder (``page_size`` None) in obstore listing requests; a page, the
+        bucket's root, or a folder holding a key obstore cannot parse through botocore.
+
+        object_store strips a trailing '/' from a key: below a non-empty prefix only the
+        folder's own key 'dir/' ends with '/' (any deeper key is a sub-prefix), and it
+        comes back as 'dir', which no other key listed here can be: it is put back.
+        """
+        folder = prefix.removesuffix("/")
+        if page_size is None and cursor is None and ops.key_ok(folder):
+            try:
+                objects, prefixes = yield self._engine_op(
+                    ops.list_folder, ops.list_folder_async, self.store(), folder
+                )
+            except Exception as exc:
+                if type(exc).__name__ != "InvalidPathError":  # a key it cannot parse
+                    raise
+            else:
+                # The only object named like the folder is its own key 'dir/' (stripped).
+                keys = [prefix if o["path"] == folder else o["path"] for o in objects]
+                items: ListItems = [
+                    (k, _facts(self.rel(k), o)) for k, o in zip(keys, objects, strict=True)
+                ]
+                items += [(f"{p}/", None) for p in prefixes]
+                return items, None
+        return (yield from super()._g_list_items(prefix, page_size, cursor))
 
     def _g_below(self, path: str) -> Logic[bool]:
         """One obstore listing request; botocore where obstore cannot parse a key."""
