@@ -72,6 +72,23 @@ def test_a_bad_engine_is_refused_naming_the_field(s3_server, bad):
     assert "'obstore' or 'fsspec'" in str(caught.value)
 
 
+@pytest.mark.parametrize("kind", ["azure", "gcs"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_azure_and_gcs_stay_on_fsspec_and_say_so(request, kind, api, open_storage):
+    """Azure and GCS run on fsspec only (the GCS emulator cannot serve object_store: its
+    upload answers carry no ETag): ``engine: fsspec`` works, ``obstore`` is refused."""
+    server = request.getfixturevalue(f"{kind}_server")
+    make = getattr(cloud_mounts, f"{kind}_mount")
+    storage = open_storage([make(server, "m", unique(), engine="fsspec")])
+    await test_node(storage, "m:a.txt").write_bytes(b"fsspec")
+    assert await test_node(storage, "m:a.txt").read_bytes() == b"fsspec"
+    assert storage._backend("m").engine == "fsspec"
+    with pytest.raises(StorageConfigError, match="'engine' is 'obstore'.*use 'fsspec'"):
+        open_storage([make(server, "n", unique(), engine="obstore")])
+    with pytest.raises(StorageConfigError, match="'engine'"):
+        open_storage([make(server, "n", unique(), engine="boto")])
+
+
 @pytest.mark.parametrize("mount_type", ["memory", "local", "http"])
 def test_engine_is_not_a_field_of_other_types(tmp_path, mount_type):
     config: dict[str, Any] = {"name": "m", "type": mount_type, "engine": "obstore"}

@@ -61,10 +61,11 @@ TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "account_key",
             "sas_token",
             "anon",
+            "engine",
             "options",
         },
     ),
-    "gcs": ({"bucket"}, {"prefix", "endpoint_url", "token", "project", "options"}),
+    "gcs": ({"bucket"}, {"prefix", "endpoint_url", "token", "project", "engine", "options"}),
     "http": ({"base_url"}, {"headers", "timeout", "writable", "options"}),
     "fsspec": ({"fsspec_protocol"}, {"path", "options"}),
 }

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .._shared.exceptions import (
+    StorageConfigError,
     StorageError,
     errors_as_storage,
     is_a_directory,
@@ -53,6 +54,12 @@ class ObjectStoreLogic(StoreLogic):
 
     def _setup(self) -> None:
         opts = self.config.options
+        if opts.get("engine") == "obstore" and self.engine != "obstore":
+            raise StorageConfigError(
+                f"Mount '{self.mount}': field 'engine' is 'obstore', but '{self.type_name}'"
+                " mounts run on fsspec only for now (see docs/backends.md, S3 engines);"
+                " use 'fsspec' or leave the field out"
+            )
         needs_library(self.config, *self.library)
         self.bucket = str(opts[self.container_field]).strip("/")
         self.prefix = str(opts.get("prefix") or "").strip("/")
