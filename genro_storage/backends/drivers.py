@@ -17,6 +17,10 @@ async, native      ``Call(fs._cat_file)``, awaited on    ``Call(helper, fs, ...)
 async, thread      ``Blocking(fs.cat_file)``             ``Blocking(fsspec.asyn.sync, ...)``
 =================  ====================================  ==================================
 
+A client with both faces (obstore) needs no filesystem: ``logic._engine_op(sync_fn,
+async_fn, ...)`` is ``Call(sync_fn)`` here, ``Call(async_fn)`` awaited under the native
+async API, ``Blocking(sync_fn)`` under ``async_mode: thread``.
+
 The readers and writers a logic makes are logic too; the driver hands them out behind
 their faces (``streams.SyncReader``/``SyncWriter``).
 The async twin is ``genro_storage.async_.backends.drivers.AsyncDriver``, written the same
