@@ -270,6 +270,12 @@ async def test_odd_names_are_the_same_keys_on_both_engines(s3_server, api, open_
         assert raw["Body"].read() == name.encode()
         assert await test_node(storage, f"fs:{name}").read_bytes() == name.encode()
         assert (await test_node(storage, f"ob:{name}").info()).size == len(name.encode())
+        await test_node(storage, f"ob:{name}").copy(test_node(storage, f"ob:c/{name}"))
+        assert await test_node(storage, f"fs:c/{name}").read_bytes() == name.encode()
+        url = test_node(storage, f"ob:{name}").url()
+        with await asyncio.to_thread(urllib.request.urlopen, url, timeout=30) as answer:
+            assert answer.read() == name.encode()
+    await test_node(storage, "ob:c").delete(recursive=True)
     client.close()
     on_ob = sorted(e.path for e in (await test_node(storage, "ob:").list()).entries)
     on_fs = sorted(e.path for e in (await test_node(storage, "fs:").list()).entries)
