@@ -70,7 +70,7 @@ BUCKET = "bench"
 PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
 PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
-SECTIONS = ("local", "memory", "http", "listing", "s3", "parquet", "zip")
+SECTIONS = ("local", "memory", "http", "listing", "s3", "engines", "parquet", "zip")
 ZIP_TREE = 1024 * MIB  # the zip section's tree (--quick: a quarter)
 
 
@@ -479,6 +479,48 @@ async def _s3_variants(t: Target, n: int, rounds: int) -> dict[str, Measure]:
         return await compare(variants, n, rounds, warmup=c, counts={"sync_seq": n // 2})
 
 
+# --------------------------------------------------------------------------- engines
+
+
+async def engines_section(n: int, rounds: int, tmp: Path) -> Section:
+    """The S3 engines against a server that answers at once (``engines.py``)."""
+    from engines import GET_CONCURRENCY, TREE_FILE_SIZE, TREE_FILES, engines_measures
+
+    results = await engines_measures(n, rounds, tmp)
+    get = f"GET a 4 KiB object, {GET_CONCURRENCY} in flight"
+    one = "GET a 4 KiB object, one at a time (sync)"
+    tree = f"copy a tree of {TREE_FILES:,} files of {TREE_FILE_SIZE // KIB} KiB, local -> S3"
+    listing = "list 10,000 keys (one folder, all pages)"
+    rows = [
+        Row(get, "raw_aiobotocore", "raw aiobotocore `get_object` (s3fs, aioboto3)"),
+        Row(get, "raw_obstore", "raw obstore `get_async`", ("raw_aiobotocore",)),
+        Row(get, "async_obstore", "async API, engine obstore", ("raw_obstore",)),
+        Row(get, "async_fsspec", "async API, engine fsspec", ("raw_aiobotocore",)),
+        Row(one, "raw_boto3", "raw boto3 `get_object`"),
+        Row(one, "raw_obstore_sync", "raw obstore `get` (sync)", ("raw_boto3",)),
+        Row(one, "sync_obstore", "sync API, engine obstore", ("raw_obstore_sync",)),
+        Row(one, "sync_fsspec", "sync API, engine fsspec", ("raw_boto3",)),
+        Row(tree, "copy_async_obstore", "async API `copy`, engine obstore"),
+        Row(tree, "copy_async_fsspec", "async API `copy`, engine fsspec", ("copy_async_obstore",)),
+        Row(tree, "copy_sync_obstore", "sync API `copy`, engine obstore"),
+        Row(tree, "copy_sync_fsspec", "sync API `copy`, engine fsspec", ("copy_sync_obstore",)),
+        Row(listing, "list_raw_aiobotocore", "raw aiobotocore paginator (delimiter '/')"),
+        Row(listing, "list_raw_obstore", "raw obstore `list_with_delimiter_async`"),
+        Row(listing, "list_async_obstore", "async API `children()`, engine obstore"),
+        Row(listing, "list_async_fsspec", "async API `children()`, engine fsspec"),
+        Row(listing, "list_sync_obstore", "sync API `children()`, engine obstore"),
+        Row(listing, "list_sync_fsspec", "sync API `children()`, engine fsspec"),
+    ]
+    note = (
+        "A minimal aiohttp S3 responder (`benchmarks/fast_s3.py`, a subprocess) that answers "
+        "at once, so the client's cost shows (moto needs 2-3 ms of CPU per request). "
+        f"{n} GETs per async variant ({n // 4} for the botocore rows); tree copies and "
+        "listings count one whole copy or listing per operation. Client CPU is this "
+        "process's `time.process_time()` per operation."
+    )
+    return Section("S3 engines (fast server)", note, rows, results)
+
+
 # --------------------------------------------------------------------------- parquet
 
 
@@ -688,6 +730,22 @@ def findings(sections: dict[str, Section]) -> list[str]:
         return f"**{a.rate / b.rate:.{digits}f}×**"
 
     out: list[str] = [s.finding for s in sections.values() if s.finding]
+    if "engines" in sections:
+        e = sections["engines"].results
+
+        def cpu(a: str, b: str) -> str:
+            return f"**{e[a].cpu_us / e[b].cpu_us:.2f}×**"
+
+        out.append(
+            f"* S3 engines, fast server: async GET on the obstore engine costs "
+            f"{cpu('async_obstore', 'raw_obstore')} raw obstore's client CPU "
+            f"({fmt(e['async_obstore'].cpu_us)} vs {fmt(e['raw_obstore'].cpu_us)} µs) at "
+            f"{x(e['async_obstore'], e['raw_obstore'])} its rate; sync GET "
+            f"{cpu('sync_obstore', 'raw_obstore_sync')} obstore sync's CPU at "
+            f"{x(e['sync_obstore'], e['raw_obstore_sync'])} its rate. The fsspec engine: "
+            f"{fmt(e['async_fsspec'].cpu_us)} µs per async GET, "
+            f"{fmt(e['sync_fsspec'].cpu_us)} µs per sync GET."
+        )
     if "parquet" in sections:
         pq = sections["parquet"].results
         out.append(
@@ -799,6 +857,11 @@ async def main_async(args: argparse.Namespace) -> str:
             sections["listing"] = await step("listing", listing_section(tmp, args.rounds))
     if "s3" in chosen:
         sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
+    if "engines" in chosen:
+        with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp_name:
+            sections["engines"] = await step(
+                "engines", engines_section(n_net * 4, args.rounds, Path(tmp_name))
+            )
     if "parquet" in chosen:
         sections["parquet"] = await step("parquet", parquet_section(n_parquet, args.rounds))
     if "zip" in chosen:

@@ -17,9 +17,28 @@ from adapters import SyncAsAsync
 from genro_storage import StorageManager
 from genro_storage.async_ import AsyncStorageManager
 
+
+class Kind(str):
+    """A backend kind run on a given engine: equal to its type name (``'s3'``), so every
+    ``kind == 's3'`` check of the tests holds, and ``make_config`` adds ``engine``."""
+
+    engine: str | None
+
+    def __new__(cls, name: str, engine: str | None = None) -> Kind:
+        made = super().__new__(cls, name)
+        made.engine = engine
+        return made
+
+    def __repr__(self) -> str:
+        return f"{str(self)}-{self.engine}" if self.engine else str(self)
+
+
+#: S3 on the fsspec engine (s3fs/botocore); plain ``'s3'`` runs the default engine,
+#: obstore where it is installed. Test ids say ``s3-fsspec``.
+S3_FSSPEC = Kind("s3", "fsspec")
 #: Backends that take writes; HTTP runs the read-only part of the suite.
-WRITABLE = ["local", "memory", "s3", "azure", "gcs"]
-CLOUD = ["s3", "azure", "gcs"]
+WRITABLE = ["local", "memory", "s3", S3_FSSPEC, "azure", "gcs"]
+CLOUD = ["s3", S3_FSSPEC, "azure", "gcs"]
 
 
 @pytest.fixture
@@ -28,6 +47,8 @@ def make_config(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Callab
 
     def make(kind: str, name: str = "m", **extra: Any) -> dict[str, Any]:
         prefix = f"t-{uuid.uuid4().hex[:12]}"
+        if getattr(kind, "engine", None):
+            extra = {"engine": kind.engine, **extra}
         if kind == "local":
             folder = tmp_path_factory.mktemp(name)
             return {"name": name, "type": "local", "path": str(folder), **extra}

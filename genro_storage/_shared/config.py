@@ -48,6 +48,7 @@ TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "region",
             "anon",
             "max_concurrency",
+            "engine",
             "options",
         },
     ),
@@ -60,10 +61,11 @@ TYPE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "account_key",
             "sas_token",
             "anon",
+            "engine",
             "options",
         },
     ),
-    "gcs": ({"bucket"}, {"prefix", "endpoint_url", "token", "project", "options"}),
+    "gcs": ({"bucket"}, {"prefix", "endpoint_url", "token", "project", "engine", "options"}),
     "http": ({"base_url"}, {"headers", "timeout", "writable", "options"}),
     "fsspec": ({"fsspec_protocol"}, {"path", "options"}),
 }
@@ -289,6 +291,7 @@ _KINDS: dict[str, str] = {
     "account_key": "str",
     "sas_token": "str",
     "fsspec_protocol": "str",
+    "engine": "engine",
     "anon": "bool",
     "writable": "bool",
     "max_concurrency": "count",
@@ -318,6 +321,7 @@ _KIND_TEXT = {
     "seconds": "a number of seconds > 0",
     "headers": "a mapping of header names to string values",
     "options": "a mapping with string keys",
+    "engine": "'obstore' or 'fsspec'",
 }
 #: Keys inside ``options`` that this library reads itself, and what they must be.
 _OPTION_KINDS = {"client_kwargs": "options", "config_kwargs": "options", "account_host": "str"}
@@ -351,11 +355,16 @@ def _kind_ok(kind: str, value: Any) -> bool:
         )
     if kind == "options":
         return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    if kind == "engine":
+        return value in ("obstore", "fsspec")
     raise AssertionError(kind)  # pragma: no cover - every kind is listed above
 
 
 def _got(kind: str, value: Any) -> str:
-    """What a rejected value is, for a message (its type, never its content)."""
+    """What a rejected value is, for a message (its type, never its content; a short
+    ``engine`` name is shown)."""
+    if kind == "engine" and isinstance(value, str) and len(value) <= 40:
+        return repr(value)
     if kind in ("headers", "options") and isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(k, str):

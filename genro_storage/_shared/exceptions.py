@@ -6,6 +6,7 @@ and friends keep working in code written for plain files.
 
 from __future__ import annotations
 
+import re
 from types import TracebackType
 from typing import Literal
 
@@ -109,8 +110,15 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     from .config import redact  # config imports this module
 
     where = redact(where)  # a URL given to fill_from_url() may carry credentials
-    if isinstance(exc, FileNotFoundError | KeyError):
+    obstore_kind = _OBSTORE_KINDS.get(type(exc).__name__, "")
+    if not type(exc).__module__.startswith("obstore"):
+        obstore_kind = ""
+    if isinstance(exc, FileNotFoundError | KeyError) or obstore_kind == "missing":
         return not_found(where)
+    if obstore_kind == "exists":
+        return already_exists(where)
+    if obstore_kind == "denied":
+        return StoragePermissionError(f"Permission denied by the store: '{where}'")
     if isinstance(exc, FileExistsError):
         return already_exists(where)
     if isinstance(exc, IsADirectoryError):
@@ -131,8 +139,24 @@ def translate_error(exc: BaseException, where: str) -> BaseException:
     return StorageBackendError(f"Backend error on '{where}': {name}: {redact(_short(exc))}")
 
 
+#: obstore's exception classes (``obstore.exceptions``, not builtins' subclasses) and
+#: what they mean here.
+_OBSTORE_KINDS = {
+    "NotFoundError": "missing",
+    "AlreadyExistsError": "exists",
+    "PreconditionError": "exists",
+    "PermissionDeniedError": "denied",
+    "UnauthenticatedError": "denied",
+}
+
+_OBSTORE_STATUS = re.compile(r"returned non-2xx status code: (\d{3})")
+
+
 def _http_status(exc: BaseException) -> int | None:
     """Best-effort HTTP status of an exception from botocore, azure, aiohttp or gcsfs."""
+    if type(exc).__module__.startswith("obstore"):  # only its message says the status
+        found = _OBSTORE_STATUS.search(str(exc))
+        return int(found.group(1)) if found else None
     for attr in ("status", "status_code", "code"):
         value = getattr(exc, attr, None)
         if isinstance(value, int):

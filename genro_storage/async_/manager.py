@@ -107,8 +107,16 @@ class AsyncStorageManager(AsyncManagerProcessing, ManagerAliases, ManagerCore[As
         return bool(self._backend(mount).is_native)
 
     def describe(self) -> dict[str, str]:
-        """``{mount: 'native' | 'thread'}`` for docs and debugging."""
-        return {name: ("native" if b.is_native else "thread") for name, b in self._mounts.items()}
+        """``{mount: 'native' | 'thread'}`` for docs and debugging; a type with two
+        engines (S3) adds the mount's engine: ``'native, obstore'``, ``'native, fsspec'``."""
+        from ..backends.obstoreops import ENGINE_TYPES
+
+        described = {}
+        for name, b in self._mounts.items():
+            mode = "native" if b.is_native else "thread"
+            engine = getattr(b, "engine", None) if b.type_name in ENGINE_TYPES else None
+            described[name] = f"{mode}, {engine}" if engine else mode
+        return described
 
     def as_sync(self) -> StorageManager:
         """A ``StorageManager`` over the same mounts; thread-wrapped mounts share their

@@ -17,6 +17,10 @@ async, native      ``Call(fs._cat_file)``, awaited on    ``Call(helper, fs, ...)
 async, thread      ``Blocking(fs.cat_file)``             ``Blocking(fsspec.asyn.sync, ...)``
 =================  ====================================  ==================================
 
+A client with both faces (obstore) needs no filesystem: ``logic._engine_op(sync_fn,
+async_fn, ...)`` is ``Call(sync_fn)`` here, ``Call(async_fn)`` awaited under the native
+async API, ``Blocking(sync_fn)`` under ``async_mode: thread``.
+
 The readers and writers a logic makes are logic too; the driver hands them out behind
 their faces (``streams.SyncReader``/``SyncWriter``).
 The async twin is ``genro_storage.async_.backends.drivers.AsyncDriver``, written the same
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .._shared.capabilities import Capabilities
@@ -52,7 +57,7 @@ class SyncDriver(StorageBackend):
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)
-        self.logic = self.logic_class(config, self)
+        self.logic = self.logic_class.for_config(config)(config, self)
         self._fs: Any = None
         self._fs_lock = threading.Lock()
 
@@ -84,6 +89,17 @@ class SyncDriver(StorageBackend):
 
         fs = self.filesystem()
         return Call(sync, (fs.loop, fn, fs, *args), kwargs)
+
+    def engine_op(
+        self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
+    ) -> Call:
+        """The op calling a two-faced client (obstore): its sync function, directly."""
+        return Call(sync_fn, args, kwargs)
+
+    @property
+    def engine(self) -> str:
+        """The client library doing the I/O (``obstore`` or ``fsspec``)."""
+        return self.logic.engine
 
     # -- the backend: one driver invocation each ----------------------------------------
     def location(self, path: str) -> Location:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .._shared.exceptions import (
+    StorageConfigError,
     StorageError,
     errors_as_storage,
     is_a_directory,
@@ -53,6 +54,12 @@ class ObjectStoreLogic(StoreLogic):
 
     def _setup(self) -> None:
         opts = self.config.options
+        if opts.get("engine") == "obstore" and self.engine != "obstore":
+            raise StorageConfigError(
+                f"Mount '{self.mount}': field 'engine' is 'obstore', but '{self.type_name}'"
+                " mounts run on fsspec only for now (see docs/backends.md, S3 engines);"
+                " use 'fsspec' or leave the field out"
+            )
         needs_library(self.config, *self.library)
         self.bucket = str(opts[self.container_field]).strip("/")
         self.prefix = str(opts.get("prefix") or "").strip("/")
@@ -184,21 +191,28 @@ class ObjectStoreLogic(StoreLogic):
         token, so the first page never lists the whole folder."""
         where = self.where(path)
         prefix = self.folder(path)
-        items: list[tuple[str, FileInfo | None]] = []
-        token = cursor
         with errors_as_storage(where):
-            while True:
-                limit = LIST_BATCH if page_size is None else max(1, page_size)
-                batch, token = yield from self._g_list_page(prefix, limit, token)
-                items += batch
-                if page_size is not None or token is None:
-                    break
+            items, token = yield from self._g_list_items(prefix, page_size, cursor)
             items.sort(key=lambda item: item[0])
             entries, marker = self._entries(path, prefix, items)
             entries = yield from self._g_pair(entries, items, cursor is None, token is None)
             if path and cursor is None and not entries and not marker and token is None:
                 yield from self._g_check_folder(path)
         return Page(sorted_by_name(entries), token)
+
+    def _g_list_items(
+        self, prefix: str, page_size: int | None, cursor: str | None
+    ) -> Logic[tuple[ListItems, str | None]]:
+        """The store items of one page of the folder ``prefix`` (every page when
+        ``page_size`` is None), and the next page's token."""
+        items: ListItems = []
+        token = cursor
+        while True:
+            limit = LIST_BATCH if page_size is None else max(1, page_size)
+            batch, token = yield from self._g_list_page(prefix, limit, token)
+            items += batch
+            if page_size is not None or token is None:
+                return items, token
 
     def _g_pair(
         self, entries: list[FileInfo], items: ListItems, first: bool, last: bool

@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._shared import capabilities as caps
+from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageBackendError,
     StorageError,
@@ -26,6 +27,7 @@ from .._shared.sansio import Call, Logic
 from .drivers import SyncDriver
 from .facts import timestamp
 from .objectstore import ObjectStoreLogic
+from .store import StoreLogic
 from .streams import ChunkStream, PartWriter, ReaderLogic, one_op
 from .versionread import VersionReader
 
@@ -137,6 +139,18 @@ class S3Logic(ObjectStoreLogic):
     metadata_rule = HTTP_HEADERS
     # One GET: s3fs's default first sends a HEAD to decide on a split download.
     whole_read: ClassVar[dict[str, Any]] = {"max_concurrency": 1}
+
+    @classmethod
+    def for_config(cls, config: MountConfig) -> type[StoreLogic]:
+        """``S3ObstoreLogic`` when the mount's engine is obstore (the default where it
+        is installed), else this class (``engine: fsspec``)."""
+        from .obstoreops import chosen_engine
+
+        if cls is S3Logic and chosen_engine(config) == "obstore":
+            from .s3obstore import S3ObstoreLogic
+
+            return S3ObstoreLogic
+        return cls
 
     def _setup(self) -> None:
         super()._setup()

@@ -51,6 +51,14 @@ class Runtime(Protocol):
         """The op running ``fn(fs, *args, **kwargs)`` against the filesystem."""
         ...
 
+    def engine_op(
+        self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
+    ) -> Call:
+        """The op calling a client that has both faces (obstore): ``sync_fn`` under the
+        sync API, ``async_fn`` awaited under the async one (``sync_fn`` in a thread
+        when the mount runs in threads)."""
+        ...
+
 
 # -- the logic every store shares ---------------------------------------------------
 
@@ -64,6 +72,8 @@ class StoreLogic:
     """
 
     type_name: ClassVar[str] = "fsspec"
+    #: The client library that does the I/O (``describe()`` shows it).
+    engine: ClassVar[str] = "fsspec"
     capabilities: caps.Capabilities = caps.FSSPEC
     #: Whether calls on the filesystem must not overlap (set by stores whose filesystem
     #: reads through one shared file handle, such as a tar archive).
@@ -78,6 +88,12 @@ class StoreLogic:
         self.runtime = runtime
         self._call_lock = threading.Lock()
         self._setup()
+
+    @classmethod
+    def for_config(cls, config: MountConfig) -> type[StoreLogic]:
+        """The logic class that serves ``config`` (a store with two engines picks one
+        here, from the mount's ``engine`` field); both drivers ask this."""
+        return cls
 
     def where(self, path: str) -> str:
         """The user-facing name of ``path``, used in every message."""
@@ -106,6 +122,16 @@ class StoreLogic:
     def _fs_coro(self, fn: FsCoroutine, *args: Any, **kwargs: Any) -> Call:
         """The op running ``async def fn(fs, ...)`` against the filesystem."""
         return self.runtime.fs_coro(fn, *args, **kwargs)
+
+    def _engine_op(
+        self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
+    ) -> Call:
+        """The op calling a two-faced client (see the runtime's ``engine_op``)."""
+        return self.runtime.engine_op(sync_fn, async_fn, *args, **kwargs)
+
+    def _read_op(self, path: str, **kwargs: Any) -> Call:
+        """The op reading ``path`` (``start``/``end`` for a range, else whole)."""
+        return self._fs_op("cat_file", self.full(path), **kwargs)
 
     # -- configuration (no I/O) ---------------------------------------------------------
     def _setup(self) -> None:
@@ -218,7 +244,7 @@ class StoreLogic:
             return b""
         try:
             with errors_as_storage(self.where(path)):
-                data: bytes = yield self._fs_op("cat_file", self.full(path), start=start, end=end)
+                data: bytes = yield self._read_op(path, start=start, end=end)
                 return data
         except StorageError:
             # A range that starts at or past the end is empty, as for a local file
@@ -233,7 +259,7 @@ class StoreLogic:
         where = self.where(path)
         try:
             with errors_as_storage(where):
-                data: bytes = yield self._fs_op("cat_file", self.full(path), **kwargs)
+                data: bytes = yield self._read_op(path, **kwargs)
                 return data
         except StorageNotFoundError:
             found = yield from self._g_info_or_none(path)

@@ -17,6 +17,7 @@ import asyncio
 import builtins
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..._shared.async_utils import run_in_thread
@@ -43,7 +44,7 @@ class AsyncDriver(AsyncStorageBackend):
 
     def __init__(self, config: MountConfig) -> None:
         super().__init__(config)
-        self.logic = self.logic_class(config, self)
+        self.logic = self.logic_class.for_config(config)(config, self)
         self._supports_native_async = self.logic._native_async()
         self._per_loop: dict[asyncio.AbstractEventLoop, LoopClients] = {}
         self._threaded: Any = None
@@ -82,6 +83,20 @@ class AsyncDriver(AsyncStorageBackend):
         from fsspec.asyn import sync
 
         return Blocking(sync, (fs.loop, fn, fs, *args), kwargs)
+
+    def engine_op(
+        self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
+    ) -> Call:
+        """The op calling a two-faced client (obstore): its coroutine on this loop, or
+        its sync function in a thread when the mount runs in threads."""
+        if self._supports_native_async:
+            return Call(async_fn, args, kwargs)
+        return Blocking(sync_fn, args, kwargs)
+
+    @property
+    def engine(self) -> str:
+        """The client library doing the I/O (``obstore`` or ``fsspec``)."""
+        return self.logic.engine
 
     @property
     def type_name(self) -> str:  # type: ignore[override]

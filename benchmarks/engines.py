@@ -1,0 +1,307 @@
+"""The S3 engines measured against a server that answers at once (``fast_s3.py``, in a
+subprocess): raw aiobotocore and boto3 (what s3fs and the fsspec engine use), raw obstore,
+and this library on each engine through both APIs. Small GETs (64 in flight for the
+async rows, one at a time for the sync rows), a tree copy local -> S3 of 1,000 small
+files, and a listing of 10,000 keys. Used by ``run.py`` (section ``engines``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    AsyncOp,
+    CpuClock,
+    Measure,
+    Runner,
+    async_runner,
+    compare,
+    step,
+    sync_runner,
+)
+from servers import free_port, stop_process_tree
+
+from genro_storage import StorageManager
+from genro_storage.async_ import AsyncStorageManager
+
+BUCKET = "fast"
+GET_CONCURRENCY = 64
+TREE_FILES = 1000
+TREE_FILE_SIZE = 1024
+SMALL = 200  # fast_s3.SMALL
+KEY, SECRET, REGION = "bench", "bench-secret", "us-east-1"
+
+
+@contextlib.contextmanager
+def fast_server() -> Iterator[tuple[str, int]]:
+    """``fast_s3.py`` on a free port: ``(endpoint_url, pid)``."""
+    port = free_port()
+    script = Path(__file__).with_name("fast_s3.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(port), BUCKET],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        import time
+        import urllib.request
+
+        for _ in range(100):  # ready is printed just before it listens
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/{BUCKET}/small/f000.bin")
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        stop_process_tree(proc)
+
+
+def mount(endpoint: str, engine: str, name: str = "s3", prefix: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "s3",
+        "bucket": BUCKET,
+        "prefix": prefix,
+        "endpoint_url": endpoint,
+        "key": KEY,
+        "secret": SECRET,
+        "region": REGION,
+        "max_concurrency": GET_CONCURRENCY,
+        "engine": engine,
+    }
+
+
+def obstore_store(endpoint: str) -> Any:
+    from obstore.store import S3Store
+
+    return S3Store(
+        BUCKET,
+        endpoint=endpoint,
+        access_key_id=KEY,
+        secret_access_key=SECRET,
+        region=REGION,
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True},
+    )
+
+
+def _key(i: int) -> str:
+    return f"small/f{i % SMALL:03d}.bin"
+
+
+async def get_variants(endpoint: str, n: int, rounds: int, pid: int) -> dict[str, Measure]:
+    """Small GETs: raw clients and the library on each engine, both APIs."""
+    import aioboto3
+    import boto3
+    import obstore
+    from botocore.config import Config
+
+    clock = CpuClock(pid)
+    c = GET_CONCURRENCY
+    store = obstore_store(endpoint)
+    boto = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        region_name=REGION,
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            aioboto3.Session().client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=KEY,
+                aws_secret_access_key=SECRET,
+                region_name=REGION,
+                config=Config(max_pool_connections=c),
+            )
+        )
+        managers = {
+            e: await stack.enter_async_context(AsyncStorageManager([mount(endpoint, e)]))
+            for e in ("obstore", "fsspec")
+        }
+        syncs = {e: stack.enter_context(StorageManager([mount(endpoint, e)])) for e in managers}
+
+        async def raw_aiobotocore(i: int) -> bytes:
+            resp = await client.get_object(Bucket=BUCKET, Key=_key(i))
+            async with resp["Body"] as body:
+                data: bytes = await body.read()
+                return data
+
+        async def raw_obstore(i: int) -> bytes:
+            result = await obstore.get_async(store, _key(i))
+            return bytes(await result.bytes_async())
+
+        def raw_boto3(i: int) -> bytes:
+            data: bytes = boto.get_object(Bucket=BUCKET, Key=_key(i))["Body"].read()
+            return data
+
+        def raw_obstore_sync(i: int) -> bytes:
+            return bytes(obstore.get(store, _key(i)).bytes())
+
+        def api(manager: AsyncStorageManager) -> AsyncOp:
+            nodes = [manager.node(f"s3:{_key(i)}") for i in range(SMALL)]
+
+            async def op(i: int) -> bytes:
+                return await nodes[i % SMALL].read_bytes()
+
+            return op
+
+        def sync_api(manager: StorageManager) -> Any:
+            nodes = [manager.node(f"s3:{_key(i)}") for i in range(SMALL)]
+
+            def op(i: int) -> bytes:
+                return nodes[i % SMALL].read_bytes()
+
+            return op
+
+        variants: dict[str, Runner] = {
+            "raw_aiobotocore": async_runner(raw_aiobotocore, c, clock),
+            "raw_obstore": async_runner(raw_obstore, c, clock),
+            "async_obstore": async_runner(api(managers["obstore"]), c, clock),
+            "async_fsspec": async_runner(api(managers["fsspec"]), c, clock),
+            "raw_boto3": sync_runner(raw_boto3, clock),
+            "raw_obstore_sync": sync_runner(raw_obstore_sync, clock),
+            "sync_obstore": sync_runner(sync_api(syncs["obstore"]), clock),
+            "sync_fsspec": sync_runner(sync_api(syncs["fsspec"]), clock),
+        }
+        slow = n // 4  # botocore rows: a quarter as many requests (rates stay per GET)
+        counts = {"raw_aiobotocore": slow, "async_fsspec": slow, "raw_boto3": slow}
+        counts["sync_fsspec"] = slow
+        results = await compare(variants, n, rounds, warmup=c, counts=counts)
+    boto.close()
+    return results
+
+
+async def tree_and_listing_variants(
+    endpoint: str, tmp: Path, rounds: int, pid: int
+) -> dict[str, Measure]:
+    """A tree copy local -> S3 of 1,000 small files, and a 10,000-key listing."""
+    import aioboto3
+    import obstore
+
+    clock = CpuClock(pid)
+    tree = tmp / "tree"
+    tree.mkdir()
+    for i in range(TREE_FILES):
+        (tree / f"f{i:04d}.txt").write_bytes(os.urandom(TREE_FILE_SIZE))
+    local = {"name": "local", "type": "local", "path": str(tree)}
+    store = obstore_store(endpoint)
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            aioboto3.Session().client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=KEY,
+                aws_secret_access_key=SECRET,
+                region_name=REGION,
+            )
+        )
+        managers = {
+            e: await stack.enter_async_context(
+                AsyncStorageManager([local, mount(endpoint, e, prefix=f"tree-{e}")])
+            )
+            for e in ("obstore", "fsspec")
+        }
+        syncs = {
+            e: stack.enter_context(
+                StorageManager([local, mount(endpoint, e, prefix=f"tree-sync-{e}")])
+            )
+            for e in managers
+        }
+        listers = {
+            e: await stack.enter_async_context(
+                AsyncStorageManager([mount(endpoint, e, prefix="many")])
+            )
+            for e in managers
+        }
+        list_syncs = {
+            e: stack.enter_context(StorageManager([mount(endpoint, e, prefix="many")]))
+            for e in managers
+        }
+
+        def copy_async(manager: AsyncStorageManager) -> AsyncOp:
+            async def op(i: int) -> None:
+                await manager.node("local:").copy(manager.node("s3:"))
+
+            return op
+
+        def copy_sync(manager: StorageManager) -> Any:
+            def op(i: int) -> None:
+                manager.node("local:").copy(manager.node("s3:"))
+
+            return op
+
+        def list_async(manager: AsyncStorageManager) -> AsyncOp:
+            async def op(i: int) -> int:
+                return len([c async for c in manager.node("s3:").children()])
+
+            return op
+
+        def list_sync(manager: StorageManager) -> Any:
+            def op(i: int) -> int:
+                return len(manager.node("s3:").children())
+
+            return op
+
+        async def raw_list_aiobotocore(i: int) -> int:
+            count = 0
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=BUCKET, Prefix="many/", Delimiter="/"
+            )
+            async for page in pages:
+                count += len(page.get("Contents", []))
+            return count
+
+        async def raw_list_obstore(i: int) -> int:
+            return len((await obstore.list_with_delimiter_async(store, "many"))["objects"])
+
+        copies: dict[str, Runner] = {
+            "copy_async_obstore": async_runner(copy_async(managers["obstore"]), 1, clock),
+            "copy_async_fsspec": async_runner(copy_async(managers["fsspec"]), 1, clock),
+            "copy_sync_obstore": sync_runner(copy_sync(syncs["obstore"]), clock),
+            "copy_sync_fsspec": sync_runner(copy_sync(syncs["fsspec"]), clock),
+        }
+        listings: dict[str, Runner] = {
+            "list_raw_aiobotocore": async_runner(raw_list_aiobotocore, 1, clock),
+            "list_raw_obstore": async_runner(raw_list_obstore, 1, clock),
+            "list_async_obstore": async_runner(list_async(listers["obstore"]), 1, clock),
+            "list_async_fsspec": async_runner(list_async(listers["fsspec"]), 1, clock),
+            "list_sync_obstore": sync_runner(list_sync(list_syncs["obstore"]), clock),
+            "list_sync_fsspec": sync_runner(list_sync(list_syncs["fsspec"]), clock),
+        }
+        results = await compare(copies, rounds, rounds)
+        results |= await compare(listings, 2 * rounds, rounds, warmup=1)
+    return results
+
+
+async def engines_measures(n: int, rounds: int, tmp: Path) -> dict[str, Measure]:
+    """Every engine row, against one fast server."""
+    with fast_server() as (endpoint, pid):
+        results = await step("engines: GETs", get_variants(endpoint, n, rounds, pid))
+        results |= await step(
+            "engines: tree copy, listing", tree_and_listing_variants(endpoint, tmp, rounds, pid)
+        )
+    return results
+
+
+if __name__ == "__main__":  # a quick look: python benchmarks/engines.py
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        found = asyncio.run(
+            engines_measures(int(sys.argv[1]) if sys.argv[1:] else 800, 2, Path(name))
+        )
+    for row, m in found.items():
+        print(f"{row:24s} {m.rate:10.1f}/s  {m.cpu_us / 1000:8.3f} ms CPU/op")
