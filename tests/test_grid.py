@@ -148,9 +148,10 @@ async def test_keyboard_requests(storage, explorer):
     assert grid.selected_rows() == [3]
     grid.handle({"kind": "typeahead", "text": "CH", "row": 3})
     assert [n.name for n in explorer.selected] == ["charlie.txt"]
-    grid.selection = [[0, grid.total]]  # Ctrl+A
-    assert len(explorer.selected) == 5
-    grid.selection = [[1, 2], [3, 5]]  # Ctrl ranges
+    grid.handle({"kind": "select", "ranges": [[0, grid.total]], "focus": 4})  # Ctrl+A
+    assert len(explorer.selected) == 5 and grid.focus_row == 4
+    grid.handle({"kind": "select", "ranges": [[1, 2], [3, 99]], "focus": 1})  # Ctrl, Shift
+    assert grid.selection == [[1, 2], [3, 5]]  # clipped to the rows there are
     assert [n.name for n in explorer.selected] == ["alpha.txt", "bravo.txt", "charlie.txt"]
     grid.handle({"kind": "action", "name": "delete"})  # Delete asks first
     assert [n.name for n, _ in explorer.pending_delete] == [
@@ -176,6 +177,8 @@ async def test_malformed_browser_messages_are_errors_not_guesses(explorer):
         "version": grid.version}, {"kind": "rows", "start": -1, "count": 5, "version": 0},
         {"kind": "open", "row": 10**9}, {"kind": "rename", "row": True, "name": "x"},
         {"kind": "drop", "from": "nobody"}, {"kind": "action", "name": "format-disk"},
+        {"kind": "select", "ranges": "all"}, {"kind": "select", "ranges": [[0, True]]},
+        {"kind": "select", "ranges": [[0]]},
         {"kind": "upload", "action": "chunk", "id": "u", "name": "..", "size": 1, "offset": 0},
     ]  # fmt: skip
     for message in bad:

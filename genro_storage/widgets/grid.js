@@ -22,6 +22,9 @@ function div(cls, text) {
 
 function render({ model, el }) {
   el.classList.add("gs-grid");
+  // Keys and right-clicks here are the grid's, not JupyterLab's notebook shortcuts/menu.
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  el.setAttribute("data-jp-suppress-context-menu", "true");
   const head = div("gs-grid-head gs-grid-row");
   const body = div("gs-grid-body");
   body.tabIndex = 0;
@@ -70,17 +73,28 @@ function render({ model, el }) {
   }
 
   // -- selection ------------------------------------------------------------------
+  // The selection goes to the kernel as a message, in order with the other requests
+  // (a synced trait could be sent later than a type-ahead typed after it); the kernel's
+  // answer comes back as the trait and replaces what is drawn meanwhile.
+  let localSel = model.get("selection") || [];
+  let localFocus = model.get("focus_row");
   function ranges() {
-    return model.get("selection") || [];
+    return localSel;
   }
   function isSelected(i) {
     for (const [s, e] of ranges()) if (i >= s && i < e) return true;
     return false;
   }
   function setSelection(list, focus) {
-    model.set("selection", list);
-    if (focus !== undefined) model.set("focus_row", focus);
-    model.save_changes();
+    localSel = list;
+    if (focus !== undefined) localFocus = focus;
+    model.send({ kind: "select", ranges: list, focus: localFocus });
+    draw();
+  }
+  function fromKernel() {
+    localSel = model.get("selection") || [];
+    localFocus = model.get("focus_row");
+    draw();
   }
   function toggle(i) {
     const rows = [];
@@ -137,7 +151,7 @@ function render({ model, el }) {
     const first = Math.max(0, Math.floor(body.scrollTop / ROW_H) - 2);
     const count = Math.ceil((body.clientHeight || 360) / ROW_H) + 5;
     const last = Math.min(total, first + count);
-    const focus = model.get("focus_row");
+    const focus = localFocus;
     while (pool.length < last - first) pool.push(makeRow());
     pool.forEach((row, n) => {
       const i = first + n;
@@ -206,6 +220,8 @@ function render({ model, el }) {
   }
   function onVersion() {
     version = model.get("version");
+    localSel = model.get("selection") || [];
+    localFocus = model.get("focus_row");
     blocks.clear();
     pending.clear();
     askedMore = -1;
@@ -213,8 +229,9 @@ function render({ model, el }) {
   }
   model.on("msg:custom", onMessage);
   model.on("change:version", onVersion);
-  for (const name of ["total", "selection", "focus_row", "complete", "note"])
-    model.on(`change:${name}`, draw);
+  for (const name of ["total", "complete", "note"]) model.on(`change:${name}`, draw);
+  model.on("change:selection", fromKernel);
+  model.on("change:focus_row", fromKernel);
   model.on("change:sort_key", drawHead);
   model.on("change:sort_desc", drawHead);
   body.addEventListener("scroll", draw);
@@ -296,8 +313,9 @@ function render({ model, el }) {
   }
   body.addEventListener("keydown", (event) => {
     if (editing) return;
+    event.stopPropagation(); // not a notebook shortcut
     const total = model.get("total");
-    const focus = model.get("focus_row");
+    const focus = localFocus;
     const ctrl = event.ctrlKey || event.metaKey;
     const move = (to) => {
       event.preventDefault();

@@ -154,6 +154,9 @@ class FileGrid(anywidget.AnyWidget):
             cells = self._rows(start, min(count, BLOCK_ROWS))
             self.push({"kind": "rows", "start": start, "version": version, "rows": cells})
             return
+        if kind == "select":  # a click or key: the new selection and focus
+            self.select_ranges(content.get("ranges"), content.get("focus"))
+            return
         if kind not in EVENTS:
             raise StorageError(f"grid message of an unknown kind: {kind!r}")
         if buffers:
@@ -182,6 +185,24 @@ class FileGrid(anywidget.AnyWidget):
                 self.focus_row = focus
             elif chosen:
                 self.focus_row = chosen[0][0]
+
+    def select_ranges(self, ranges: Any, focus: Any = None) -> None:
+        """Select ``[start, end)`` ranges (what the browser sends), checked and clipped."""
+        if not isinstance(ranges, list) or len(ranges) > 10_000:
+            raise StorageError(f"grid selection: not a list of ranges: {type(ranges).__name__}")
+        chosen: list[list[int]] = []
+        for pair in ranges:
+            ok = isinstance(pair, list) and len(pair) == 2
+            if not ok or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+                raise StorageError(f"grid selection: bad range {pair!r}")
+            start, end = max(0, pair[0]), min(pair[1], self.total)
+            if start < end:
+                chosen.append([start, end])
+        valid_focus = isinstance(focus, int) and not isinstance(focus, bool)
+        with self.hold_sync():
+            self.selection = chosen
+            if valid_focus and -1 <= focus < self.total:
+                self.focus_row = focus
 
     def scroll_to(self, row: int) -> None:
         """Bring ``row`` into view in the browser."""

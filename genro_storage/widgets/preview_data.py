@@ -262,7 +262,7 @@ def _read_table(source: RangeFile, kind: str) -> tuple[Any, Any, int, str]:
     reader = ipc.open_file(source)
     batches = reader.num_record_batches
     first = reader.get_batch(0).slice(0, TABLE_ROWS) if batches else None
-    rows = sum(reader.get_batch(i).num_rows for i in range(batches)) if batches <= 1 else -1
+    rows = first.num_rows if batches == 1 and first is not None else -1
     return reader.schema, first, rows, f"Arrow IPC: {batches:,} record batches"
 
 
@@ -278,6 +278,6 @@ async def load_table(node: AsyncStorageNode, size: int, kind: str) -> tuple[str,
     if first is not None:
         parts.append(f"<div>first {first.num_rows:,} rows:</div>")
         parts.append(_table_html(first))
-    count = f"{rows:,} rows; " if rows >= 0 else ""
-    note = f"{detail}; {count}read {human_size(source.bytes_read)} of {human_size(size)}"
+    fetched = f"fetched {human_size(source.bytes_read)} of a {human_size(size)} file"
+    note = f"{detail}; {fetched} (footer and first row group or batch)"
     return "".join(parts), note
