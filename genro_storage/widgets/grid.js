@@ -157,6 +157,8 @@ function render({ model, el }) {
       const i = first + n;
       if (i >= last) {
         row.style.display = "none";
+        row.classList.remove("gs-selected", "gs-focus");
+        delete row.dataset.row;
         return;
       }
       row.style.display = "";
