@@ -306,6 +306,19 @@ async def test_a_streamed_upload_publishes_only_after_its_last_chunk(storage, ex
     assert explorer.jobs.items[0].state == "done"
     assert "report.bin" in pane.names
     assert upload_name("../../etc/passwd") == "passwd"
+    chunk(pane, "u9", "..", 3, 0, b"abc")  # refused: the browser still gets its answer
+    await settle(explorer)
+    assert pane.grid.sent[-1] == {"kind": "upload-done", "id": "u9", "ok": False}
+    assert any("cannot upload a file named '..'" in e for e in explorer.errors)
+
+
+async def test_an_upload_into_a_read_only_mount_is_refused(storage, explorer, tmp_path):
+    assert await explorer.navigate("ro:")
+    chunk(explorer.left, "u8", "x.bin", 3, 0, b"abc")
+    await settle(explorer)
+    assert explorer.left.grid.sent[-1] == {"kind": "upload-done", "id": "u8", "ok": False}
+    assert explorer.jobs.items[0].state == "failed"
+    assert os.listdir(tmp_path / "disk") == []
 
 
 @pytest.mark.parametrize("how", ["cancel-message", "job-cancel", "out-of-order"])

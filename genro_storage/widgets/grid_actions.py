@@ -130,7 +130,12 @@ class GridActions:
                 raise StorageError("a drop from an unknown pane")
             ex.start_transfer(move=content.get("move") is True, source=source, target=pane)
         elif kind == "upload":
-            self._upload(pane, content)
+            try:
+                self._upload(pane, content)
+            except Exception:  # the browser waits for an answer to each chunk: give one
+                ident = content.get("id")
+                pane.grid.push({"kind": "upload-done", "id": ident, "ok": False})
+                raise
         elif kind == "action":
             self._action(pane, str(content.get("name")))
 
