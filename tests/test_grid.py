@@ -367,3 +367,50 @@ async def test_upload_memory_stays_bounded(storage, explorer, tmp_path):
 def test_ranges_of():
     assert ranges_of([3, 1, 2, 7, 7]) == [[1, 4], [7, 8]]
     assert ranges_of([]) == []
+
+
+# ------------------------------------------------------------------ search
+async def test_search_streams_results_into_the_grid_and_acts_on_them(storage, explorer):
+    sync = storage.as_sync()
+    for path in ("s/a.csv", "s/x/b.csv", "s/x/y/c.CSV", "s/x/y/d.txt", "s/z/e.csv.bak"):
+        sync.node(f"mem:{path}").write_bytes(path.encode())
+    sync.node("mem:s/x").child_named("we*ird %.csv").write_bytes(b"w")
+    assert await explorer.navigate("mem:s")
+    pane = explorer.left
+    pane.search_box.value = "*.csv"  # Enter in the search box
+    await settle(explorer)
+    assert sorted(row[1] for row in pane.grid_rows(0, 100)) == [
+        "a.csv", "x/b.csv", "x/we*ird %.csv", "x/y/c.CSV",
+    ]  # fmt: skip
+    job = explorer.jobs.items[0]
+    assert job.state == "done" and "4 found" in job.status_line
+    pane.select("c.CSV")
+    (node,) = explorer.selected  # the result's node, from the folder it was found in
+    assert node.fullpath == "mem:s/x/y/c.CSV"
+    await settle(explorer)
+    assert explorer.previewed == node  # previewed like any selected file
+    pane.select("we*ird %.csv")
+    (copied,) = await explorer.copy_selected()
+    assert copied.state == "done"
+    assert await storage.node("disk:").child_named("we*ird %.csv").read_bytes() == b"w"
+    row = pane.names.index("b.csv")
+    pane.grid.handle({"kind": "open", "row": row})  # Enter on a result: its folder
+    await settle(explorer)
+    assert pane.folder.fullpath == "mem:s/x" and pane.results is None
+    assert "b.csv" in pane.names
+
+
+async def test_a_search_can_be_cancelled(storage):
+    add = storage.as_sync()
+    for number in range(300):
+        add.node(f"mem:t/d{number % 30}/f{number}.txt").write_bytes(b"x")
+    ex = StorageExplorer(storage)
+    await ex.wait_idle()
+    assert await ex.navigate("mem:t")
+    job = ex.left.search("f1")
+    job.cancel()
+    await settle(ex)
+    assert job.state == "cancelled"
+    ex.left.search_box.value = "   "  # blank: nothing starts
+    assert len(ex.jobs.items) == 1
+    ex.close()

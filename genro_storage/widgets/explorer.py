@@ -359,7 +359,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
             self._focus(pane.side)
             self.cancel_delete()
             self.actions.clear_download()
-            self.controller.show_selection(pane.folder, pane.selected_entries)
+            self.controller.show_selection(pane.selection_folder, pane.selected_entries)
         elif event == "navigated" and pane is self.active:
             self.actions.clear_download()
             # a new folder: nothing selected, so no preview
@@ -439,8 +439,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         skip_if = self.actions.skip_if
         verb = "move" if move else "copy"
         jobs = []
-        for entry in entries:
-            src: AsyncStorageNode = source.folder.child_from(entry)
+        for src, entry in zip(source.selected, entries, strict=True):  # results: own folders
             dst: AsyncStorageNode = target.folder.child_named(entry.name)
             unit = "files" if entry.isdir else "bytes"
             job = self.jobs.add(Job(f"{verb} {src.fullpath} → {dst.fullpath}", unit, entry.size))

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as ipw
 
 from .. import Capabilities, FileInfo, StorageError
 from .._shared.paths import split_spec
+from . import pane_jobs
 from ._format import esc, plural
 from .grid import FileGrid, row_cells
 from .jobs import Job, JobList
-from .pane_parts import badge_html, crumb_buttons, small_layout
+from .pane_parts import SortRow, badge_html, crumb_buttons, small_layout
 
 if TYPE_CHECKING:
     from ..async_ import AsyncStorageManager, AsyncStorageNode
@@ -31,23 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["BrowserPane"]
 
 SORT_KEYS = ("name", "size", "mtime", "type")
-#: Entries per listing call when the whole folder is needed (a sort, End).
-LOAD_ALL_PAGE = 1000
-
-
-class _Row:
-    """One loaded entry with its sort keys, computed once."""
-
-    __slots__ = ("info", "name", "lower", "size", "mtime", "isdir", "suffix")
-
-    def __init__(self, info: FileInfo) -> None:
-        self.info = info
-        self.name = info.name
-        self.lower = self.name.lower()
-        self.size = info.size or 0
-        self.mtime = info.mtime or 0.0
-        self.isdir = info.isdir
-        self.suffix = self.lower.rpartition(".")[2] if "." in self.lower else ""
 
 
 class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
@@ -82,8 +66,10 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.folder: AsyncStorageNode = storage.node(mount)
         self.entries: list[FileInfo] = []
         self.visible: list[FileInfo] = []
-        self._rows: dict[str, _Row] = {}  # name -> cached sort keys
+        self._rows: dict[str, SortRow] = {}  # name -> cached sort keys
         self.cursor: str | None = None
+        #: Search results shown instead of the folder (``(folder, entry)``), or ``None``.
+        self.results: list[tuple[AsyncStorageNode, FileInfo]] | None = None
         self.loaded = False
         #: Where the whole-folder listings of a sort show their progress (a ``JobList``).
         self.jobs: JobList | None = None
@@ -116,6 +102,11 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             placeholder="filter loaded names (text or *.glob)",
             layout=ipw.Layout(flex="1 1 auto", width="auto", min_width="80px"),
         )
+        self.search_box = ipw.Text(
+            placeholder="search below this folder (name or *.glob), Enter",
+            continuous_update=False,
+            layout=ipw.Layout(flex="1 1 auto", width="auto", min_width="80px"),
+        )
         guard = runner.guard  # a failing callback shows its error in the status area
         self.grid = FileGrid(self.grid_rows, self._grid_event, guard)
         self.grid.add_class("gs-listing")
@@ -135,6 +126,9 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.more_button.on_click(guard(lambda _b: self.more()))
         self.grid.observe(guard(self._sort_changed), names=["sort_key", "sort_desc"])
         self.name_filter.observe(guard(self._view_changed), names="value")
+        self.search_box.observe(
+            guard(lambda c: c["new"].strip() and self.search(c["new"])), "value"
+        )
         self.grid.observe(guard(self._selection_changed), names="selection")
 
         super().__init__(
@@ -144,7 +138,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
                     [self.up_button, self.refresh_button, self.breadcrumbs],
                     layout=ipw.Layout(align_items="center"),
                 ),
-                ipw.HBox([self.name_filter]),
+                ipw.HBox([self.name_filter, self.search_box]),
                 self.grid,
                 ipw.HBox(
                     [self.open_button, self.count_label, self.more_button],
@@ -181,8 +175,19 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
 
     @property
     def selected(self) -> list[AsyncStorageNode]:
-        """The selected entries as nodes."""
+        """The selected entries as nodes (a search result: from the folder it is in)."""
+        if self.results is not None:
+            found = self.results
+            return [found[i][0].child_from(found[i][1]) for i in self.grid.selected_rows()]
         return [self.folder.child_from(e) for e in self.selected_entries]
+
+    @property
+    def selection_folder(self) -> AsyncStorageNode:
+        """The folder the selected entries are in (a search result's own folder)."""
+        rows = self.grid.selected_rows()
+        if self.results is not None and len(rows) == 1 and rows[0] < len(self.results):
+            return self.results[rows[0]][0]
+        return self.folder
 
     def select(self, *names: str) -> None:
         """Select entries by name (those not loaded or filtered out are ignored)."""
@@ -262,6 +267,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             raise
         changed = folder.fullpath != self.folder.fullpath
         self.folder = folder
+        self.results = None  # another listing ends a search's results
         self.entries = list(page.entries)
         self._rows = {}
         self._add_rows(self.entries)
@@ -283,9 +289,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             self._draw_count()
             self.more_button.disabled = False
             raise
-        fresh = [e for e in page.entries if e.name not in self._rows]
-        self.entries.extend(fresh)
-        self._add_rows(fresh)
+        self.add_entries(page.entries)
         self.cursor = page.cursor
         self.redraw()
 
@@ -322,13 +326,19 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     # -- the grid's requests -----------------------------------------------------------
     def grid_rows(self, start: int, count: int) -> list[list[str]]:
         """The cells of the grid rows ``start`` to ``start + count`` (what the browser gets)."""
+        if self.results is not None:
+            return pane_jobs.result_cells(self, start, count)
         return [row_cells(e) for e in self.visible[start : start + count]]
 
     def _grid_event(self, kind: str, content: dict[str, Any]) -> None:
         self._on_change(self, "focus")
         if kind == "open":
             entry = self.entry_at(content)
-            if entry.isdir:
+            if self.results is not None:  # a search result: show it in its folder
+                parent = self.results[content["row"]][0]
+                target = parent.child_from(entry) if entry.isdir else parent
+                self.go(target.fullpath)
+            elif entry.isdir:
                 self.go(self.folder.child_from(entry).fullpath)
         elif kind == "parent":
             self.go(self.folder.parent.path)
@@ -378,19 +388,8 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             self.load_all()  # a sort of the whole folder: list the rest first, as a job
 
     def load_all(self, to_end: bool = False) -> asyncio.Task[Any] | None:
-        """List the rest of the folder as a job (progress in the jobs list), then sort
-        the whole folder; with ``to_end``, then select and show the last row."""
-        if self.cursor is None:
-            self.redraw()
-            if to_end and self.visible:
-                self._select_last()
-            return None
-        job = Job(f"list {self.folder.fullpath} (whole folder)", "entries")
-        if self.jobs is not None:
-            self.jobs.add(job)
-        task = self.spawn(self._load_all(job, to_end), f"list all of {self.folder.fullpath}")
-        job.start(task)
-        return task
+        """List the rest of the folder as a job, then sort it (``pane_jobs``)."""
+        return pane_jobs.load_all(self, to_end)
 
     async def list_all(self) -> bool:
         """``load_all`` and wait: True when the whole folder is loaded and sorted."""
@@ -400,35 +399,24 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         await asyncio.wait([task])
         return not task.cancelled() and task.exception() is None
 
-    async def _load_all(self, job: Job, to_end: bool) -> None:
-        folder = self.folder
-        size = max(self.page_size, LOAD_ALL_PAGE)
-        self.more_button.disabled = True
-        try:
-            while self.cursor is not None:
-                page = await folder.list(page_size=size, cursor=self.cursor)
-                fresh = [e for e in page.entries if e.name not in self._rows]
-                self.entries.extend(fresh)
-                self._add_rows(fresh)
-                self.cursor = page.cursor
-                job.count(len(self.entries), "entries listed")
-        except asyncio.CancelledError:
-            job.finish("cancelled")
-            self.redraw()
-            raise
-        except Exception as exc:
-            job.finish("failed", error=exc)
-            self._draw_count()
-            raise
-        job.finish("done")
-        self.redraw()
-        if to_end and self.visible:
-            self._select_last()
+    def search(self, pattern: str) -> Job:
+        """Search below the folder for ``pattern`` (name part or glob) as a job."""
+        return pane_jobs.start_search(self, pattern)
 
-    def _select_last(self) -> None:
-        last = len(self.visible) - 1
-        self.grid.select_rows([last], focus=last)
-        self.grid.scroll_to(last)
+    def show_results(self, found: list[tuple[AsyncStorageNode, FileInfo]]) -> None:
+        """Show search results (``(folder, entry)`` pairs) in the grid."""
+        self.results = found
+        self.redraw()
+
+    def add_entries(self, entries: Sequence[FileInfo]) -> None:
+        """Add listed entries (those not loaded yet) to the loaded ones."""
+        fresh = [e for e in entries if e.name not in self._rows]
+        self.entries.extend(fresh)
+        self._add_rows(fresh)
+
+    def _search_typed(self, change: dict[str, Any]) -> None:
+        if change["new"].strip():
+            self.search(change["new"])
 
     def _view_changed(self, _change: dict[str, Any]) -> None:
         self.redraw()
@@ -437,12 +425,23 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     # -- drawing --------------------------------------------------------------------
     def _add_rows(self, entries: list[FileInfo]) -> None:
         for entry in entries:
-            row = _Row(entry)
+            row = SortRow(entry)
             self._rows[row.name] = row
 
     def redraw(self, keep_selection: bool = True) -> None:
         """Sort and filter the loaded entries into the grid's rows (no I/O; sort keys are
         computed once per entry). The browser then asks for the rows it shows."""
+        if self.results is not None:  # search results, in the order found
+            ids = {id(self.visible[i]) for i in self.grid.selected_rows() if i < len(self.visible)}
+            self.visible = [entry for _, entry in self.results]
+            kept = [i for i, e in enumerate(self.visible) if id(e) in ids]
+            self._syncing = True
+            try:
+                self.grid.reset(len(self.visible), True, kept)
+            finally:
+                self._syncing = False
+            self._on_change(self, "listing")
+            return
         rows = list(self._rows.values())  # in loading order (dicts keep insertion order)
         pattern = self.name_filter.value.strip().lower()
         if pattern:

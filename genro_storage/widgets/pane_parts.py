@@ -7,13 +7,28 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as ipw
 
-from .. import Capabilities
+from .. import Capabilities, FileInfo
 from ._format import esc, show
 
 if TYPE_CHECKING:
     from ..async_ import AsyncStorageNode
 
-__all__ = ["badge_html", "crumb_buttons", "small_layout"]
+__all__ = ["SortRow", "badge_html", "crumb_buttons", "small_layout"]
+
+
+class SortRow:
+    """One loaded entry with its sort keys, computed once."""
+
+    __slots__ = ("info", "name", "lower", "size", "mtime", "isdir", "suffix")
+
+    def __init__(self, info: FileInfo) -> None:
+        self.info = info
+        self.name = info.name
+        self.lower = self.name.lower()
+        self.size = info.size or 0
+        self.mtime = info.mtime or 0.0
+        self.isdir = info.isdir
+        self.suffix = self.lower.rpartition(".")[2] if "." in self.lower else ""
 
 
 def crumb_buttons(folder: AsyncStorageNode, go: Callable[[str], Any]) -> list[ipw.Widget]:
