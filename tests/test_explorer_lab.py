@@ -325,6 +325,31 @@ def test_file_grid_in_jupyterlab(tmp_path):
             expect(jobs.filter(has_text="upload disk:picked.bin")).to_contain_text("done")
             shots["light"] = shoot(page, "lab-02-grid-light")
 
+            # right-click menu, F2 rename in place, Delete asks first
+            row(page, 1, "README.txt").click(button="right")
+            menu = pane(page, 1).locator(".gs-grid-menu")
+            expect(menu).to_be_visible()
+            use = menu.locator(".gs-grid-menuitem", has_text="Use in code")
+            expect(use).not_to_have_class(re.compile("gs-disabled"))  # the kernel enabled it
+            use.click()
+            expect(page.locator(".gs-snippet")).to_have_text(
+                "node = storage.node('disk:README.txt')"
+            )
+            row(page, 1, "picked.bin").click()
+            page.keyboard.press("F2")
+            editor = pane(page, 1).locator("input.gs-grid-rename")
+            expect(editor).to_have_value("picked.bin")
+            editor.fill("renamed.bin")
+            editor.press("Enter")
+            expect(row(page, 1, "renamed.bin")).to_be_visible(timeout=WAIT_MS)
+            assert (disk / "renamed.bin").exists() and not (disk / "picked.bin").exists()
+            row(page, 1, "renamed.bin").click()
+            page.keyboard.press("Delete")
+            confirm = page.locator(".gs-confirm")
+            expect(confirm).to_contain_text("renamed.bin")
+            confirm.locator("button", has_text="Cancel").click()
+            assert (disk / "renamed.bin").exists()
+
             # the 100,000-entry folder: End lists the rest as a job, then shows the last row
             go_up_to(page, 0, "mem:")
             open_folder(page, 0, "big")

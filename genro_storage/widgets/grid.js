@@ -169,8 +169,11 @@ function render({ model, el }) {
       const [kind, name, size, mtime, type] = cells || ["wait", "…", "", "", ""];
       row.dataset.kind = kind;
       row.firstChild.firstChild.className = `gs-ico gs-ico-${kind}`;
-      row.children[1].textContent = name;
-      row.children[1].title = name;
+      if (!(editing && row.contains(editing))) {
+        // the row being renamed keeps its input while rows are redrawn
+        row.children[1].textContent = name;
+        row.children[1].title = name;
+      }
       row.children[2].textContent = size;
       row.children[3].textContent = mtime;
       row.children[4].textContent = type;
@@ -256,10 +259,9 @@ function render({ model, el }) {
   function hideMenu() {
     menu.style.display = "none";
   }
-  body.addEventListener("contextmenu", (event) => {
-    event.preventDefault();
-    const i = rowOf(event);
-    if (i >= 0 && !isSelected(i)) choose(i, false, false);
+  // The items come from the kernel, which enables them for the selection it knows: a
+  // right-click that changes the selection redraws the open menu when they arrive.
+  function fillMenu() {
     menu.replaceChildren();
     for (const [action, label, enabled] of model.get("menu") || []) {
       const item = div("gs-grid-menuitem", label);
@@ -272,6 +274,15 @@ function render({ model, el }) {
         });
       menu.appendChild(item);
     }
+  }
+  model.on("change:menu", () => {
+    if (menu.style.display !== "none") fillMenu();
+  });
+  body.addEventListener("contextmenu", (event) => {
+    event.preventDefault();
+    const i = rowOf(event);
+    if (i >= 0 && !isSelected(i)) choose(i, false, false);
+    fillMenu();
     const box = el.getBoundingClientRect();
     menu.style.left = `${event.clientX - box.left}px`;
     menu.style.top = `${event.clientY - box.top}px`;
