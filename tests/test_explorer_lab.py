@@ -304,6 +304,21 @@ def test_file_grid_in_jupyterlab(tmp_path):
             expect(row(page, 1, "README.txt")).to_be_visible(timeout=WAIT_MS)
             assert (disk / "README.txt").exists()
             expect(row(page, 0, "README.txt")).to_be_visible()  # a copy: still here
+            row(page, 0, "notes-latin1.txt").click()
+            page.evaluate(  # the same drag with Shift held at the drop: a move
+                """([source, target]) => {
+                    const data = new DataTransfer();
+                    const fire = (el, type, shiftKey) => el.dispatchEvent(new DragEvent(type,
+                        {dataTransfer: data, bubbles: true, cancelable: true, shiftKey}));
+                    fire(source, 'dragstart', false);
+                    fire(target, 'dragover', true);
+                    fire(target, 'drop', true);
+                }""",
+                [row(page, 0, "notes-latin1.txt").element_handle(), target.element_handle()],
+            )
+            expect(row(page, 1, "notes-latin1.txt")).to_be_visible(timeout=WAIT_MS)
+            wait_names(page, 0, lambda shown: "notes-latin1.txt" not in shown and "…" not in shown)
+            assert (disk / "notes-latin1.txt").exists()
 
             # drop a file from the desktop, and pick one with the Upload button
             page.evaluate(
