@@ -11,7 +11,8 @@ the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight)
 Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly),
 ``zip`` (a 1 GiB local tree zipped into S3 with ``zip(dst)``: throughput and memory growth),
 and listing scale (``children()`` of memory and local folders of 50k, 100k and 200k
-entries). Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
+entries), and the explorer's file grid (``explorer_bench.py``). Prints a Markdown table
+and writes it to ``benchmarks/results/latest.md``;
 ``--only parquet`` (say) runs some sections only.
 """
 
@@ -34,6 +35,7 @@ from typing import Any
 
 import aiofiles
 import aiohttp
+from explorer_bench import explorer_section
 from harness import (
     KIB,
     MIB,
@@ -70,7 +72,7 @@ BUCKET = "bench"
 PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
 PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
-SECTIONS = ("local", "memory", "http", "listing", "s3", "engines", "parquet", "zip")
+SECTIONS = ("local", "memory", "http", "listing", "s3", "engines", "parquet", "zip", "explorer")
 ZIP_TREE = 1024 * MIB  # the zip section's tree (--quick: a quarter)
 
 
@@ -855,6 +857,9 @@ async def main_async(args: argparse.Namespace) -> str:
             sections["http"] = await step("http", http_section(tmp, n_net, args.rounds))
         if "listing" in chosen:
             sections["listing"] = await step("listing", listing_section(tmp, args.rounds))
+        if "explorer" in chosen:
+            grid = explorer_section(tmp, args.rounds, Row, Section)
+            sections["explorer"] = await step("explorer", grid)
     if "s3" in chosen:
         sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
     if "engines" in chosen:

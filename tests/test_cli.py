@@ -535,7 +535,7 @@ async def test_explore_builds_the_explorer_over_the_configured_mounts(cli, monke
         assert isinstance(storage, AsyncStorageManager)
         assert storage.mounts == ["s3", "disk", "ro", "vault"]
         assert await explorer.open_mount("disk") is True
-        assert [v for _, v in explorer.active.listing.options] == ["seen.txt"]
+        assert explorer.active.names == ["seen.txt"]
     finally:
         explorer.close()
         await storage.close()

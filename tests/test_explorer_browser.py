@@ -34,7 +34,6 @@ from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
 from servers import free_port, port_is_free, stop_process_tree
 
 from genro_storage.widgets.demo import sample_files
-from genro_storage.widgets.pane import NAME_WIDTH
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "artifacts" / "explorer"
@@ -123,10 +122,13 @@ def voila(notebook: Path, token: str) -> Iterator[str]:
         "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
         f"--Voila.root_dir={notebook.parent}", "--show_tracebacks=True",
     ]  # fmt: skip
+    env = dict(os.environ)  # the kernel imports this checkout's genro_storage
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
             cwd=notebook.parent,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -170,10 +172,20 @@ def pane(page: Page, index: int) -> Locator:
     return page.locator(".gs-pane").nth(index)
 
 
-def entry_names(listing: Locator) -> list[str]:
-    """The entry names of a listing, from its option texts (dirs end with '/')."""
-    texts = listing.locator("option").all_text_contents()
-    return [t.replace("\xa0", " ")[2 : 2 + NAME_WIDTH].rstrip() for t in texts]
+def entry_names(grid: Locator) -> list[str]:
+    """The names of the rows the file grid draws, top to bottom (folders end with '/')."""
+    return list(
+        grid.evaluate(
+            """g => [...g.querySelectorAll('.gs-grid-item')]
+                .filter(r => r.style.display !== 'none')
+                .sort((x, y) => Number(x.dataset.row) - Number(y.dataset.row))
+                .map(r => r.children[1].textContent + (r.dataset.kind === 'dir' ? '/' : ''))"""
+        )
+    )
+
+
+def grid(page: Page, index: int) -> Locator:
+    return pane(page, index).locator(".gs-grid")
 
 
 def wait_for_entry(listing: Locator, name: str) -> None:
@@ -183,12 +195,18 @@ def wait_for_entry(listing: Locator, name: str) -> None:
         time.sleep(0.1)
 
 
+def row(page: Page, index: int, name: str) -> Locator:
+    wait_for_entry(grid(page, index), name)
+    exact = re.compile("^" + re.escape(name.rstrip("/")) + "$")
+    cell = grid(page, index).locator(".gs-grid-item .gs-c-name", has_text=exact)
+    return cell.first.locator("xpath=..")
+
+
 def select(page: Page, index: int, *names: str) -> None:
-    listing = pane(page, index).locator(".gs-listing select")
-    for name in names:
-        wait_for_entry(listing, name)
-    shown = entry_names(listing)
-    listing.select_option(index=[shown.index(n) for n in names])
+    for number, name in enumerate(names):
+        row(page, index, name).click(modifiers=["Control"] if number else None)
+    chosen = grid(page, index).locator(".gs-grid-item.gs-selected .gs-c-name")
+    expect(chosen).to_have_text([n.rstrip("/") for n in names])
 
 
 def open_folder(page: Page, index: int, name: str) -> None:
@@ -242,17 +260,17 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
             # navigate: into a folder, then page a folder of 250 entries 100 at a time
             open_folder(page, 0, "samples")
             for name in ("data/", "images/", "many/", "web/", "README.txt", "archive.bin"):
-                wait_for_entry(left.locator(".gs-listing select"), name)
+                wait_for_entry(grid(page, 0), name)
             shots["listing"] = shoot(page, "01-listing")
             open_folder(page, 0, "many")
-            options = left.locator(".gs-listing select option")
-            expect(options).to_have_count(100, timeout=WAIT_MS)
+            foot = left.locator(".gs-grid-foot")
+            expect(foot).to_have_text("100 entries listed so far…", timeout=WAIT_MS)
             left.locator("button", has_text="More").click()
-            expect(options).to_have_count(200, timeout=WAIT_MS)
+            expect(foot).to_have_text("200 entries listed so far…", timeout=WAIT_MS)
             expect(left.locator(".widget-html", has_text="more in this folder")).to_be_visible()
             shots["paging"] = shoot(page, "02-paging")
             left.locator(".gs-crumbs button", has_text="samples").click()
-            wait_for_entry(left.locator(".gs-listing select"), "web/")
+            wait_for_entry(grid(page, 0), "web/")
 
             # preview: HTML shown as escaped source (no dialog ever opens), an image, a CSV
             open_folder(page, 0, "web")
@@ -282,7 +300,7 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
             jobs = page.locator(".gs-job")
             expect(jobs.first).to_contain_text("done:", timeout=WAIT_MS)
             assert bar_percent(jobs.first) == 100
-            wait_for_entry(right.locator(".gs-listing select"), "people.csv")
+            wait_for_entry(grid(page, 1), "people.csv")
 
             # a big copy: catch the bar in motion, then done
             left.locator(".gs-crumbs button", has_text="samples").click()
@@ -300,7 +318,7 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
             shots["copy"] = shoot(page, "05-copy-in-progress")
             expect(big).to_contain_text("done:", timeout=60_000)
             assert bar_percent(big) == 100
-            wait_for_entry(right.locator(".gs-listing select"), "archive.bin")
+            wait_for_entry(grid(page, 1), "archive.bin")
             shots["done"] = shoot(page, "06-copy-done")
             assert page.locator(".gs-msg.gs-error").count() == 0, page.locator(
                 ".gs-msg.gs-error"

@@ -215,7 +215,7 @@ async def prepare(ex: StorageExplorer, stores: Stores, mount: str, folder: str =
 
 
 def listed(ex: StorageExplorer) -> list[str]:
-    return [value for _, value in ex.left.listing.options]
+    return ex.left.names
 
 
 async def check_action(

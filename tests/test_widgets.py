@@ -223,12 +223,12 @@ async def test_construction_does_no_io_and_starts_the_first_listing_as_tasks(sto
     ex = StorageExplorer(storage)
     assert spy.calls == []  # nothing ran yet: the listings are tasks
     assert len(ex.runner.tasks) == 2
-    assert ex.listing.options == ()
+    assert ex.active.names == []
     await ex.wait_idle()
     assert ex.left.folder.fullpath == f"{storage_mounts[0]}:"
     await ex.open_mount("spy", side="right")
     assert [c for c in spy.calls if c[0] == "list"] == [("list", "", 200, None)]
-    assert [v for _, v in ex.right.listing.options] == ["a.txt"]
+    assert ex.right.names == ["a.txt"]
     assert ex.messages == []
     ex.close()
 
@@ -237,10 +237,10 @@ async def test_construction_without_a_running_loop_then_await_refresh(storage):
     await write(storage, "mem:x.txt", b"x")
     ex = await asyncio.to_thread(StorageExplorer, storage)  # no loop in that thread
     assert not ex.runner.tasks
-    assert ex.left.listing.options == ()
+    assert ex.left.names == []
     assert "Ready" in ex.status.value
     assert await ex.refresh() is True
-    assert [v for _, v in ex.left.listing.options] == ["x.txt"]
+    assert ex.left.names == ["x.txt"]
     ex.close()
 
 
@@ -284,8 +284,8 @@ async def test_first_page_of_a_10000_entry_folder_and_more(storage):
     assert await navigating is True
     assert ticks > 1
     pane = ex.left
-    assert len(pane.listing.options) == 200
-    assert pane.listing.options[0][1] == "f00000.txt"
+    assert len(pane.names) == 200
+    assert pane.names[0] == "f00000.txt"
     assert spy.calls == [("list", "big", 200, None)]  # one page, never the whole folder
     assert pane.cursor is not None
     assert pane.more_button.layout.display != "none" and not pane.more_button.disabled
@@ -293,15 +293,15 @@ async def test_first_page_of_a_10000_entry_folder_and_more(storage):
     assert "more in this folder" in pane.count_label.value
 
     assert await ex.load_more() is True
-    assert len(pane.listing.options) == 400
+    assert len(pane.names) == 400
     assert spy.calls[-1] == ("list", "big", 200, "f00199.txt")
     pane.more_button.click()  # the button does the same, as a task
     await ex.wait_idle()
-    assert len(pane.listing.options) == 600
+    assert len(pane.names) == 600
     while pane.cursor is not None:
         assert await ex.load_more() is True
-    assert len(pane.listing.options) == 10_000
-    assert pane.listing.options[-1][1] == "f09999.txt"
+    assert len(pane.names) == 10_000
+    assert pane.names[-1] == "f09999.txt"
     assert pane.more_button.layout.display == "none"
     assert all(c[2] == 200 for c in spy.calls if c[0] == "list")
     assert not ex.errors
@@ -317,21 +317,22 @@ async def test_sort_and_filter_work_on_loaded_entries(storage, explorer):
     pane = explorer.left
 
     def names() -> list[str]:
-        return [v for _, v in pane.listing.options]
+        return pane.names
 
     assert names() == ["d", "a.csv", "b.txt", "c.json"]  # folders first, then by name
-    pane.sort_by.value = "size"
+    pane.grid.sort_key = "size"
     assert names() == ["d", "a.csv", "c.json", "b.txt"]
-    pane.descending.value = True
+    pane.grid.sort_desc = True
     assert names() == ["d", "b.txt", "c.json", "a.csv"]
-    pane.sort_by.value = "mtime"
+    pane.grid.sort_key = "mtime"
     assert names() == ["d", "c.json", "a.csv", "b.txt"]  # newest first
-    pane.descending.value = False
-    pane.sort_by.value = "name"
+    pane.grid.sort_desc = False
+    pane.grid.sort_key = "name"
     pane.select("b.txt", "c.json")
     pane.name_filter.value = "C"  # case-insensitive substring
     assert names() == ["a.csv", "c.json"]
-    assert pane.listing.value == ("c.json",)  # the filtered-out selection is dropped
+    # the filtered-out selection is dropped
+    assert [e.name for e in pane.selected_entries] == ["c.json"]
     pane.name_filter.value = "*.json"
     assert names() == ["c.json"]
     assert "1 shown" in pane.count_label.value
@@ -343,9 +344,9 @@ async def test_sort_and_filter_work_on_loaded_entries(storage, explorer):
     assert await small.navigate("mem:s")
     small.left.name_filter.value = "c"
     assert "loaded entries only" in small.left.count_label.value
-    assert [v for _, v in small.left.listing.options] == ["a.csv"]  # c.json not loaded yet
+    assert small.left.names == ["a.csv"]  # c.json not loaded yet
     assert await small.load_more()
-    assert [v for _, v in small.left.listing.options] == ["a.csv", "c.json"]
+    assert small.left.names == ["a.csv", "c.json"]
     small.close()
 
 
@@ -384,7 +385,7 @@ async def test_a_new_navigation_cancels_the_stale_listing(storage, explorer):
     assert await explorer.navigate("slow:two") is True
     assert stale.cancelled()
     assert pane.folder.fullpath == "slow:two"
-    assert [v for _, v in pane.listing.options] == ["y.txt"]
+    assert pane.names == ["y.txt"]
 
     first = asyncio.ensure_future(explorer.navigate("slow:one"))
     await asyncio.sleep(0.05)
@@ -614,7 +615,7 @@ async def test_copy_job_drives_the_progress_bar_to_100_percent(storage, explorer
     assert job.bar.bar_style == "success"
     assert job.events >= 3
     assert (tmp_path / "disk" / "big.bin").read_bytes() == data
-    assert "big.bin" in [v for _, v in explorer.right.listing.options]  # target reloaded
+    assert "big.bin" in explorer.right.names  # target reloaded
     assert job.cancel_button.disabled
 
     # a tree: progress counts files
@@ -644,7 +645,7 @@ async def test_move_to_the_other_pane(storage, explorer, tmp_path):
     assert (tmp_path / "disk" / "m.txt").read_bytes() == b"moving"
     assert not await storage.node("mem:m.txt").exists()
     await explorer.wait_idle()
-    assert "m.txt" not in [v for _, v in explorer.left.listing.options]
+    assert "m.txt" not in explorer.left.names
 
 
 async def test_cancel_a_slow_job_leaves_no_destination(storage, explorer, tmp_path):
@@ -698,7 +699,7 @@ async def test_delete_requires_confirmation(storage, explorer):
     assert not await storage.node("mem:gone.txt").exists()
     assert not await storage.node("mem:dir").exists()
     assert await storage.node("mem:keep.txt").exists()
-    assert [v for _, v in explorer.left.listing.options] == ["keep.txt"]
+    assert explorer.left.names == ["keep.txt"]
     assert not explorer.errors
 
 
@@ -740,7 +741,7 @@ async def test_read_only_mount_shows_no_write_action(storage, explorer):
 async def test_mkdir_rename_upload_download(storage, explorer):
     assert await explorer.mkdir("newdir")
     assert await storage.node("mem:newdir").isdir()
-    assert "newdir" in [v for _, v in explorer.left.listing.options]
+    assert "newdir" in explorer.left.names
     explorer.name_input.value = "second"
     explorer.mkdir_button.click()
     await explorer.wait_idle()

@@ -1,6 +1,7 @@
 """The Jupyter explorer: ``StorageExplorer(storage)`` over an ``AsyncStorageManager``.
 
-Needs the ``widgets`` extra (``pip install genro-storage[widgets]``): ipywidgets 8.
+Needs the ``widgets`` extra (``pip install genro-storage[widgets]``): ipywidgets 8 and
+anywidget (the file grid).
 Everything runs as tasks on the notebook's own event loop; see ``docs/explorer.md``.
 """
 
@@ -17,6 +18,7 @@ from .action_bar import ActionBar
 from .controller import ExplorerController
 from .explorer import DOWNLOAD_BYTES, SKIP_CHOICES, StorageExplorer
 from .facts_panel import FactsPanel
+from .grid import FileGrid
 from .jobs import Job, JobList
 from .pane import BrowserPane
 from .preview import PREVIEW_BYTES, Preview, load_preview, render
@@ -31,6 +33,7 @@ __all__ = [
     "BrowserPane",
     "ExplorerController",
     "FactsPanel",
+    "FileGrid",
     "Job",
     "JobList",
     "Preview",

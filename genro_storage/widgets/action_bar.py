@@ -191,6 +191,13 @@ class ActionBar(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type hin
             f"Open {esc(show(name))} ({esc(size_text)}) from the store</a>"
         )
 
+    def show_snippet(self, code: str) -> None:
+        """Show a "Use in code" snippet (escaped) where the download link goes."""
+        self.download_area.value = (
+            '<div class="gs-muted">Use in code (copied to the clipboard):</div>'
+            f'<pre class="gs-pre gs-snippet">{esc(code)}</pre>'
+        )
+
     def clear_download(self) -> None:
         """Remove the download link."""
         self.download_area.value = ""

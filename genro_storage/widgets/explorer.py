@@ -29,6 +29,8 @@ from ._tasks import TaskRunner
 from .action_bar import SKIP_CHOICES, ActionBar
 from .controller import DOWNLOAD_BYTES, PREVIEW_SLOT, ExplorerController
 from .facts_panel import FactsPanel
+from .grid import FileGrid
+from .grid_actions import GridActions
 from .jobs import Job, JobList
 from .pane import BrowserPane
 from .preview import PREVIEW_BYTES, Preview
@@ -56,7 +58,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
 
     For notebook code and tests: ``selected`` (nodes selected in the active pane),
     the panes ``left``/``right`` and their widgets, ``listing`` (the active pane's
-    ``SelectMultiple``), ``preview_area``, ``preview_html``, ``preview_image``,
+    ``FileGrid``), ``preview_area``, ``preview_html``, ``preview_image``,
     ``preview_note``, ``facts``, ``jobs`` (a :class:`JobList`), ``status`` (an ``HTML``
     widget; ``messages`` holds ``(level, text)`` pairs), and coroutine methods that wait
     for their work: ``refresh()``, ``open_mount()``, ``navigate()``, ``load_more()``,
@@ -91,6 +93,8 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         #: Starts, tracks and cancels every task of this explorer.
         self.runner = TaskRunner(self._task_failed)
         self._active = "left"
+        #: Answers the grids (menu, rename, drops, streamed uploads, "Use in code").
+        self.grid_actions = GridActions(self)
 
         #: The left pane (a ``BrowserPane``), on the first mount.
         self.left = self._new_pane("left", mounts[0])
@@ -105,6 +109,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         #: The copy/move jobs (a ``JobList``).
         self.jobs = JobList()
         self.jobs.add_class("gs-box")
+        self.left.jobs = self.right.jobs = self.jobs  # whole-folder listings show there
         #: The status area (a ``StatusPanel``).
         self.status_panel = StatusPanel()
         #: The async actions (an ``ExplorerController``; it owns no widget).
@@ -170,7 +175,10 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
             self._focus("left")
 
     def _new_pane(self, side: str, mount: str) -> BrowserPane:
-        return BrowserPane(self.storage, self.runner, side, mount, self.page_size, self._pane_event)
+        return BrowserPane(
+            self.storage, self.runner, side, mount, self.page_size, self._pane_event,
+            lambda pane, kind, content: self.grid_actions.handle(pane, kind, content),
+        )  # fmt: skip
 
     def _bind_buttons(self) -> None:
         """Wire each button to one action; what a click means is read at click time."""
@@ -241,8 +249,8 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         return self.right if self._active == "left" else self.left
 
     @property
-    def listing(self) -> ipw.SelectMultiple:
-        """The active pane's listing widget."""
+    def listing(self) -> FileGrid:
+        """The active pane's file grid."""
         return self.active.listing
 
     @property
@@ -340,6 +348,8 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
 
     def _update_actions(self) -> None:
         self.actions.update(self.active, self.other, target_is_right=self.active is self.left)
+        for pane, other in ((self.left, self.right), (self.right, self.left)):
+            pane.grid.menu = self.grid_actions.menu(pane, other)
 
     def _pane_event(self, pane: BrowserPane, event: str) -> None:
         if event == "focus":
@@ -349,7 +359,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
             self._focus(pane.side)
             self.cancel_delete()
             self.actions.clear_download()
-            self.controller.show_selection(pane.folder, pane.selected_entries)
+            self.controller.show_selection(pane.selection_folder, pane.selected_entries)
         elif event == "navigated" and pane is self.active:
             self.actions.clear_download()
             # a new folder: nothing selected, so no preview
@@ -412,18 +422,24 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
         coro = self.controller.open_version(node, version_id)
         return await self.runner.run(coro, "open version", PREVIEW_SLOT)
 
-    def start_transfer(self, move: bool = False) -> list[Job]:
-        """Copy (or move) the active pane's selection into the other pane's folder: one
-        job (and one task) per selected entry. Returns the jobs."""
-        source, target = self.active, self.other
+    def start_transfer(
+        self,
+        move: bool = False,
+        source: BrowserPane | None = None,
+        target: BrowserPane | None = None,
+    ) -> list[Job]:
+        """Copy (or move) the selection of the active pane (or ``source``) into the
+        other pane's (or ``target``'s) folder: one job (and one task) per selected entry.
+        Returns the jobs."""
+        source = source or self.active
+        target = target or (self.right if source is self.left else self.left)
         entries = source.selected_entries
         if not entries:
             raise StorageError(f"select something in the {source.side} pane first")
         skip_if = self.actions.skip_if
         verb = "move" if move else "copy"
         jobs = []
-        for entry in entries:
-            src: AsyncStorageNode = source.folder.child_from(entry)
+        for src, entry in zip(source.selected, entries, strict=True):  # results: own folders
             dst: AsyncStorageNode = target.folder.child_named(entry.name)
             unit = "files" if entry.isdir else "bytes"
             job = self.jobs.add(Job(f"{verb} {src.fullpath} → {dst.fullpath}", unit, entry.size))
@@ -431,6 +447,10 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
             job.start(self.runner.spawn(work, job.title))
             jobs.append(job)
         return jobs
+
+    def use_in_code(self) -> str:
+        """Show code reaching the selection (and copy it to the browser's clipboard)."""
+        return self.grid_actions.use_in_code()
 
     async def copy_selected(self, move: bool = False) -> list[Job]:
         """``start_transfer`` and wait for its jobs (returns them, whatever their end)."""

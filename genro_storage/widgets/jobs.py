@@ -19,7 +19,8 @@ REDRAW_INTERVAL = 0.1
 
 
 class Job:
-    """One transfer. ``unit`` is ``'bytes'`` for a file, ``'files'`` for a tree.
+    """One job. ``unit`` is ``'bytes'`` for a file, ``'files'`` for a tree; any other
+    unit (``'entries'``: a listing) has no total and shows counts (``count()``).
 
     ``state`` goes ``'queued'`` -> ``'running'`` -> ``'done'`` | ``'failed'`` |
     ``'cancelled'``. ``task`` is the asyncio task doing the work; ``cancel()`` (or the
@@ -86,8 +87,18 @@ class Job:
         cancels."""
         if task is not None:
             self.task = task
+            task.add_done_callback(self._task_ended)
         self.state = "running"
         self.detail.value = "starting…"
+
+    def _task_ended(self, task: asyncio.Task[Any]) -> None:
+        # A task cancelled before it ever ran never reaches its own finish(): end here.
+        if self.done:
+            return
+        if task.cancelled():
+            self.finish("cancelled")
+        elif task.exception() is not None:
+            self.finish("failed", error=task.exception())
 
     def cancel(self) -> None:
         """Cancel the job's task (no-op when it is finished)."""
@@ -120,6 +131,11 @@ class Job:
         self.bar.value = float(min(done, total)) if total else 0.0
         self.detail.value = text
 
+    def count(self, done: int, what: str) -> None:
+        """Progress of a job whose total is unknown (a listing): ``done`` so far."""
+        self.events += 1
+        self.detail.value = f"{done:,} {what}"
+
     def finish(
         self,
         state: str,
@@ -145,7 +161,9 @@ class Job:
                 self.detail.value = "done"
         elif state == "cancelled":
             self.bar.bar_style = "warning"
-            if self.unit == "files":
+            if self.unit not in ("bytes", "files"):
+                self.detail.value = "cancelled"
+            elif self.unit == "files":
                 of = f" of {self.files_total:,}" if self.files_total is not None else ""
                 self.detail.value = (
                     f"cancelled after {self.files_done:,}{of} files (none half-written)"

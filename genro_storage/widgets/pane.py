@@ -1,23 +1,29 @@
-"""One browsing pane of the explorer: a mount, a folder, a paged listing.
+"""One browsing pane of the explorer: a mount, a folder, its entries in a file grid.
 
-The listing asks the backend for one page (``node.list(page_size=...)``) and shows it;
-"More" asks for the next page with the cursor. A folder of 10,000 entries costs one page
-of work until the user asks for more. Sort and filter work on the entries loaded so far
-(they do not list the rest of the folder), and the count line says so.
+The pane asks the backend for one page (``node.list(page_size=...)``) and shows it in
+the grid (``grid.py``), which fetches only the rows it shows; scrolling near the end (or
+"More") lists the next page with the cursor. A folder of 10,000 entries costs one page
+of work until the user scrolls. The filter works on the entries loaded so far, and the
+count line says so; a sort other than by name on a partly listed folder first lists the
+rest of it as a job (with progress and Cancel), then sorts the whole folder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as ipw
 
-from .. import Capabilities, FileInfo
+from .. import Capabilities, FileInfo, StorageError
 from .._shared.paths import split_spec
-from ._format import esc, human_size, human_time, plural, show
+from . import pane_jobs
+from ._format import esc, plural
+from .grid import FileGrid, row_cells
+from .jobs import Job, JobList
+from .pane_parts import SortRow, badge_html, crumb_buttons, small_layout
 
 if TYPE_CHECKING:
     from ..async_ import AsyncStorageManager, AsyncStorageNode
@@ -25,53 +31,23 @@ if TYPE_CHECKING:
 
 __all__ = ["BrowserPane"]
 
-NAME_WIDTH = 30
-SORT_KEYS = (("name", "name"), ("size", "size"), ("modified", "mtime"))
-
-
-def entry_label(entry: FileInfo) -> str:
-    """One listing line: name, size and modification time in fixed columns (plain text:
-    the frontend sets it as an option's text and keeps the spaces)."""
-    name = show(entry.name) + ("/" if entry.isdir else "")
-    if len(name) > NAME_WIDTH:
-        name = name[: NAME_WIDTH - 1] + "…"
-    size = "folder" if entry.isdir else human_size(entry.size)
-    mark = "▸" if entry.isdir else " "
-    return f"{mark} {name:<{NAME_WIDTH}} {size:>9}  {human_time(entry.mtime)}".rstrip()
-
-
-class _Row:
-    """One loaded entry with its sort keys and listing label, computed once."""
-
-    __slots__ = ("info", "name", "lower", "size", "mtime", "isdir", "label")
-
-    def __init__(self, info: FileInfo) -> None:
-        self.info = info
-        self.name = info.name
-        self.lower = self.name.lower()
-        self.size = info.size or 0
-        self.mtime = info.mtime or 0.0
-        self.isdir = info.isdir
-        self.label = entry_label(info)
-
-
-def _header_label() -> str:
-    text = f"  {'name':<{NAME_WIDTH}} {'size':>9}  modified"
-    return esc(text).replace(" ", "&nbsp;")
+SORT_KEYS = ("name", "size", "mtime", "type")
 
 
 class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
-    """A mount picker, breadcrumbs, toolbar and a multi-select listing of one folder.
+    """A mount picker, breadcrumbs, a name filter and the file grid of one folder.
 
-    Attributes for code and tests: ``mount_picker``, ``breadcrumbs``, ``listing``
-    (``SelectMultiple``; its values are entry names), ``more_button``, ``open_button``,
-    ``up_button``, ``refresh_button``, ``sort_by``, ``descending``, ``name_filter``,
-    ``count_label``; state: ``folder`` (the node shown), ``entries`` (loaded
-    ``FileInfo``), ``cursor`` (``None`` when everything is loaded), ``listing_task``.
+    Attributes for code and tests: ``mount_picker``, ``breadcrumbs``, ``grid`` (a
+    ``FileGrid``; ``listing`` is the same widget), ``more_button``, ``open_button``,
+    ``up_button``, ``refresh_button``, ``name_filter``, ``count_label``; state: ``folder``
+    (the node shown), ``entries`` (loaded ``FileInfo``), ``visible`` (the grid's rows, in
+    order), ``cursor`` (``None`` when everything is loaded), ``listing_task``.
 
     ``on_change(pane, event)`` tells the explorer what happened: ``'focus'`` (the user
     worked in this pane), ``'selection'``, ``'navigated'`` (another folder is shown) or
-    ``'listing'`` (the entries shown changed).
+    ``'listing'`` (the entries shown changed). ``on_action(pane, kind, content)`` gets
+    what the grid asks of the explorer: ``'action'`` (a menu item or key), ``'rename'``,
+    ``'drop'`` (entries dragged from another pane), ``'upload'`` (a chunk of a file).
     """
 
     def __init__(
@@ -82,6 +58,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         mount: str,
         page_size: int,
         on_change: Callable[[BrowserPane, str], None],
+        on_action: Callable[[BrowserPane, str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.storage = storage
         self.side = side
@@ -89,11 +66,16 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.folder: AsyncStorageNode = storage.node(mount)
         self.entries: list[FileInfo] = []
         self.visible: list[FileInfo] = []
-        self._rows: dict[str, _Row] = {}  # name -> cached sort keys and label
+        self._rows: dict[str, SortRow] = {}  # name -> cached sort keys
         self.cursor: str | None = None
+        #: Search results shown instead of the folder (``(folder, entry)``), or ``None``.
+        self.results: list[tuple[AsyncStorageNode, FileInfo]] | None = None
         self.loaded = False
+        #: Where the whole-folder listings of a sort show their progress (a ``JobList``).
+        self.jobs: JobList | None = None
         self._runner = runner
         self._on_change = on_change
+        self._on_action = on_action
         self._slot = f"listing:{side}"
         self._syncing = False
 
@@ -105,8 +87,8 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             style={"description_width": "44px"},
         )
         self.badge = ipw.HTML(layout=ipw.Layout(flex="1 1 auto"))
-        self.up_button = ipw.Button(icon="arrow-up", tooltip="Parent folder", layout=_small())
-        self.refresh_button = ipw.Button(icon="refresh", tooltip="Reload", layout=_small())
+        self.up_button = ipw.Button(icon="arrow-up", tooltip="Parent folder", layout=small_layout())
+        self.refresh_button = ipw.Button(icon="refresh", tooltip="Reload", layout=small_layout())
         self.open_button = ipw.Button(
             description="Open",
             icon="folder-open",
@@ -116,20 +98,19 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         )
         self.breadcrumbs = ipw.HBox(layout=ipw.Layout(flex_flow="row wrap", align_items="center"))
         self.breadcrumbs.add_class("gs-crumbs")
-        self.sort_by = ipw.Dropdown(
-            options=SORT_KEYS, value="name", description="sort", layout=ipw.Layout(width="160px"),
-            style={"description_width": "32px"},
-        )  # fmt: skip
-        self.descending = ipw.ToggleButton(
-            value=False, icon="sort-amount-desc", tooltip="Descending", layout=_small()
-        )
         self.name_filter = ipw.Text(
             placeholder="filter loaded names (text or *.glob)",
             layout=ipw.Layout(flex="1 1 auto", width="auto", min_width="80px"),
         )
-        self.header = ipw.HTML(f'<div class="gs-head">{_header_label()}</div>')
-        self.listing = ipw.SelectMultiple(options=[], rows=14, layout=ipw.Layout(width="100%"))
-        self.listing.add_class("gs-listing")
+        self.search_box = ipw.Text(
+            placeholder="search below this folder (name or *.glob), Enter",
+            continuous_update=False,
+            layout=ipw.Layout(flex="1 1 auto", width="auto", min_width="80px"),
+        )
+        guard = runner.guard  # a failing callback shows its error in the status area
+        self.grid = FileGrid(self.grid_rows, self._grid_event, guard)
+        self.grid.add_class("gs-listing")
+        self.listing = self.grid  #: The grid, under the name the listing always had.
         self.count_label = ipw.HTML(layout=ipw.Layout(flex="1 1 auto"))
         self.more_button = ipw.Button(
             description="More",
@@ -138,16 +119,17 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             layout=ipw.Layout(width="90px", display="none"),
         )
 
-        guard = runner.guard  # a failing callback shows its error in the status area
         self.mount_picker.observe(guard(self._mount_changed), names="value")
         self.up_button.on_click(guard(lambda _b: self.go(self.folder.parent.path)))
         self.refresh_button.on_click(guard(lambda _b: self.reload()))
         self.open_button.on_click(guard(lambda _b: self._open_selected()))
         self.more_button.on_click(guard(lambda _b: self.more()))
-        self.sort_by.observe(guard(self._view_changed), names="value")
-        self.descending.observe(guard(self._view_changed), names="value")
+        self.grid.observe(guard(self._sort_changed), names=["sort_key", "sort_desc"])
         self.name_filter.observe(guard(self._view_changed), names="value")
-        self.listing.observe(guard(self._selection_changed), names="value")
+        self.search_box.observe(
+            guard(lambda c: c["new"].strip() and self.search(c["new"])), "value"
+        )
+        self.grid.observe(guard(self._selection_changed), names="selection")
 
         super().__init__(
             [
@@ -156,9 +138,8 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
                     [self.up_button, self.refresh_button, self.breadcrumbs],
                     layout=ipw.Layout(align_items="center"),
                 ),
-                ipw.HBox([self.sort_by, self.descending, self.name_filter]),
-                self.header,
-                self.listing,
+                ipw.HBox([self.name_filter, self.search_box]),
+                self.grid,
                 ipw.HBox(
                     [self.open_button, self.count_label, self.more_button],
                     layout=ipw.Layout(align_items="center"),
@@ -184,18 +165,34 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     @property
     def selected_entries(self) -> list[FileInfo]:
         """The ``FileInfo`` of the selected entries, in listing order."""
-        rows = self._rows
-        return [rows[name].info for name in self.listing.value if name in rows]
+        visible = self.visible
+        return [visible[i] for i in self.grid.selected_rows() if i < len(visible)]
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the grid's rows, in order."""
+        return [e.name for e in self.visible]
 
     @property
     def selected(self) -> list[AsyncStorageNode]:
-        """The selected entries as nodes."""
+        """The selected entries as nodes (a search result: from the folder it is in)."""
+        if self.results is not None:
+            found = self.results
+            return [found[i][0].child_from(found[i][1]) for i in self.grid.selected_rows()]
         return [self.folder.child_from(e) for e in self.selected_entries]
+
+    @property
+    def selection_folder(self) -> AsyncStorageNode:
+        """The folder the selected entries are in (a search result's own folder)."""
+        rows = self.grid.selected_rows()
+        if self.results is not None and len(rows) == 1 and rows[0] < len(self.results):
+            return self.results[rows[0]][0]
+        return self.folder
 
     def select(self, *names: str) -> None:
         """Select entries by name (those not loaded or filtered out are ignored)."""
-        shown = set(self.listing.options and [v for _, v in self.listing.options])
-        self.listing.value = tuple(n for n in names if n in shown)
+        wanted = set(names)
+        self.grid.select_rows(i for i, e in enumerate(self.visible) if e.name in wanted)
 
     # -- navigation -----------------------------------------------------------------
     # Listing work runs in the pane's slot: a new listing cancels the stale one. Each
@@ -270,6 +267,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             raise
         changed = folder.fullpath != self.folder.fullpath
         self.folder = folder
+        self.results = None  # another listing ends a search's results
         self.entries = list(page.entries)
         self._rows = {}
         self._add_rows(self.entries)
@@ -291,9 +289,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             self._draw_count()
             self.more_button.disabled = False
             raise
-        fresh = [e for e in page.entries if e.name not in self._rows]
-        self.entries.extend(fresh)
-        self._add_rows(fresh)
+        self.add_entries(page.entries)
         self.cursor = page.cursor
         self.redraw()
 
@@ -327,6 +323,101 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.open_button.disabled = not (len(chosen) == 1 and chosen[0].isdir)
         self._on_change(self, "selection")
 
+    # -- the grid's requests -----------------------------------------------------------
+    def grid_rows(self, start: int, count: int) -> list[list[str]]:
+        """The cells of the grid rows ``start`` to ``start + count`` (what the browser gets)."""
+        if self.results is not None:
+            return pane_jobs.result_cells(self, start, count)
+        return [row_cells(e) for e in self.visible[start : start + count]]
+
+    def _grid_event(self, kind: str, content: dict[str, Any]) -> None:
+        self._on_change(self, "focus")
+        if kind == "open":
+            entry = self.entry_at(content)
+            if self.results is not None:  # a search result: show it in its folder
+                parent = self.results[content["row"]][0]
+                target = parent.child_from(entry) if entry.isdir else parent
+                self.go(target.fullpath)
+            elif entry.isdir:
+                self.go(self.folder.child_from(entry).fullpath)
+        elif kind == "parent":
+            self.go(self.folder.parent.path)
+        elif kind == "more":
+            self.more()
+        elif kind == "end":
+            self.load_all(to_end=True)
+        elif kind == "typeahead":
+            self.type_ahead(str(content.get("text", "")), content.get("row", 0))
+        elif self._on_action is not None:
+            self._on_action(self, kind, content)
+
+    def entry_at(self, content: dict[str, Any]) -> FileInfo:
+        """The entry of the row a grid message names (``{"row": n}``), checked."""
+        row = content.get("row")
+        if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < len(self.visible):
+            raise StorageError(f"no row {row!r} in the {self.side} pane")
+        return self.visible[row]
+
+    def type_ahead(self, text: str, start: object = 0) -> int | None:
+        """Select the first row (from ``start``, wrapping) whose name starts with
+        ``text`` (case-insensitive); returns its number, or ``None``."""
+        text = text.lower()
+        count = len(self.visible)
+        if not text or not count:
+            return None
+        first = start if isinstance(start, int) and 0 <= start < count else 0
+        if len(text) == 1:
+            first += 1  # one key again: the next match (as file managers do)
+        for step in range(count):
+            row = (first + step) % count
+            if self.visible[row].name.lower().startswith(text):
+                self.grid.select_rows([row], focus=row)
+                self.grid.scroll_to(row)
+                return row
+        return None
+
+    def _sort_changed(self, _change: dict[str, Any]) -> None:
+        self._on_change(self, "focus")
+        key = self.grid.sort_key
+        if key not in SORT_KEYS:
+            self.grid.sort_key = "name"  # observed again: that redraws
+            raise StorageError(f"cannot sort by {key!r}")
+        if self.cursor is None or (key == "name" and not self.grid.sort_desc):
+            self.redraw()
+        else:
+            self.load_all()  # a sort of the whole folder: list the rest first, as a job
+
+    def load_all(self, to_end: bool = False) -> asyncio.Task[Any] | None:
+        """List the rest of the folder as a job, then sort it (``pane_jobs``)."""
+        return pane_jobs.load_all(self, to_end)
+
+    async def list_all(self) -> bool:
+        """``load_all`` and wait: True when the whole folder is loaded and sorted."""
+        task = self.load_all()
+        if task is None:
+            return True
+        await asyncio.wait([task])
+        return not task.cancelled() and task.exception() is None
+
+    def search(self, pattern: str) -> Job:
+        """Search below the folder for ``pattern`` (name part or glob) as a job."""
+        return pane_jobs.start_search(self, pattern)
+
+    def show_results(self, found: list[tuple[AsyncStorageNode, FileInfo]]) -> None:
+        """Show search results (``(folder, entry)`` pairs) in the grid."""
+        self.results = found
+        self.redraw()
+
+    def add_entries(self, entries: Sequence[FileInfo]) -> None:
+        """Add listed entries (those not loaded yet) to the loaded ones."""
+        fresh = [e for e in entries if e.name not in self._rows]
+        self.entries.extend(fresh)
+        self._add_rows(fresh)
+
+    def _search_typed(self, change: dict[str, Any]) -> None:
+        if change["new"].strip():
+            self.search(change["new"])
+
     def _view_changed(self, _change: dict[str, Any]) -> None:
         self.redraw()
         self._on_change(self, "focus")
@@ -334,12 +425,23 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     # -- drawing --------------------------------------------------------------------
     def _add_rows(self, entries: list[FileInfo]) -> None:
         for entry in entries:
-            row = _Row(entry)
+            row = SortRow(entry)
             self._rows[row.name] = row
 
     def redraw(self, keep_selection: bool = True) -> None:
-        """Sort and filter the loaded entries into the listing (no I/O; labels and sort
-        keys are computed once per entry, so "More" on a big folder stays cheap)."""
+        """Sort and filter the loaded entries into the grid's rows (no I/O; sort keys are
+        computed once per entry). The browser then asks for the rows it shows."""
+        if self.results is not None:  # search results, in the order found
+            ids = {id(self.visible[i]) for i in self.grid.selected_rows() if i < len(self.visible)}
+            self.visible = [entry for _, entry in self.results]
+            kept = [i for i, e in enumerate(self.visible) if id(e) in ids]
+            self._syncing = True
+            try:
+                self.grid.reset(len(self.visible), True, kept)
+            finally:
+                self._syncing = False
+            self._on_change(self, "listing")
+            return
         rows = list(self._rows.values())  # in loading order (dicts keep insertion order)
         pattern = self.name_filter.value.strip().lower()
         if pattern:
@@ -347,28 +449,31 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
                 rows = [r for r in rows if fnmatch.fnmatchcase(r.lower, pattern)]
             else:
                 rows = [r for r in rows if pattern in r.lower]
-        key = self.sort_by.value
+        key = self.grid.sort_key
         if key == "size":
             rows.sort(key=lambda r: (r.size, r.lower, r.name))
         elif key == "mtime":
             rows.sort(key=lambda r: (r.mtime, r.lower, r.name))
+        elif key == "type":
+            rows.sort(key=lambda r: (r.suffix, r.lower, r.name))
         else:
             rows.sort(key=lambda r: (r.lower, r.name))
-        if self.descending.value:
+        if self.grid.sort_desc:
             rows.reverse()
         rows.sort(key=lambda r: not r.isdir)  # folders first; the sort is stable
+        old = {e.name for e in self.selected_entries} if keep_selection else set()
         self.visible = [r.info for r in rows]
-        old = set(self.listing.value) if keep_selection else set()
+        kept = [i for i, r in enumerate(rows) if r.name in old] if old else []
         self._syncing = True
         try:
-            self.listing.options = [(r.label, r.name) for r in rows]  # resets the value
-            if old:
-                self.listing.value = tuple(r.name for r in rows if r.name in old)
+            self.grid.reset(len(rows), self.cursor is None, kept)
         finally:
             self._syncing = False
         chosen = self.selected_entries
         self.open_button.disabled = not (len(chosen) == 1 and chosen[0].isdir)
         self._draw_count()
+        if old and len(chosen) != len(old):
+            self._on_change(self, "selection")  # a filter dropped part of the selection
         self._on_change(self, "listing")
 
     def _draw_count(self) -> None:
@@ -379,7 +484,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             parts.insert(0, f"{shown:,} shown")
         if self.cursor is not None:
             parts.append("more in this folder")
-        if (self.name_filter.value.strip() or self.sort_by.value != "name") and (
+        if (self.name_filter.value.strip() or self.grid.sort_key != "name") and (
             self.cursor is not None
         ):
             parts.append("sort/filter apply to loaded entries only")
@@ -388,35 +493,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.more_button.disabled = self.cursor is None
 
     def _draw_breadcrumbs(self) -> None:
-        folder = self.folder
-        crumbs: list[ipw.Widget] = []
-        root = ipw.Button(description=f"{folder.mount}:", tooltip="Mount root", layout=_crumb())
-        root.on_click(lambda _b, m=folder.mount: self.go(f"{m}:"))
-        crumbs.append(root)
-        parts = folder.path.split("/") if folder.path else []
-        for number, part in enumerate(parts):
-            crumbs.append(ipw.HTML('<span class="gs-sep">/</span>'))
-            target = "/".join(parts[: number + 1])
-            tip = show(f"{folder.mount}:{target}")
-            button = ipw.Button(description=show(part), tooltip=tip, layout=_crumb())
-            button.on_click(lambda _b, m=folder.mount, t=target: self.go(f"{m}:{t}"))
-            crumbs.append(button)
-        self.breadcrumbs.children = crumbs
+        self.breadcrumbs.children = crumb_buttons(self.folder, self.go)
 
     def _draw_badge(self) -> None:
-        caps = self.capabilities
-        if not caps.write:
-            text, cls = "read-only", "gs-badge gs-ro"
-        elif not caps.delete:
-            text, cls = "no delete", "gs-badge gs-ro"
-        else:
-            text, cls = "read-write", "gs-badge"
-        self.badge.value = f'<span class="{cls}">{esc(text)}</span>'
-
-
-def _small() -> ipw.Layout:
-    return ipw.Layout(width="34px", padding="0")
-
-
-def _crumb() -> ipw.Layout:
-    return ipw.Layout(width="auto", max_width="200px", padding="0 6px", height="26px")
+        self.badge.value = badge_html(self.capabilities)

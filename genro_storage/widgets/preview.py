@@ -24,6 +24,7 @@ from .. import FileInfo
 from .._shared.paths import mimetype as guess_mimetype
 from .._shared.paths import suffix as path_suffix
 from ._format import esc, human_size
+from .preview_data import TABLE_SUFFIXES, json_tree, load_table, markdown_html, notebook_summary
 
 if TYPE_CHECKING:
     from ..async_ import AsyncStorageNode
@@ -59,17 +60,21 @@ JSON_SUFFIXES = {".json", ".geojson", ".ipynb", ".jsonl", ".ndjson"}
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 SOURCE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".svgz", ".xml", ".xsl", ".mhtml"}
 SOURCE_STARTS = (b"<!doctype html", b"<html", b"<svg", b"<?xml")
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
+#: Largest notebook read whole to summarise its cells.
+NOTEBOOK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
 class Preview:
     """What the preview pane shows for some bytes.
 
-    ``kind`` is one of ``'text'``, ``'json'``, ``'csv'``, ``'source'`` (HTML/SVG/XML
-    shown escaped), ``'image'``, ``'hex'``, ``'empty'``. ``html`` is safe to put in an
-    ``HTML`` widget (every piece of file content in it is escaped); ``image`` and
-    ``image_format`` are set for ``'image'``. ``note`` says what is shown: the encoding
-    used, and whether only the first bytes were read.
+    ``kind`` is one of ``'text'``, ``'json'`` (a collapsed tree), ``'csv'``, ``'table'``
+    (Parquet/Arrow through pyarrow), ``'notebook'``, ``'markdown'`` (rendered safely),
+    ``'source'`` (HTML/SVG/XML shown escaped), ``'image'``, ``'hex'``, ``'empty'``.
+    ``html`` is safe to put in an ``HTML`` widget (every piece of file content in it is
+    escaped); ``image`` and ``image_format`` are set for ``'image'``. ``note`` says what
+    is shown: the encoding used, and whether only the first bytes were read.
     """
 
     kind: str
@@ -272,9 +277,22 @@ def render(
             except (ValueError, RecursionError) as exc:
                 note = f"not valid JSON ({exc}), shown as text; {enc_note}; {what}"
                 return base("text", _pre(text), note, encoding)
-            return base("json", _pre(pretty), f"JSON, {enc_note}; {what}", encoding)
+            if suffix == ".ipynb":
+                try:
+                    cells, summary = notebook_summary(parsed)
+                except ValueError:
+                    pass
+                else:
+                    return base("notebook", cells, f"{summary}; {what}", encoding)
+            tree = json_tree(parsed)  # collapsed, depth-limited; the text below it
+            as_text = f'<details class="gs-tree"><summary>as text</summary>{_pre(pretty)}</details>'
+            return base("json", tree + as_text, f"JSON, {enc_note}; {what}", encoding)
         note = f"JSON shown as text (only the start was read); {enc_note}; {what}"
         return base("text", _pre(text), note, encoding)
+
+    if suffix in MARKDOWN_SUFFIXES or mime == "text/markdown":
+        note = f"Markdown, rendered without HTML, links or images; {enc_note}; {what}"
+        return base("markdown", markdown_html(text), note, encoding)
 
     if suffix in CSV_SUFFIXES or mime in ("text/csv", "text/tab-separated-values"):
         table, table_note = _csv_table(text, CSV_SUFFIXES.get(suffix), truncated)
@@ -298,9 +316,25 @@ async def load_preview(
     if info is None:
         info = await node.info()
     size = info.size
+    suffix = path_suffix(node.basename).lower()
+    table = TABLE_SUFFIXES.get(suffix)
+    if table and size:
+        try:
+            html, note = await load_table(node, size, table)
+        except Exception as exc:  # not a table after all: show its first bytes, say why
+            failed = f"not read as a table ({type(exc).__name__}: {exc}); "
+        else:
+            return Preview("table", html, note, bytes_read=0, size=size)
+    else:
+        failed = ""
+    if suffix == ".ipynb" and size is not None and size <= NOTEBOOK_BYTES:
+        limit = max(limit, size)  # a notebook is summarised from its whole JSON
     data = (await node.read_range(0, limit))[:limit]  # never more than asked, whatever
     truncated = len(data) < size if size is not None else len(data) >= limit
     if truncated and size is not None and size <= image_limit and sniff_image(data):
         data += await node.read_range(len(data), size)
         truncated = len(data) < size
-    return render(data, node.basename, size, truncated, info.content_type)
+    preview = render(data, node.basename, size, truncated, info.content_type)
+    if failed:
+        preview.note = failed + preview.note
+    return preview

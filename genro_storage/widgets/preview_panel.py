@@ -86,7 +86,7 @@ class PreviewPanel(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type 
             self.preview_html.value = ""
             return
         html = preview.html
-        if preview.kind == "csv":
+        if preview.kind in ("csv", "table", "notebook"):
             html = f'<div class="gs-tablewrap">{html}</div>'
         self.show_html(html, preview.note)
 
