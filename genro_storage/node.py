@@ -70,7 +70,8 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
 
     @property
     def size(self) -> int | None:
-        """Size in bytes (``None`` for a directory); raises if missing."""
+        """Size in bytes (``None`` when the store cannot tell); raises if missing, and
+        ``StorageIsADirectoryError`` (also a ``ValueError``) for a directory."""
         return drive_sync(ops.fact(self, "size"))
 
     @property

@@ -670,11 +670,23 @@ def test_is_a_directory_errors_are_value_errors(kind, tmp_path):
     storage = StorageManager([config])
     storage.node("m:d/f.txt").write_text("x")
     folder = storage.node("m:d")
-    for action in (folder.md5hash, folder.to_base64, folder.read_bytes):
+    size = lambda: folder.size  # noqa: E731 - a property in the sync API
+    for action in (size, folder.md5hash, folder.to_base64, folder.read_bytes):
         with pytest.raises(ValueError, match="Is a directory, not a file: 'm:d'") as caught:
             action()
         assert isinstance(caught.value, IsADirectoryError)
         assert isinstance(caught.value, StorageError)
+    assert storage.node("m:d/f.txt").size == 1
+
+
+async def test_size_of_a_folder_is_a_value_error_in_the_async_api(tmp_path):
+    storage = AsyncStorageManager([{"name": "m", "type": "local", "path": str(tmp_path)}])
+    await storage.node("m:d/f.txt").write_text("xy")
+    with pytest.raises(ValueError, match="Is a directory, not a file: 'm:d'"):
+        await storage.node("m:d").size()
+    assert await storage.node("m:d/f.txt").size() == 2
+    listing = (await storage.node("m:").list()).entries
+    assert [(e.name, e.size) for e in listing] == [("d", None)]  # a listing's folder
 
 
 async def test_unknown_mount_is_every_error_0x_caught():

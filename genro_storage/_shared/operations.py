@@ -18,6 +18,7 @@ from .config import require
 from .exceptions import (
     StorageError,
     StorageNotFoundError,
+    is_a_directory,
 )
 from .identity import Location
 from .info import FileInfo
@@ -64,13 +65,17 @@ def fact(node: AnyNode, name: Literal["size"]) -> Logic[int | None]: ...
 @overload
 def fact(node: AnyNode, name: Literal["mtime"]) -> Logic[float | None]: ...
 def fact(node: AnyNode, name: str) -> Logic[Any]:
-    """``exists``/``isfile``/``isdir`` never raise for a missing node; ``size``/``mtime`` do."""
+    """``exists``/``isfile``/``isdir`` never raise for a missing node; ``size``/``mtime`` do.
+    ``size`` of a folder raises ``StorageIsADirectoryError`` (a ``ValueError``, as in
+    genro-storage 0.x): a folder has no size of its own."""
     if name == "exists":
         return (yield call(node._backend.exists, node.path))
     if name in ("isfile", "isdir"):
         found = yield from info_or_none(node)
         return found is not None and getattr(found, name)
     found = yield call(node._backend.info, node.path)
+    if name == "size" and found.isdir:
+        raise is_a_directory(node.fullpath)
     return getattr(found, name)
 
 

@@ -65,7 +65,8 @@ class AsyncStorageNode(
         return await drive_async(ops.fact(self, "isdir"))
 
     async def size(self) -> int | None:
-        """Size in bytes (``None`` for a directory); raises if missing."""
+        """Size in bytes (``None`` when the store cannot tell); raises if missing, and
+        ``StorageIsADirectoryError`` (also a ``ValueError``) for a directory."""
         return await drive_async(ops.fact(self, "size"))
 
     async def mtime(self) -> float | None:
