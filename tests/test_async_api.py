@@ -194,7 +194,7 @@ async def test_manager_works_without_async_with_and_reports_modes(tmp_path):
         ]
     )
     await manager.node("disk:x").write_bytes(b"1")
-    assert manager.describe() == {"mem": "thread", "disk": "native"}
+    assert manager.describe() == {"mem": "inline", "disk": "native"}
     assert manager.is_native("disk") and not manager.is_native("mem")
     async with manager:
         assert await manager.node("disk:x").read_bytes() == b"1"

@@ -86,8 +86,9 @@ class AsyncStorageManager(ManagerCore[AsyncStorageBackend]):
         return bool(self._backend(mount).is_native)
 
     def describe(self) -> dict[str, str]:
-        """``{mount: 'native' | 'thread'}`` for docs and debugging."""
-        return {name: ("native" if b.is_native else "thread") for name, b in self._mounts.items()}
+        """``{mount: 'native' | 'thread' | 'inline'}`` for docs and debugging (``inline``:
+        the calls run on the loop and never block, as on a memory mount)."""
+        return {name: b.run_mode for name, b in self._mounts.items()}
 
     def as_sync(self) -> StorageManager:
         """A ``StorageManager`` over the same mounts; thread-wrapped mounts share their
