@@ -29,6 +29,7 @@ from .._shared.info import FileInfo, Page, check_cursor, page_after
 from .._shared.temporaries import is_temp_name
 from .base import StorageBackend
 from .localdisk import (
+    NoFollowRoot,
     local_location,
     make_dirs,
     remove_empty,
@@ -210,6 +211,8 @@ class LocalBackend(StorageBackend):
             )
         self.root = root
         self._real_root = os.path.realpath(root)
+        #: The fast way in: no symlink below the root, so no realpath needed.
+        self._nofollow = NoFollowRoot(root)
         self._base_url = config.options.get("base_url")
         self._listings = _Listings()
         self._swept: dict[str, float] = {}
@@ -256,18 +259,35 @@ class LocalBackend(StorageBackend):
         return FileInfo(path, "file", st.st_size, st.st_mtime)
 
     def info(self, path: str) -> FileInfo:
+        st = self._nofollow.lstat(path) if path else None
+        if st is not None:
+            return self._info(path, st)
         with errors_as_storage(self.where(path)):
             return self._info(path, os.stat(self.full(path)))
 
     def exists(self, path: str) -> bool:
+        if path and self._nofollow.lstat(path) is not None:
+            return True
         return os.path.exists(self.full(path))
 
+    def _open(self, path: str) -> io.BufferedReader:
+        """The file opened for reading: by the fast way when no symlink lies below the
+        root on the way (``NoFollowRoot``), else through ``full()``'s checks."""
+        fd = self._nofollow.open(path) if path else -1
+        if fd < 0:
+            return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
+        try:
+            return open(fd, "rb")  # noqa: SIM115 - the caller closes it
+        except BaseException:  # a folder (IsADirectoryError): the fd is still ours
+            os.close(fd)
+            raise
+
     def read_bytes(self, path: str) -> bytes:
-        with errors_as_storage(self.where(path)), open(self.full(path), "rb") as f:
+        with errors_as_storage(self.where(path)), self._open(path) as f:
             return f.read()
 
     def read_range(self, path: str, start: int, end: int | None) -> bytes:
-        with errors_as_storage(self.where(path)), open(self.full(path), "rb") as f:
+        with errors_as_storage(self.where(path)), self._open(path) as f:
             f.seek(start)
             return f.read(-1 if end is None else max(0, end - start))
 
@@ -282,7 +302,7 @@ class LocalBackend(StorageBackend):
 
     def open_read(self, path: str) -> io.BufferedReader:
         with errors_as_storage(self.where(path)):
-            return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
+            return self._open(path)
 
     def writable(self, path: str) -> str:
         """``full(path)`` for a write: a name of the library's temporaries is refused,
