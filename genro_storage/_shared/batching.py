@@ -51,6 +51,7 @@ DRAINERS = 2
 MAX_DRAINERS = 4
 #: Seconds on one call after which a drainer counts as stuck (a large file, a slow disk).
 STALL = 0.005
+_FORGET = 1.0
 
 _PENDING, _RUNNING, _DONE, _SKIPPED = range(4)
 
@@ -86,22 +87,33 @@ class _Batcher:
         self.lock = threading.Lock()
         self._pending: deque[_Item] = deque()
         self._busy: dict[int, float] = {}  # drainer id -> when its current call started
+        #: Drainers asked for but not started yet -> when. One whose loop stopped before
+        #: starting it is forgotten after ``_FORGET`` seconds (it never holds a place).
+        self._starting: dict[int, float] = {}
         self._next_id = 0
 
     def submit(self, item: _Item) -> None:
         with self.lock:
             self._pending.append(item)
-            active = len(self._busy)
+            now = time.monotonic()
+            for slot, since in list(self._starting.items()):
+                if now - since > _FORGET:
+                    del self._starting[slot]
+            active = len(self._busy) + len(self._starting)
             if active >= DRAINERS:
-                if active >= MAX_DRAINERS:
+                if active >= MAX_DRAINERS or self._starting:
                     return
-                now = time.monotonic()
                 if any(now - since < STALL for since in self._busy.values()):
                     return
             slot = self._next_id
             self._next_id += 1
-            self._busy[slot] = time.monotonic()
-        _thread_pool().submit(self._drain, slot)
+            self._starting[slot] = now
+        # Started once the loop has run this round of ready tasks, so that the calls
+        # they queue meanwhile go in the same batch (fewer GIL hand-offs on few cores).
+        try:
+            item.loop.call_soon(_thread_pool().submit, self._drain, slot)
+        except RuntimeError:  # the loop is closing: start it now
+            _thread_pool().submit(self._drain, slot)
 
     def _take(self, slot: int) -> _Item | None:
         """The next call to run (marked running), or None: the drainer then ends."""
@@ -112,10 +124,12 @@ class _Batcher:
                     item.state = _RUNNING
                     self._busy[slot] = time.monotonic()
                     return item
-            del self._busy[slot]
+            self._busy.pop(slot, None)
             return None
 
     def _drain(self, slot: int) -> None:
+        with self.lock:
+            self._starting.pop(slot, None)
         done: list[_Item] = []
         since = time.perf_counter()
         while (item := self._take(slot)) is not None:
