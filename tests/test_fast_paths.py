@@ -468,3 +468,34 @@ async def test_children_of_a_large_memory_folder_keeps_memory_to_a_page():
             tracemalloc.stop()
         assert seen == count
         assert peak < 4 * 1024 * 1024, peak
+
+
+# ------------------------------------------------------------------ local first page
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 200, 999, 1000, 5000])
+async def test_the_first_local_page_is_the_smallest_names_and_paging_continues(tmp_path, page_size):
+    """The first page picks the smallest names without sorting the folder; the next
+    pages sort the snapshot once. Library temporaries are hidden, look-alikes are not."""
+    import random
+
+    from genro_storage._shared.temporaries import temp_name
+
+    names = [f"n{i:05d}" for i in random.Random(7).sample(range(100_000), 1000)]
+    names += [".genro-storage-notatemp.part", ".genro-storage-x"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / temp_name()).write_bytes(b"")  # a live temporary: never listed
+    async with AsyncStorageManager([{"name": "d", "type": "local", "path": str(tmp_path)}]) as m:
+        folder = m.node("d:")
+        got: list[str] = []
+        cursor = None
+        while True:
+            page = await folder.list(page_size=page_size, cursor=cursor)
+            got += [e.name for e in page.entries]
+            if (cursor := page.cursor) is None:
+                break
+        assert got == sorted(names)
+        first = await folder.list(page_size=page_size)
+        assert [e.name for e in first.entries] == sorted(names)[:page_size]
+        assert (first.cursor is None) == (page_size >= len(names))
