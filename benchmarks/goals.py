@@ -478,8 +478,11 @@ ROW_FUNCS = {
 }
 
 
-async def goals(rows: tuple[str, ...] = ROWS, repeats: int = REPEATS, quick: bool = False) -> str:
+async def goals(
+    rows: tuple[str, ...] = ROWS, repeats: int | None = None, quick: bool = False
+) -> str:
     """Run the chosen rows; return a Markdown section."""
+    repeats = repeats or (3 if quick else REPEATS)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="genro-goals-") as name:
         for row in rows:
@@ -511,8 +514,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest-goals.md")
     args = parser.parse_args()
-    repeats = args.repeats or (3 if args.quick else REPEATS)
-    text = asyncio.run(goals(tuple(args.rows), repeats, args.quick))
+    text = asyncio.run(goals(tuple(args.rows), args.repeats, args.quick))
     publish(f"# genro-storage: issue 12 rows\n\nMachine: {machine()}\n\n{text}", args.out)
 
 

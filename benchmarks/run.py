@@ -10,7 +10,8 @@ aiofiles), memory (thread wrapper vs sync), HTTP (tests/servers.py ``HTTPServer`
 the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight), and
 Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly),
 and listing scale (``children()`` of memory and local folders of 50k, 100k and 200k
-entries). Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
+entries), and the rows of issue 12 (``goals.py``: each workload against its floor, medians
+of alternating repeats). Prints a Markdown table and writes it to ``benchmarks/results/latest.md``;
 ``--only parquet`` (say) runs some sections only.
 """
 
@@ -69,7 +70,7 @@ BUCKET = "bench"
 PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
 PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
-SECTIONS = ("local", "memory", "http", "listing", "s3", "parquet")
+SECTIONS = ("local", "memory", "http", "listing", "s3", "parquet", "goals")
 
 
 @dataclass
@@ -774,7 +775,12 @@ async def main_async(args: argparse.Namespace) -> str:
         sections["s3"] = await step("s3", s3_section(n_net, args.rounds))
     if "parquet" in chosen:
         sections["parquet"] = await step("parquet", parquet_section(n_parquet, args.rounds))
-    return report(sections, args, time.perf_counter() - t0)
+    extra = ""
+    if "goals" in chosen:
+        from goals import goals
+
+        extra = "\n" + await step("goals", goals(quick=args.quick))
+    return report(sections, args, time.perf_counter() - t0) + extra
 
 
 def main() -> None:
