@@ -499,3 +499,29 @@ async def test_the_first_local_page_is_the_smallest_names_and_paging_continues(t
         first = await folder.list(page_size=page_size)
         assert [e.name for e in first.entries] == sorted(names)[:page_size]
         assert (first.cursor is None) == (page_size >= len(names))
+
+
+async def test_inline_memory_never_waits_for_a_lock_held_by_a_thread():
+    """A sync thread sharing the store holds its lock: the async call goes to a thread
+    and the loop keeps running meanwhile."""
+    async with AsyncStorageManager([{"name": "m", "type": "memory"}]) as amgr:
+        await amgr.node("m:f").write_bytes(b"data")
+        backend: Any = amgr._mounts["m"]
+        lock = backend.sync_backend()._lock
+        held, release = threading.Event(), threading.Event()
+
+        def holder() -> None:
+            with lock:
+                held.set()
+                release.wait(30)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        await asyncio.to_thread(held.wait, 30)
+        read = asyncio.ensure_future(amgr.node("m:f").read_bytes())
+        for _ in range(5):
+            await asyncio.sleep(0.01)  # the loop runs: it is not blocked on the lock
+        assert not read.done()
+        release.set()
+        assert await read == b"data"
+        thread.join()

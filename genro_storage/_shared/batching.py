@@ -13,11 +13,11 @@ Rules kept:
   skipped (nothing ran); one cancelled while running has its token cancelled, and
   raises ``CancelledError`` only if it stopped without passing a ``commit_point()``;
   one that had passed it completes as a success.
-* **Fairness**: calls run in arrival order. At least ``DRAINERS`` drainers may run at
-  once, so one long call does not hold up the calls queued behind it; when every
-  drainer has been on its current call for ``STALL`` seconds, a new call may start one
-  more (at most ``MAX_DRAINERS``). Drainers never take more than ``MAX_DRAINERS`` of the
-  pool's threads, so calls that take their own hop (large copies) always find one.
+* **Fairness**: calls run in arrival order. ``DRAINERS`` drainers may run at once, so
+  one long call does not hold up the calls queued behind it; when every drainer has
+  been on its current call for ``STALL`` seconds, a new call may start one more (at
+  most ``MAX_DRAINERS``, half the pool), so calls that take their own hop (large
+  copies, ``run_in_thread``) always find a thread.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from .async_utils import (
     _TOKEN,
+    THREADS,
     CancelToken,
     _release,
     _thread_pool,
@@ -48,7 +49,7 @@ BATCH = 64
 FLUSH_AFTER = 0.001
 #: Drainers allowed at once in the normal case, and at most when all of them are stuck.
 DRAINERS = 2
-MAX_DRAINERS = 4
+MAX_DRAINERS = max(4, THREADS // 2)  # calls that block for good (a FIFO) cost a drainer
 #: Seconds on one call after which a drainer counts as stuck (a large file, a slow disk).
 STALL = 0.005
 _FORGET = 1.0

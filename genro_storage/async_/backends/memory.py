@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..._shared.async_utils import run_in_thread
 from ..._shared.config import MountConfig
 from ...backends.memory import MemoryBackend
 from .base import ThreadBackend
@@ -24,7 +25,9 @@ class AsyncMemoryBackend(ThreadBackend):
     """``MemoryBackend`` with its short calls inline (``describe()``: ``inline``)."""
 
     def __init__(self, config: MountConfig | MemoryBackend) -> None:
-        super().__init__(config if isinstance(config, MemoryBackend) else MemoryBackend(config))
+        sync = config if isinstance(config, MemoryBackend) else MemoryBackend(config)
+        super().__init__(sync)
+        self._memory = sync
 
     @property
     def run_mode(self) -> str:
@@ -32,8 +35,16 @@ class AsyncMemoryBackend(ThreadBackend):
         return "inline"
 
     async def _hop(self, fn: Callable[..., T], *args: Any) -> T:
-        """Short calls run right here, on the loop."""
-        return fn(*args)
+        """Short calls run right here, on the loop, unless the store's lock is held
+        (by a sync thread sharing the store, busy with a large tree): then in a thread,
+        so that the loop never waits for a lock."""
+        lock = self._memory._lock
+        if not lock.acquire(blocking=False):
+            return await run_in_thread(fn, *args)
+        try:
+            return fn(*args)
+        finally:
+            lock.release()
 
     async def copy(self, src: str, dst: str) -> None:
         """Copy a file inside this mount (the bytes are shared, not copied)."""
