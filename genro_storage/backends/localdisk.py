@@ -203,7 +203,7 @@ _WALK_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC
 _NOFOLLOW_OK = _FD_WALK and os.stat in os.supports_dir_fd
 
 
-def _make_openat2() -> Callable[[int, str], int] | None:
+def _make_openat2() -> Callable[[int, str, bool], int] | None:
     """Linux's ``openat2`` (5.6+) through ctypes: opens a folder below ``dir_fd`` in one
     call, refusing any symlink on the way and any way out of ``dir_fd``
     (``RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS``), or ``None`` where it does not exist.
@@ -233,16 +233,18 @@ def _make_openat2() -> Callable[[int, str], int] | None:
     syscall.restype = ctypes.c_long
     syscall.argtypes = (ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
     syscall.argtypes += (ctypes.c_size_t,)
-    path_flags = getattr(os, "O_PATH", 0) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    # RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
-    how = OpenHow(path_flags, 0, 0x02 | 0x04 | 0x08)
-    how_ref, how_size = ctypes.byref(how), ctypes.sizeof(how)
+    folder_flags = getattr(os, "O_PATH", 0) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    resolve = 0x02 | 0x04 | 0x08  # RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+    folder_how, file_how = OpenHow(folder_flags, 0, resolve), OpenHow(_WALK_FILE, 0, resolve)
+    refs = (ctypes.byref(folder_how), ctypes.byref(file_how))
+    how_size = ctypes.sizeof(folder_how)
     state = {"works": True}
 
-    def openat2(dir_fd: int, path: str) -> int:
+    def openat2(dir_fd: int, path: str, file: bool = False) -> int:
+        """A folder (``O_PATH``) or, with ``file``, a file opened for reading."""
         if not state["works"]:
             raise NotImplementedError
-        fd = int(syscall(number, dir_fd, os.fsencode(path), how_ref, how_size))
+        fd = int(syscall(number, dir_fd, os.fsencode(path), refs[file], how_size))
         if fd >= 0:
             return fd
         code = ctypes.get_errno()
@@ -293,9 +295,8 @@ class NoFollowRoot:
         with contextlib.suppress(Exception):  # at interpreter exit ``os`` may be gone
             self.close()
 
-    def _folder(self, names: list[str]) -> int:
-        """A descriptor of the folder ``names[:-1]`` below the root (the root's own, not
-        to be closed, or a new one), or -1."""
+    def _root(self, names: list[str]) -> int:
+        """The root's descriptor if the fast way may be tried for ``names``, else -1."""
         root = self._fd
         if root < 0 or not _SPECIAL_NAMES.isdisjoint(names):  # "", "." or "..": checked way
             return -1
@@ -305,11 +306,17 @@ class NoFollowRoot:
             return -1
         if (st.st_dev, st.st_ino) != self._identity:  # the root path names another folder
             return -1
-        if len(names) == 1:
+        return root
+
+    def _folder(self, names: list[str]) -> int:
+        """A descriptor of the folder ``names[:-1]`` below the root (the root's own, not
+        to be closed, or a new one), or -1."""
+        root = self._root(names)
+        if root < 0 or len(names) == 1:
             return root
         if _openat2 is not None:
             try:
-                return _openat2(root, "/".join(names[:-1]))
+                return _openat2(root, "/".join(names[:-1]), False)
             except NotImplementedError:
                 pass
             except (OSError, ValueError):  # a symlink on the way (ELOOP), missing, ...
@@ -330,6 +337,16 @@ class NoFollowRoot:
     def open(self, path: str) -> int:
         """A read-only descriptor of ``path`` (mount-relative, ``/``-separated), or -1."""
         names = path.split("/")
+        if len(names) > 1 and _openat2 is not None:  # one call for the whole path
+            root = self._root(names)
+            if root < 0:
+                return -1
+            try:
+                return _openat2(root, path, True)
+            except NotImplementedError:
+                pass
+            except (OSError, ValueError):
+                return -1
         fd = self._folder(names)
         if fd < 0:
             return -1
