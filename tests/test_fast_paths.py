@@ -225,20 +225,23 @@ async def test_batched_errors_reach_their_caller_only():
         assert (isinstance(r, ValueError) and r.args == (i,)) if i % 3 == 0 else r == i
 
 
-async def test_a_batched_call_cancelled_before_it_starts_never_runs():
+async def test_a_batched_call_cancelled_before_it_starts_never_runs(monkeypatch):
+    monkeypatch.setattr(batching, "DRAINERS", 2)
+    monkeypatch.setattr(batching, "MAX_DRAINERS", 2)
     gate = threading.Event()
-    started = threading.Event()
+    started = [threading.Event(), threading.Event()]
     ran: list[int] = []
 
-    def blocker() -> None:
-        started.set()
+    def blocker(i: int) -> None:
+        started[i].set()
         gate.wait(30)
 
-    # fill every drainer allowed with blockers, then queue the victim behind them
-    blockers = [asyncio.ensure_future(batching.run_batched(blocker)) for _ in range(8)]
-    await asyncio.to_thread(started.wait, 30)
+    # both drainers allowed are blocked: the victim waits in the queue
+    blockers = [asyncio.ensure_future(batching.run_batched(blocker, i)) for i in range(2)]
+    for event in started:
+        await asyncio.to_thread(event.wait, 30)
     victim = asyncio.ensure_future(batching.run_batched(ran.append, 1))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
     victim.cancel()
     with pytest.raises(asyncio.CancelledError):
         await victim
