@@ -24,7 +24,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,47 +50,57 @@ class Result:
     ratio: float
     goal: str
     note: str = ""
+    #: Median ratio of CPU times (this process, all threads): the last ``side_by_side``.
+    cpu_ratio: float = field(default_factory=lambda: LAST_CPU[0] if LAST_CPU else float("nan"))
 
 
-Timed = Callable[[], Awaitable[float]]
+#: ``(wall seconds, CPU seconds of this process, all threads)`` of one timed run.
+Timing = tuple[float, float]
+Timed = Callable[[], Awaitable[Timing]]
+
+#: The median CPU ratio of the last ``side_by_side``.
+LAST_CPU: list[float] = []
 
 
-async def timed_async(fn: Callable[[], Awaitable[object]]) -> float:
-    """Wall seconds of ``await fn()``."""
+async def timed_async(fn: Callable[[], Awaitable[object]]) -> Timing:
+    """Wall and CPU seconds of ``await fn()``."""
     gc.collect()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     await fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def timed_sync(fn: Callable[[], object]) -> Timed:
     """A ``Timed`` that runs blocking ``fn`` in a thread (off the loop) and times it there."""
 
-    def run() -> float:
+    def run() -> Timing:
         gc.collect()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
-    async def go() -> float:
+    async def go() -> Timing:
         return await asyncio.to_thread(run)
 
     return go
 
 
 async def side_by_side(base: Timed, var: Timed, repeats: int) -> tuple[float, float, float]:
-    """Median base time, median variant time (ms), median per-repeat ratio var/base."""
+    """Median base time, median variant time (ms), median per-repeat ratio var/base of
+    wall times; the median ratio of CPU times goes to ``LAST_CPU``."""
     await base()  # warm up both (first-use costs: pools, sessions, caches)
     await var()
-    bases, vars_, ratios = [], [], []
+    bases, vars_, ratios, cpus = [], [], [], []
     for r in range(repeats):
         if r % 2:
             v, b = await var(), await base()
         else:
             b, v = await base(), await var()
-        bases.append(b)
-        vars_.append(v)
-        ratios.append(v / b)
+        bases.append(b[0])
+        vars_.append(v[0])
+        ratios.append(v[0] / b[0])
+        cpus.append(v[1] / b[1] if b[1] else float("nan"))
+    LAST_CPU[:] = [statistics.median(cpus)]
     return (
         statistics.median(bases) * 1e3,
         statistics.median(vars_) * 1e3,
@@ -451,6 +461,7 @@ async def row_children(tmp: Path, repeats: int, quick: bool) -> list[Result]:
             assert seen == size
             return top / KIB, elapsed
 
+        LAST_CPU.clear()  # no CPU ratio for this row
         small_kib, _ = await peak(1000)
         big_kib, elapsed = await peak(count)
     return [
@@ -494,15 +505,17 @@ async def goals(
         "",
         f"{repeats} repeats per row, baseline and variant alternating; times are medians in "
         "ms (the `children` row: peak traced KiB); ratio = median of per-repeat "
-        "variant/baseline (lower is better).",
+        "variant/baseline wall times (lower is better); CPU ratio = the same for this "
+        "process's CPU time (all threads; servers excluded), steadier on a shared machine.",
         "",
-        "| workload | baseline | variant | baseline ms | variant ms | ratio | goal | note |",
-        "|---|---|---|---:|---:|---:|---|---|",
+        "| workload | baseline | variant | baseline ms | variant ms | ratio | CPU ratio "
+        "| goal | note |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.workload} | {r.baseline} | {r.variant} | {r.base_ms:,.1f} | "
-            f"{r.var_ms:,.1f} | **{r.ratio:.2f}x** | {r.goal} | {r.note} |"
+            f"{r.var_ms:,.1f} | **{r.ratio:.2f}x** | {r.cpu_ratio:.2f}x | {r.goal} | {r.note} |"
         )
     return "\n".join(lines) + "\n"
 
