@@ -528,3 +528,13 @@ async def test_inline_memory_never_waits_for_a_lock_held_by_a_thread():
         release.set()
         assert await read == b"data"
         thread.join()
+
+
+async def test_inline_memory_reader_takes_any_size_the_sync_reader_takes():
+    async with AsyncStorageManager([{"name": "m", "type": "memory"}]) as amgr:
+        await amgr.node("m:f").write_bytes(b"0123456789")
+        async with amgr.node("m:f").open("rb") as f:
+            assert await f.read(3) == b"012"
+            assert await f.read(None) == b"3456789"  # type: ignore[arg-type]
+        async with amgr.node("m:f").open("rb") as f:
+            assert await f.read(-1) == b"0123456789"

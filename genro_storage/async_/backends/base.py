@@ -178,7 +178,8 @@ class ThreadReader:
         self._backend = backend
 
     async def read(self, size: int = -1) -> bytes:
-        hop = self._backend._hop if 0 <= size <= LARGE_BYTES else self._backend._long_hop
+        small = isinstance(size, int) and 0 <= size <= LARGE_BYTES  # -1, None: the rest
+        hop = self._backend._hop if small else self._backend._long_hop
         return await hop(self._reader.read, size)
 
     async def close(self) -> None:
