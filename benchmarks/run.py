@@ -11,8 +11,9 @@ the async mount vs raw aioboto3 and s3fs vs the sync API, 50 requests in flight)
 Parquet (pandas reading a 64 MiB file from moto through ``genro://`` vs s3fs directly),
 ``zip`` (a 1 GiB local tree zipped into S3 with ``zip(dst)``: throughput and memory growth),
 and listing scale (``children()`` of memory and local folders of 50k, 100k and 200k
-entries), and the explorer's file grid (``explorer_bench.py``). Prints a Markdown table
-and writes it to ``benchmarks/results/latest.md``;
+entries), the explorer's file grid (``explorer_bench.py``), and the rows of issue 12
+(``goals.py``: each workload against its floor, medians of alternating repeats). Prints a
+Markdown table and writes it to ``benchmarks/results/latest.md``;
 ``--only parquet`` (say) runs some sections only.
 """
 
@@ -72,7 +73,9 @@ BUCKET = "bench"
 PARQUET_SIZE = 64 * MIB  # about; the report gives the exact size
 PARQUET_KEY = "parquet/big.parquet"
 RESULTS = RESULTS_DIR / "latest.md"
-SECTIONS = ("local", "memory", "http", "listing", "s3", "engines", "parquet", "zip", "explorer")
+SECTIONS = (
+    "local", "memory", "http", "listing", "s3", "engines", "parquet", "zip", "explorer", "goals"
+)  # fmt: skip
 ZIP_TREE = 1024 * MIB  # the zip section's tree (--quick: a quarter)
 
 
@@ -873,7 +876,12 @@ async def main_async(args: argparse.Namespace) -> str:
         with tempfile.TemporaryDirectory(prefix="genro-bench-zip-") as zip_tmp:
             total = ZIP_TREE // 4 if args.quick else ZIP_TREE
             sections["zip"] = await step("zip", zip_section(Path(zip_tmp), total))
-    return report(sections, args, time.perf_counter() - t0)
+    extra = ""
+    if "goals" in chosen:
+        from goals import goals
+
+        extra = "\n" + await step("goals", goals(quick=args.quick))
+    return report(sections, args, time.perf_counter() - t0) + extra
 
 
 def main() -> None:

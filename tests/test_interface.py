@@ -61,7 +61,8 @@ SAME_ROLE = {
 FACTS = {"exists", "isfile", "isdir", "size", "mtime"}
 
 _ASYNC_BACKEND_ONLY = (
-    "async only: whether I/O is native (is_native), the sync backend a thread wrapper "
+    "async only: whether I/O is native (is_native) and how calls run (run_mode, what "
+    "describe() reports), the sync backend a thread wrapper "
     "runs (sync_backend), and a release that needs no await (discard), called by the "
     "manager's remove_mount()/configure(), which are not coroutines"
 )
@@ -143,7 +144,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     },
 }
 for _pair in ("backend", "driver", "thread"):
-    for _name in ("discard", "is_native", "sync_backend"):
+    for _name in ("discard", "is_native", "run_mode", "sync_backend"):
         ALLOWED[(_pair, _name, "only async")] = _ASYNC_BACKEND_ONLY
 
 

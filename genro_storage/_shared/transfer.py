@@ -25,6 +25,7 @@ from .operations import (
     info_or_none,
     md5hash,
     walk,
+    write_bytes,
 )
 from .paths import literal_join, relative_to
 from .progressbar import TqdmBar
@@ -404,6 +405,18 @@ def _copy_bytes(
         yield call(src._backend.server_copy, src.path, dst._backend, dst.path)
         sent = size or 0
         counter.bytes_done += sent
+    elif size is not None and size <= options.chunk_size:
+        # A file of one chunk: read whole, written whole (two calls instead of an open,
+        # reads, a close and a streamed upload); still nothing visible before the write.
+        data = yield call(src._backend.read_bytes, src.path)
+        sent = len(data)
+        if sent != size:
+            raise StorageError(
+                f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
+            )
+        counter.bytes_done += sent
+        yield from _progress(options, src, sent, size, counter)
+        target = yield from write_bytes(dst, data)
     else:
         sent = 0
         reader = yield call(src._backend.open_read, src.path)

@@ -107,15 +107,15 @@ class AsyncStorageManager(AsyncManagerProcessing, ManagerAliases, ManagerCore[As
         return bool(self._backend(mount).is_native)
 
     def describe(self) -> dict[str, str]:
-        """``{mount: 'native' | 'thread'}`` for docs and debugging; a type with two
+        """``{mount: 'native' | 'thread' | 'inline'}`` for docs and debugging (``inline``:
+        the calls run on the loop and never block, as on a memory mount); a type with two
         engines (S3) adds the mount's engine: ``'native, obstore'``, ``'native, fsspec'``."""
         from ..backends.obstoreops import ENGINE_TYPES
 
         described = {}
         for name, b in self._mounts.items():
-            mode = "native" if b.is_native else "thread"
             engine = getattr(b, "engine", None) if b.type_name in ENGINE_TYPES else None
-            described[name] = f"{mode}, {engine}" if engine else mode
+            described[name] = f"{b.run_mode}, {engine}" if engine else b.run_mode
         return described
 
     def as_sync(self) -> StorageManager:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import io
 import os
 import secrets
@@ -26,9 +27,10 @@ from .._shared.exceptions import (
 )
 from .._shared.identity import Location
 from .._shared.info import FileInfo, Page, check_cursor, page_after
-from .._shared.temporaries import is_temp_name
+from .._shared.temporaries import TEMP_PREFIX, is_temp_name
 from .base import StorageBackend
 from .localdisk import (
+    NoFollowRoot,
     local_location,
     make_dirs,
     remove_empty,
@@ -111,12 +113,29 @@ class LocalWriter:
 
 @dataclass
 class _Snapshot:
-    """The sorted names of one folder, read once for a listing that is paged through."""
+    """The names of one folder, read once for a listing that is paged through; sorted
+    when a page after the first is asked for (the first needs only the smallest)."""
 
     folder: str
     stamp: tuple[int, ...]
     names: list[str]
     expires: float = 0.0
+    ordered: bool = False
+
+    def sorted_names(self) -> list[str]:
+        if not self.ordered:
+            self.names = sorted(self.names)  # a new list: a reader of the old one is safe
+            self.ordered = True
+        return self.names
+
+
+def _read_names(folder: str) -> list[str]:
+    """The folder's names, without the library's temporaries (in the order of the OS)."""
+    with os.scandir(folder) as it:
+        names = [entry.name for entry in it]
+    if any(name.startswith(TEMP_PREFIX) for name in names):
+        names = [name for name in names if not is_temp_name(name)]
+    return names
 
 
 def _stamp(folder: str) -> tuple[int, ...]:
@@ -128,8 +147,10 @@ def _stamp(folder: str) -> tuple[int, ...]:
 class _Listings:
     """Page through a folder reading it once, not once per page.
 
-    The first page of a listing reads and sorts the folder (without the library's
-    temporaries) and keeps the names under a random token; its cursor is
+    The first page of a listing reads the folder (without the library's temporaries),
+    returns its smallest names (``heapq.nsmallest``: no sort of the whole folder, so the
+    first page of 100,000 entries costs little more than reading their names) and keeps
+    the names under a random token, sorted once when a second page is asked; its cursor is
     ``'<last name>/<token>'`` (``/`` is never part of a name). A later page resumes from
     that snapshot in O(log n + page) while the folder is unchanged (same inode, mtime and
     ctime). Otherwise, or when the token is unknown (expired, evicted, made by another
@@ -156,10 +177,14 @@ class _Listings:
         stamp = _stamp(folder)  # before reading: a change while reading shows next time
         snap = self._resume(token, folder, stamp) if token else None
         if snap is None:
-            with os.scandir(folder) as it:
-                names = sorted(e.name for e in it if not is_temp_name(e.name))
-            snap, token = _Snapshot(folder, stamp, names), secrets.token_hex(8)
-        chosen, last = page_after(snap.names, page_size, after or None)
+            snap, token = _Snapshot(folder, stamp, _read_names(folder)), secrets.token_hex(8)
+        if not snap.ordered and not after and page_size is not None:
+            # the first page: the smallest names, without sorting the whole folder
+            smallest = heapq.nsmallest(page_size + 1, snap.names)
+            chosen = smallest[:page_size]
+            last = chosen[-1] if len(smallest) > page_size else None
+        else:
+            chosen, last = page_after(snap.sorted_names(), page_size, after or None)
         if last is None:
             with self._lock:
                 self._kept.pop(token, None)
@@ -209,6 +234,9 @@ class LocalBackend(StorageBackend):
         super().__init__(config)
         # A folder, or a callable asked at each access (see ``localroot``).
         self._roots = Roots(config.name, config.options["path"])
+        #: The fast way in (a fixed root only): no symlink below the root, so no realpath.
+        fixed = self._roots.fixed
+        self._nofollow = NoFollowRoot(fixed) if fixed is not None else None
         self._base_url = config.options.get("base_url")
         self._listings = _Listings()
         self._swept: dict[str, float] = {}
@@ -263,18 +291,35 @@ class LocalBackend(StorageBackend):
         return FileInfo(path, "file", st.st_size, st.st_mtime)
 
     def info(self, path: str) -> FileInfo:
+        st = self._nofollow.lstat(path) if path and self._nofollow is not None else None
+        if st is not None:
+            return self._info(path, st)
         with errors_as_storage(self.where(path)):
             return self._info(path, os.stat(self.full(path)))
 
     def exists(self, path: str) -> bool:
+        if path and self._nofollow is not None and self._nofollow.lstat(path) is not None:
+            return True
         return os.path.exists(self.full(path))
 
+    def _open(self, path: str) -> io.BufferedReader:
+        """The file opened for reading: by the fast way when no symlink lies below the
+        root on the way (``NoFollowRoot``), else through ``full()``'s checks."""
+        fd = self._nofollow.open(path) if path and self._nofollow is not None else -1
+        if fd < 0:
+            return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
+        try:
+            return open(fd, "rb")  # noqa: SIM115 - the caller closes it
+        except BaseException:  # a folder (IsADirectoryError): the fd is still ours
+            os.close(fd)
+            raise
+
     def read_bytes(self, path: str) -> bytes:
-        with errors_as_storage(self.where(path)), open(self.full(path), "rb") as f:
+        with errors_as_storage(self.where(path)), self._open(path) as f:
             return f.read()
 
     def read_range(self, path: str, start: int, end: int | None) -> bytes:
-        with errors_as_storage(self.where(path)), open(self.full(path), "rb") as f:
+        with errors_as_storage(self.where(path)), self._open(path) as f:
             f.seek(start)
             return f.read(-1 if end is None else max(0, end - start))
 
@@ -289,7 +334,7 @@ class LocalBackend(StorageBackend):
 
     def open_read(self, path: str) -> io.BufferedReader:
         with errors_as_storage(self.where(path)):
-            return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
+            return self._open(path)
 
     def writable(self, path: str) -> str:
         """``full(path)`` for a write: a name of the library's temporaries is refused,

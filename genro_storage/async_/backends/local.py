@@ -1,17 +1,22 @@
-"""Async local disk: whole-file operations, listings and streamed writes take one thread
-hop per call (the sync backend in a thread: its writer renames into place at a commit
-point, so a cancelled write never lands); streaming reads use aiofiles."""
+"""Async local disk: whole-file operations, listings and streamed writes run the sync
+backend off the loop (its writer renames into place at a commit point, so a cancelled
+write never lands); streaming reads use aiofiles. Short calls share batched thread hops
+(``_shared/batching.py``): many small reads at once cost a fraction of a hop each."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiofiles
 
+from ..._shared.batching import run_batched
 from ..._shared.config import MountConfig
 from ..._shared.exceptions import errors_as_storage
 from ...backends.local import LocalBackend
 from .base import ThreadBackend
+
+T = TypeVar("T")
 
 
 class AsyncLocalBackend(ThreadBackend):
@@ -23,6 +28,10 @@ class AsyncLocalBackend(ThreadBackend):
         sync = config if isinstance(config, LocalBackend) else LocalBackend(config)
         super().__init__(sync)
         self._local: LocalBackend = sync
+
+    async def _hop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Short calls go to the batched hops."""
+        return await run_batched(fn, *args)
 
     async def open_read(self, path: str) -> Any:
         full = self._local.full(path)
