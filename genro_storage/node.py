@@ -22,7 +22,7 @@ from ._shared.modes import g_open_write, parse_mode
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
 from ._shared.seekable import SeekableFile, g_open_seekable
-from ._shared.textcodec import append_encoding
+from ._shared.textcodec import start_encoding
 from ._shared.versions import snapshot_of
 from .backends.base import StorageBackend
 from .backends.snapshot import SnapshotBackend
@@ -205,8 +205,10 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         writer = WriteFile(RawWriter(handle))
         if how.binary:
             return writer
-        encoding = append_encoding(how.encoding, head)
-        return TextWriteFile(writer, encoding, how.errors, how.newline)
+        encoding, prefix = start_encoding(how.encoding, head)
+        text = TextWriteFile(writer, encoding, how.errors, how.newline)
+        text._prefix = prefix
+        return text
 
     def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
         """The content, base64-encoded (standard alphabet); with ``include_uri`` a

@@ -107,6 +107,17 @@ class TextWriteFile(_PublishOnCleanExit, io.TextIOWrapper):
     same rule (a plain ``TextIOWrapper`` closes, and so commits, when its ``with`` block
     fails)."""
 
+    #: Bytes written before the first text (a byte order mark: ``start_encoding``).
+    _prefix: bytes = b""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text`` (after the ``_prefix``, on the first call)."""
+        if self._prefix and isinstance(text, str):
+            prefix, self._prefix = self._prefix, b""
+            self.flush()
+            self.buffer.write(prefix)
+        return super().write(text)
+
     @property
     def _handle(self) -> ops.WriteHandle[StorageNode]:
         # ``buffer`` is always the ``WriteFile`` given to __init__.

@@ -112,7 +112,7 @@ def g_open_write(node: N, how: OpenMode) -> Logic[tuple[WriteHandle[N], bytes]]:
     made by someone else in between is lost: see the modes table in docs/guide.md).
 
     Returns the handle and the first bytes of the content appended to (``b''`` for
-    none), which the text modes need to pick their encoder (``append_encoding``).
+    none), which the text modes need to pick their encoder (``textcodec.start_encoding``).
     """
     require(node.config, "write", f"write '{node.fullpath}'")
     found = None

@@ -97,13 +97,19 @@ class TextEncoding:
     """``str`` to bytes as ``io.TextIOWrapper`` writes it (newline translation, then an
     incremental encoder: a BOM once at the start where the codec writes one)."""
 
-    __slots__ = ("_encoder", "_newline")
+    __slots__ = ("_encoder", "_newline", "_prefix", "_started")
 
-    def __init__(self, encoding: str, errors: str, newline: str | None) -> None:
+    def __init__(
+        self, encoding: str, errors: str, newline: str | None, prefix: bytes = b""
+    ) -> None:
+        """``prefix``: bytes given before the first write's (a mark chosen by
+        ``start_encoding``)."""
         self._encoder = codecs.getincrementalencoder(encoding)(errors)
         if newline is None:
             newline = os.linesep
         self._newline = newline if newline not in ("", "\n") else None
+        self._prefix = prefix
+        self._started = False  # as io: no write at all, no byte order mark either
 
     def encode(self, text: str) -> bytes:
         """The bytes of ``text``; raises ``TypeError`` for anything but ``str``."""
@@ -111,33 +117,42 @@ class TextEncoding:
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if self._newline is not None:
             text = text.replace("\n", self._newline)
-        return self._encoder.encode(text)
+        data = self._encoder.encode(text)
+        if not self._started:
+            self._started = True
+            data = self._prefix + data
+        return data
 
     def final(self) -> bytes:
         """What the encoder still holds, at the close."""
-        return self._encoder.encode("", final=True)
+        return self._encoder.encode("", final=True) if self._started else b""
 
 
-def append_encoding(encoding: str, head: bytes) -> str:
-    """The encoding to append text with to a file that starts with ``head`` (its first
-    bytes; ``b''`` when empty): codecs that write a BOM at the start of a stream write
-    none in the middle of a file (as ``open(..., 'a')`` does), and keep the byte order
-    of the BOM found."""
-    if not head:
-        return encoding
+def start_encoding(encoding: str, head: bytes) -> tuple[str, bytes]:
+    """``(codec, prefix)`` to write text in ``encoding`` to a file that starts with
+    ``head`` (its first bytes; ``b''`` for a new or empty file): the bytes of a file on
+    disk opened with ``open(..., 'w' or 'a', encoding=...)``, in both APIs.
+
+    A codec that writes a byte order mark writes it once, at the start of the file,
+    never in the middle of one appended to (keeping the byte order of the mark found).
+    UTF-16/32 are written as their explicit-order codec after a ``prefix`` mark: the C
+    ``io.TextIOWrapper`` leaves the mark out on a stream that cannot seek, which every
+    write file is.
+    """
     name = codecs.lookup(encoding).name
-    if name == "utf-8-sig":
-        return "utf-8"
-    if name in ("utf-16", "utf-32"):
-        bits = name[-2:]
-        le, be = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        if bits == "32":
-            le, be = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
-        if bits == "16" and head.startswith(codecs.BOM_UTF32_LE):
-            return "utf-16-le"
-        if head.startswith(le):
-            return f"utf-{bits}-le"
-        if head.startswith(be):
-            return f"utf-{bits}-be"
-        return f"utf-{bits}-{'le' if sys.byteorder == 'little' else 'be'}"
-    return encoding
+    if name == "utf-8-sig" and head:
+        return "utf-8", b""
+    if name not in ("utf-16", "utf-32"):
+        return encoding, b""
+    bits = name[-2:]
+    le, be = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if bits == "32":
+        le, be = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+    native = "le" if sys.byteorder == "little" else "be"
+    if not head:
+        return f"utf-{bits}-{native}", le if native == "le" else be
+    if head.startswith(le) and not (bits == "16" and head.startswith(codecs.BOM_UTF32_LE)):
+        return f"utf-{bits}-le", b""
+    if head.startswith(be):
+        return f"utf-{bits}-be", b""
+    return f"utf-{bits}-{native}", b""

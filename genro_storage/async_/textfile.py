@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._shared.modes import OpenMode
-from .._shared.textcodec import TEXT_CHUNK, TextDecoding, TextEncoding, append_encoding
+from .._shared.textcodec import TEXT_CHUNK, TextDecoding, TextEncoding, start_encoding
 
 if TYPE_CHECKING:
     from .node import AsyncFile, AsyncStorageNode
@@ -57,8 +57,8 @@ class AsyncTextFile:
         if how.reading:
             self._decoding = TextDecoding(how.encoding, how.errors, how.newline)
         else:
-            encoding = append_encoding(how.encoding, self._binary._appended_head)
-            self._encoding = TextEncoding(encoding, how.errors, how.newline)
+            encoding, prefix = start_encoding(how.encoding, self._binary._appended_head)
+            self._encoding = TextEncoding(encoding, how.errors, how.newline, prefix)
         return self
 
     async def __aexit__(
