@@ -118,14 +118,15 @@ class GCSResumableWriter(PartWriter):
 
     __slots__ = ("_location",)
     last_part_commits = True
-    #: A small file is one conditional request (``ifGenerationMatch=0``). A resumable
-    #: session carries its precondition from its start, before the mode is known here:
-    #: a large file in mode 'x' is checked just before its last part instead (the race
-    #: docs/guide.md's modes table names).
+    #: A small file is one conditional request (``ifGenerationMatch=0``, atomic on
+    #: GCS). A resumable session carries its precondition from its start, before the
+    #: mode is known here: a large file in mode 'x' is checked just before its last part
+    #: instead (the race docs/guide.md's modes table names). The check is made for small
+    #: files too, for servers that ignore the precondition (the emulator does).
     conditional_create = True
 
     def _g_commit_new(self) -> Logic[None]:
-        if self._started and (yield from self._backend._g_head(self._key)) is not None:
+        if (yield from self._backend._g_head(self._key)) is not None:
             yield from self._g_abort()
             raise already_exists(self._where())
         yield from super()._g_commit_new()
