@@ -487,3 +487,51 @@ def test_async_text_files_are_textiowrapper(text, encoding, newline, read_newlin
     assert stored == text_bytes(text, encoding, "replace", newline)
     assert got == text_lines(stored, encoding, "strict", read_newline)
     assert codecs.lookup(encoding)  # the sample named a real codec
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_local_without_hard_links_still_creates_only(
+    api: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system that refuses ``os.link`` (EPERM): a check and a rename instead."""
+    import errno
+
+    from genro_storage.backends import local
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(local.os, "link", no_links)
+    opened: list[Any] = []
+    storage = manager(api, [{"name": "m", "type": "local", "path": str(tmp_path)}], opened)
+    node = storage.node("m:f.txt")
+    await write(node, "x", "one")
+    with pytest.raises(StorageExistsError):
+        await write(node, "x", "two")
+    assert (tmp_path / "f.txt").read_bytes() == b"one"
+    if api == "sync":  # the check at the publish: a file made after the open
+        f = storage.node("m:g.txt").open("xb")
+        f.write(b"mine")
+        (tmp_path / "g.txt").write_bytes(b"other")
+        with pytest.raises(StorageExistsError):
+            f.close()
+        assert (tmp_path / "g.txt").read_bytes() == b"other"
+        (tmp_path / "g.txt").unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]  # no temporary left
+    for made in opened:
+        if isinstance(made, AsyncStorageManager):
+            await made.close()
+        else:
+            made.close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_sync_text_exclusive_race_publishes_nothing(encoding: str) -> None:
+    storage = StorageManager([{"name": "m", "type": "memory"}])
+    node = storage.node("m:t.txt")
+    f = node.open("x", encoding=encoding)
+    f.write("mine\n")
+    node.write_bytes(b"theirs")
+    with pytest.raises(StorageExistsError):
+        f.close()
+    assert node.read_bytes() == b"theirs"
