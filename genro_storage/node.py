@@ -11,28 +11,27 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast, overload
 
 from ._shared import compat, httpwire
 from ._shared import operations as ops
 from ._shared import transfer as tr
-from ._shared.config import check_local_path, require
-from ._shared.exceptions import StorageConfigError
+from ._shared.config import check_local_path
 from ._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
+from ._shared.modes import g_open_write, parse_mode
 from ._shared.nodecore import NodeCore
 from ._shared.sansio import drive_sync
 from ._shared.seekable import SeekableFile, g_open_seekable
+from ._shared.textcodec import start_encoding
 from ._shared.versions import snapshot_of
 from .backends.base import StorageBackend
 from .backends.snapshot import SnapshotBackend
 from .node_compat import NodeCompat
 from .nodepath import PathMixin
 from .processing import NodeProcessing
+from .writefile import RawWriter, TextWriteFile, WriteFile
 
 if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
-
     from .manager import StorageManager
 
 __all__ = ["StorageNode", "TextWriteFile", "WriteFile"]
@@ -118,6 +117,8 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> BinaryIO: ...
     @overload
     def open(
@@ -126,22 +127,28 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> TextIO: ...
     @overload
     def open(
         self,
-        mode: Literal["wb"],
+        mode: Literal["wb", "xb", "ab"],
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> WriteFile: ...
     @overload
     def open(
         self,
-        mode: Literal["w"],
+        mode: Literal["w", "x", "a"],
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> TextWriteFile: ...
     @overload
     def open(
@@ -150,6 +157,8 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> IO[Any]: ...
     def open(
         self,
@@ -157,8 +166,13 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         encoding: str | None = None,
         version: int | str | None = None,
         as_of: datetime | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
     ) -> IO[Any]:
-        """A file object: ``'rb'``, ``'r'``, ``'wb'`` or ``'w'``.
+        """A file object: ``'rb'``/``'r'`` read, ``'wb'``/``'w'`` replace, ``'xb'``/``'x'``
+        create (only where nothing is at the path), ``'ab'``/``'a'`` append. Any other
+        mode is a ``StorageConfigError``. The text modes take ``encoding`` (default
+        UTF-8), ``errors`` and ``newline`` as ``io.TextIOWrapper`` does.
 
         ``version`` (an index: ``-1`` the newest, ``-2`` the one before, ``0`` the
         oldest; or a version id) or ``as_of`` (a datetime) read a stored version, in
@@ -173,24 +187,29 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         explicitly (``close()`` or the end of a ``with`` block) and every write
         succeeded. An exception inside ``with``, a failed write, or a file dropped
         without ``close()`` writes nothing. After the close, ``f.node`` is the node that
-        holds the data (a new node on a base64 mount).
+        holds the data (a new node on a base64 mount). ``'x'``: ``StorageExistsError``
+        at ``open()`` when something is at the path, and at the close when something
+        appeared meanwhile (nothing is published then). ``'a'``: the existing content
+        and the new bytes are published together, replacing the file whole (see the
+        modes table in ``docs/guide.md`` for what each store guarantees).
         """
-        if mode not in ("r", "rb", "w", "wb"):
-            raise StorageConfigError(f"open() mode must be 'r', 'rb', 'w' or 'wb', not {mode!r}")
+        how = parse_mode(mode, encoding, errors, newline)
         snapshot = snapshot_of(self, mode, version, as_of, SnapshotBackend)
         if snapshot is not None:
-            return cast(IO[Any], snapshot.open(mode, encoding))
-        if "r" in mode:
+            return cast(IO[Any], snapshot.open(mode, encoding, errors=errors, newline=newline))
+        if how.reading:
             binary = SeekableFile(drive_sync(g_open_seekable(self)))
-            if "b" in mode:
+            if how.binary:
                 return cast(BinaryIO, binary)
-            return io.TextIOWrapper(binary, encoding=encoding or "utf-8")
-        require(self.config, "write", f"write '{self.fullpath}'")
-        handle = ops.WriteHandle(self, self._backend.open_write(self._path))
-        writer = WriteFile(_RawWriter(handle))
-        if "b" in mode:
+            return io.TextIOWrapper(binary, how.encoding, how.errors, how.newline)
+        handle, head = drive_sync(g_open_write(self, how))
+        writer = WriteFile(RawWriter(handle))
+        if how.binary:
             return writer
-        return TextWriteFile(writer, encoding=encoding or "utf-8")
+        encoding, prefix = start_encoding(how.encoding, head)
+        text = TextWriteFile(writer, encoding, how.errors, how.newline)
+        text._prefix = prefix
+        return text
 
     def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
         """The content, base64-encoded (standard alphabet); with ``include_uri`` a
@@ -378,101 +397,3 @@ def _refuse_async_callables(*callables: object) -> None:
                 f"{getattr(fn, '__qualname__', fn)} is an async function: pass it to the "
                 "async API, or pass a plain function here"
             )
-
-
-class _RawWriter(io.RawIOBase):
-    """``io`` face of an ``ops.WriteHandle``, which decides when to commit."""
-
-    def __init__(self, handle: ops.WriteHandle[StorageNode]) -> None:
-        self.handle = handle
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: ReadableBuffer, /) -> int:
-        if self.handle.aborted:  # the buffer's last flush after an abort goes nowhere
-            return memoryview(data).nbytes
-        return drive_sync(self.handle.g_write(bytes(data)))
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                drive_sync(self.handle.g_close())
-            finally:
-                super().close()
-
-    def __del__(self) -> None:
-        _discard(getattr(self, "handle", None))
-        super().__del__()
-
-
-def _discard(handle: ops.WriteHandle[StorageNode] | None) -> None:
-    """Run by the finaliser of every layer of a write file (raw, buffered, text): ``io``
-    closes a file it collects, which would commit; in a reference cycle any layer may be
-    collected first. So each one aborts the write before ``io`` closes it."""
-    if handle is not None:
-        handle.discard()
-
-
-def _abort_quietly(handle: ops.WriteHandle[StorageNode]) -> None:
-    """Abort on an exception inside ``with``; the user's exception is the one to see."""
-    with contextlib.suppress(Exception):
-        drive_sync(handle.g_abort())
-
-
-class _PublishOnCleanExit:
-    """The rule of both sync write files, in one place: a ``with`` block that raises
-    aborts the write, and a file collected unclosed never publishes."""
-
-    @property
-    def _handle(self) -> ops.WriteHandle[StorageNode]:
-        raise NotImplementedError
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-        /,
-    ) -> None:
-        """Publish on a clean exit; abort when the block raised."""
-        if exc_type is not None:
-            _abort_quietly(self._handle)
-        super().__exit__(exc_type, exc, tb)  # type: ignore[misc]  # the io class's
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # a detached file has no raw or buffer
-            _discard(self._handle)
-        super().__del__()  # type: ignore[misc]  # the io class's
-
-
-class WriteFile(_PublishOnCleanExit, io.BufferedWriter):
-    """What ``StorageNode.open('wb')`` returns: a buffered binary file that publishes its
-    content on an explicit, clean ``close()`` (or the clean end of a ``with`` block); an
-    exception inside ``with``, a failed write or garbage collection aborts the write."""
-
-    @property
-    def _handle(self) -> ops.WriteHandle[StorageNode]:
-        # ``raw`` is always the ``_RawWriter`` given to __init__ (or raises once detached).
-        return cast(_RawWriter, self.raw).handle
-
-    @property
-    def node(self) -> StorageNode:
-        """The node that holds the data once closed (base64: a new node)."""
-        return self._handle.node
-
-
-class TextWriteFile(_PublishOnCleanExit, io.TextIOWrapper):
-    """What ``StorageNode.open('w')`` returns: the text face of ``WriteFile``, with the
-    same rule (a plain ``TextIOWrapper`` closes, and so commits, when its ``with`` block
-    fails)."""
-
-    @property
-    def _handle(self) -> ops.WriteHandle[StorageNode]:
-        # ``buffer`` is always the ``WriteFile`` given to __init__.
-        return cast(WriteFile, self.buffer)._handle
-
-    @property
-    def node(self) -> StorageNode:
-        """The node that holds the data once closed (base64: a new node)."""
-        return cast(WriteFile, self.buffer).node

@@ -15,7 +15,12 @@ import pytest
 from sphinx.pycode import ModuleAnalyzer
 
 from genro_storage import StorageManager, StorageNode
-from genro_storage.async_ import AsyncFile, AsyncStorageManager, AsyncStorageNode
+from genro_storage.async_ import (
+    AsyncFile,
+    AsyncStorageManager,
+    AsyncStorageNode,
+    AsyncTextFile,
+)
 from genro_storage.node import TextWriteFile, WriteFile
 from genro_storage.widgets import StorageExplorer
 
@@ -30,6 +35,7 @@ DOCUMENTED: dict[str, type] = {
     "genro_storage.async_.AsyncStorageManager": AsyncStorageManager,
     "genro_storage.async_.AsyncStorageNode": AsyncStorageNode,
     "genro_storage.async_.AsyncFile": AsyncFile,
+    "genro_storage.async_.AsyncTextFile": AsyncTextFile,
     "genro_storage.widgets.StorageExplorer": StorageExplorer,
 }
 

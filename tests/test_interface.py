@@ -94,14 +94,15 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("node", "fill_from_url", "param:session"): (
         "async can reuse the caller's aiohttp session; the sync API downloads with urllib"
     ),
-    ("node", "open", "param:encoding"): (
-        "sync open() has text modes ('r', 'w') for io file objects; async open() gives "
-        "binary AsyncFile objects ('rb', 'wb')"
+    ("node", "open", "order"): (
+        "both take encoding/errors/newline; each keeps its own second positional "
+        "parameter of before (sync: encoding, as io's open(); async: chunk_size), so "
+        "encoding comes later in the async signature"
     ),
     ("node", "open", "param:chunk_size"): (
         "the chunk size of `async for chunk in f.chunks()`; sync files are io objects, buffered"
     ),
-    ("node", "open", "return"): "io file objects (sync) vs AsyncFile (async), see encoding",
+    ("node", "open", "return"): "io file objects (sync) vs AsyncFile/AsyncTextFile (async)",
     ("node", "open_version", "return"): (
         "a read-only file over the version, streamed: an io file object (sync), an "
         "AsyncFile for `async with` (async), as open() gives"

@@ -18,6 +18,7 @@ from .config import require
 from .exceptions import (
     StorageError,
     StorageNotFoundError,
+    already_exists,
     is_a_directory,
 )
 from .identity import Location
@@ -104,14 +105,16 @@ class WriteHandle(Generic[N]):
     aborts instead. The file objects of each API delegate their writes and closes here.
     """
 
-    __slots__ = ("node", "_writer", "_state", "_failure")
+    __slots__ = ("node", "_writer", "_state", "_failure", "_exclusive")
 
-    def __init__(self, node: N, writer: Writer) -> None:
+    def __init__(self, node: N, writer: Writer, exclusive: bool = False) -> None:
         #: The node holding the data once closed (base64: a new node), else the target.
         self.node = node
         self._writer = writer
         self._state = "open"  # 'open' -> 'committed' | 'aborted'
         self._failure: BaseException | None = None
+        #: Mode 'x': publish only where nothing is at the path (see ``_g_publish``).
+        self._exclusive = exclusive
 
     @property
     def aborted(self) -> bool:
@@ -140,7 +143,7 @@ class WriteHandle(Generic[N]):
             ) from self._failure
         self._state = "committed"
         try:
-            new_path = yield call(self._writer.commit)
+            new_path = yield from self._g_publish()
         except BaseException:
             self._state = "aborted"
             with contextlib.suppress(Exception):  # the commit's error is the one to report
@@ -148,6 +151,20 @@ class WriteHandle(Generic[N]):
             raise
         self.node = landed(self.node, new_path)
         return self.node
+
+    def _g_publish(self) -> Logic[Any]:
+        """The commit. In mode 'x' it is the store's conditional write where the writer
+        has one (``commit_new``: atomic, ``StorageExistsError`` when something is
+        there); elsewhere a check just before the commit (a file created between the
+        check and the commit is replaced: the race docs/guide.md's modes table names)."""
+        if not self._exclusive:
+            return (yield call(self._writer.commit))
+        if getattr(self._writer, "can_commit_new", False):
+            return (yield call(self._writer.commit_new))  # type: ignore[attr-defined]
+        node = self.node
+        if (yield call(node._backend.exists, node.path)):
+            raise already_exists(node.fullpath)
+        return (yield call(self._writer.commit))
 
     def g_abort(self) -> Logic[None]:
         """Give the write up; what was written is never published."""

@@ -7,14 +7,14 @@ import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._shared import compat, httpwire
 from .._shared import operations as ops
 from .._shared import transfer as tr
 from .._shared.config import require
-from .._shared.exceptions import StorageConfigError
 from .._shared.info import FileInfo, Page, VersionInfo, check_page_args, check_range
+from .._shared.modes import OpenMode, g_open_write, parse_mode
 from .._shared.nodecore import NodeCore
 from .._shared.sansio import drive_async
 from .._shared.seekable import SeekLogic, g_open_seekable
@@ -25,6 +25,7 @@ from .node_compat import AsyncNodeCompat
 from .nodepath import AsyncPathMixin
 from .processing import AsyncNodeProcessing
 from .seekfile import AsyncReading
+from .textfile import AsyncTextFile
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from ..node import StorageNode
     from .manager import AsyncStorageManager
 
-__all__ = ["AsyncStorageNode", "AsyncFile"]
+__all__ = ["AsyncFile", "AsyncStorageNode", "AsyncTextFile"]
 
 
 class AsyncStorageNode(
@@ -105,31 +106,74 @@ class AsyncStorageNode(
             raise TypeError(f"write_text() needs str, not {type(text).__name__}")
         return await self.write_bytes(text.encode(encoding))
 
+    @overload
+    def open(
+        self,
+        mode: Literal["rb", "wb", "xb", "ab"] = "rb",
+        chunk_size: int = ops.CHUNK_SIZE,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> AsyncFile: ...
+    @overload
+    def open(
+        self,
+        mode: Literal["r", "w", "x", "a"],
+        chunk_size: int = ops.CHUNK_SIZE,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> AsyncTextFile: ...
+    @overload
+    def open(
+        self,
+        mode: str,
+        chunk_size: int = ops.CHUNK_SIZE,
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> AsyncFile | AsyncTextFile: ...
     def open(
         self,
         mode: str = "rb",
         chunk_size: int = ops.CHUNK_SIZE,
         version: int | str | None = None,
         as_of: datetime | None = None,
-    ) -> AsyncFile:
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> AsyncFile | AsyncTextFile:
         """``async with node.open('rb') as f:``, then ``await f.read(n)``,
         ``await f.readline()``, ``await f.seek(offset, whence)``, ``await f.tell()``,
         ``async for line in f`` or ``async for chunk in f.chunks()`` (of ``chunk_size``
         bytes). Reads are ranged and buffered as in the sync files: opening fetches the
         file's facts, each read only what it needs (with a read-ahead block).
         ``version``/``as_of``: read a stored version (see ``docs/guide.md``).
+
         ``'wb'``: ``await f.write(b)``, published only when the block ends cleanly and
         every write succeeded (a cancelled block, a failed write or a file dropped
         unclosed writes nothing). After the block, ``f.node`` is the node holding the
-        data (a new node on a base64 mount)."""
-        if mode not in ("rb", "wb"):
-            raise StorageConfigError(f"Async open() mode must be 'rb' or 'wb', not {mode!r}")
+        data (a new node on a base64 mount). ``'xb'``: the same, but only where nothing
+        is at the path (``StorageExistsError`` when the block starts or at the publish);
+        ``'ab'``: the new bytes go after the existing content (the file is rewritten
+        whole at the publish; see the modes table in ``docs/guide.md``).
+
+        ``'r'``, ``'w'``, ``'x'``, ``'a'``: the same files in text (``AsyncTextFile``),
+        with ``encoding`` (default UTF-8), ``errors`` and ``newline`` as in
+        ``io.TextIOWrapper``. Any other mode is a ``StorageConfigError``."""
+        how = parse_mode(mode, encoding, errors, newline)
         snapshot = snapshot_of(self, mode, version, as_of, AsyncSnapshotBackend)
-        if snapshot is not None:
-            return AsyncFile(snapshot, mode, chunk_size)
-        if mode == "wb":
+        node = self if snapshot is None else snapshot
+        if not how.reading:
             require(self.config, "write", f"write '{self.fullpath}'")
-        return AsyncFile(self, mode, chunk_size)
+        binary = AsyncFile(node, how, chunk_size)
+        return binary if how.binary else AsyncTextFile(binary, how)
 
     async def to_base64(self, mime: str | None = None, include_uri: bool = False) -> str:
         """The content, base64-encoded (standard alphabet); with ``include_uri`` a
@@ -308,17 +352,20 @@ class AsyncFile(AsyncReading):
     """What ``AsyncStorageNode.open()`` returns; use it with ``async with``.
 
     ``'rb'``: a seekable file (``read``, ``readline``, ``seek``, ``tell``,
-    ``async for line in f``, ``f.chunks()``; see ``AsyncReading``). ``'wb'``:
-    ``await f.write(data)``; the data is published when the block ends cleanly.
+    ``async for line in f``, ``f.chunks()``; see ``AsyncReading``). ``'wb'``, ``'xb'``,
+    ``'ab'``: ``await f.write(data)``; the data is published when the block ends
+    cleanly. The text modes wrap one of these in an ``AsyncTextFile``.
     """
 
-    def __init__(self, node: AsyncStorageNode, mode: str, chunk_size: int) -> None:
+    def __init__(self, node: AsyncStorageNode, mode: str | OpenMode, chunk_size: int) -> None:
         self._node = node
-        self._mode = mode
+        self._how = mode if isinstance(mode, OpenMode) else parse_mode(mode)
         self._chunk_size = chunk_size
         self._open = False  # inside ``async with``
         self._reader: SeekLogic | None = None
         self._writing: ops.WriteHandle[AsyncStorageNode] | None = None
+        #: Mode 'a': the first bytes of the content appended to (``b''``: none).
+        self._appended_head = b""
 
     @property
     def node(self) -> AsyncStorageNode:
@@ -328,11 +375,11 @@ class AsyncFile(AsyncReading):
 
     async def __aenter__(self) -> AsyncFile:
         """Open the reader or the writer."""
-        backend, path = self._node._backend, self._node.path
-        if self._mode == "rb":
+        if self._how.reading:
             self._reader = await drive_async(g_open_seekable(self._node))
         else:
-            self._writing = ops.WriteHandle(self._node, await backend.open_write(path))
+            opened = await drive_async(g_open_write(self._node, self._how))
+            self._writing, self._appended_head = opened
         self._open = True
         return self
 
@@ -371,7 +418,7 @@ class AsyncFile(AsyncReading):
 
     async def write(self, data: bytes) -> int:
         """Write ``data``; returns its length. Nothing is visible before a clean exit."""
-        if self._mode != "wb":
+        if self._how.reading:
             raise ValueError("file not opened for writing")
         self._check_open()
         assert self._writing is not None

@@ -76,18 +76,25 @@ def _az_settings(content_type: str, md5: bytes | None) -> ContentSettings:
 
 
 async def _az_put(
-    fs: Any, container: str, key: str, data: bytes, content_type: str, md5: bytes
+    fs: Any,
+    container: str,
+    key: str,
+    data: bytes,
+    content_type: str,
+    md5: bytes,
+    only_new: bool = False,
 ) -> None:
-    """Put Blob for a small body; a larger one goes as one staged block (a stream)."""
+    """Put Blob for a small body; a larger one goes as one staged block (a stream).
+    ``only_new``: refused (409/412) where a blob is at ``key``."""
     if len(data) <= SMALL_BODY:
         client = _blob(fs, container, key)
         await client.upload_blob(
-            data, overwrite=True, content_settings=_az_settings(content_type, md5)
+            data, overwrite=not only_new, content_settings=_az_settings(content_type, md5)
         )
         return
     block = uuid.uuid4().hex
     await _az_stage(fs, container, key, block, data)
-    await _az_commit(fs, container, key, [block], content_type, md5)
+    await _az_commit(fs, container, key, [block], content_type, md5, only_new)
 
 
 async def _az_stage(fs: Any, container: str, key: str, block_id: str, data: bytes) -> None:
@@ -95,10 +102,23 @@ async def _az_stage(fs: Any, container: str, key: str, block_id: str, data: byte
 
 
 async def _az_commit(
-    fs: Any, container: str, key: str, blocks: list[str], content_type: str, md5: bytes
+    fs: Any,
+    container: str,
+    key: str,
+    blocks: list[str],
+    content_type: str,
+    md5: bytes,
+    only_new: bool = False,
 ) -> None:
     settings = _az_settings(content_type, md5)
-    await _blob(fs, container, key).commit_block_list(blocks, content_settings=settings)
+    condition: dict[str, Any] = {}
+    if only_new:  # If-None-Match: * (the commit fails where a blob exists)
+        from azure.core import MatchConditions
+
+        condition = {"etag": "*", "match_condition": MatchConditions.IfMissing}
+    await _blob(fs, container, key).commit_block_list(
+        blocks, content_settings=settings, **condition
+    )
 
 
 async def _az_delete(fs: Any, container: str, key: str) -> None:
@@ -137,6 +157,7 @@ class AzureBlockWriter(PartWriter):
     """Azure block blob: ``stage_block`` per part, ``commit_block_list`` (with the
     content MD5) on commit. Uncommitted blocks are invisible and expire on their own."""
 
+    conditional_create = True  # If-None-Match: * on Put Blob and Put Block List
     __slots__ = ("_tag", "_blocks", "_md5")
 
     def __init__(self, backend: ObjectStoreLogic, key: str, content_type: str) -> None:
@@ -163,6 +184,7 @@ class AzureBlockWriter(PartWriter):
                 self._blocks,
                 self._content_type,
                 self._md5.digest(),
+                self._only_new,
             )
         except Exception as exc:
             if getattr(exc, "error_code", None) != "InvalidBlockList":
@@ -291,9 +313,11 @@ class AzureLogic(ObjectStoreLogic):
                 items.append((item.name, None))
         return items, token
 
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+    def _g_put_small(
+        self, key: str, data: bytes, content_type: str, only_new: bool = False
+    ) -> Logic[None]:
         md5 = yield blocking(md5_digest, data)
-        yield self._fs_coro(_az_put, self.bucket, key, data, content_type, md5)
+        yield self._fs_coro(_az_put, self.bucket, key, data, content_type, md5, only_new)
 
     def _g_remove_one(self, key: str) -> Logic[None]:
         yield self._fs_coro(_az_delete, self.bucket, key)

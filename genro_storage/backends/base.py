@@ -67,10 +67,26 @@ class Writer(Protocol):
 class BufferWriter:
     """A writer that collects bytes in memory and hands them to ``sink`` on commit."""
 
-    def __init__(self, sink: Any) -> None:
+    def __init__(self, sink: Any, sink_new: Any = None) -> None:
         self._buffer = io.BytesIO()
         self._sink = sink
+        #: The store's check-and-set write for mode 'x' (``commit_new``), if it has one.
+        self._sink_new = sink_new
         self._done = False
+
+    @property
+    def can_commit_new(self) -> bool:
+        """Whether ``commit_new`` is the store's atomic create-only write."""
+        return self._sink_new is not None
+
+    def commit_new(self) -> Any:
+        """Hand the bytes over only if nothing is at the path (``StorageExistsError``)."""
+        if self._sink_new is None:
+            raise TypeError("this writer has no create-only commit")
+        if self._done:
+            return None
+        self._done = True
+        return self._sink_new(self._buffer.getvalue())
 
     def write(self, data: bytes) -> int:
         return self._buffer.write(data)

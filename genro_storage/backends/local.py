@@ -13,6 +13,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import quote
@@ -78,7 +79,18 @@ class LocalWriter:
             view = view[os.write(self._fd, view) :]
         return len(data)
 
+    #: ``commit_new`` is atomic here (a hard link never replaces a file).
+    can_commit_new: ClassVar[bool] = True
+
     def commit(self) -> None:
+        self._publish(os.replace)
+
+    def commit_new(self) -> None:
+        """Publish only if nothing is at the target (mode 'x'), atomically: ``os.link``
+        fails with ``EEXIST`` whatever appeared meanwhile; raises ``StorageExistsError``."""
+        self._publish(_link_new)
+
+    def _publish(self, place: Callable[[str, str], None]) -> None:
         if self._state == "committed":
             return
         if self._state != "open":
@@ -88,7 +100,7 @@ class LocalWriter:
             os.close(self._fd)
             commit_point()
             with errors_as_storage(self._where):
-                os.replace(self._tmp, self._target)
+                place(self._tmp, self._target)
         except BaseException:
             self._state = "aborted"
             unlink_quietly(self._tmp)
@@ -467,6 +479,24 @@ class LocalBackend(StorageBackend):
 
     def local_path(self, path: str) -> str:
         return self.full(path)
+
+
+def _link_new(tmp: str, target: str) -> None:
+    """Give ``tmp`` the name ``target`` only if ``target`` does not exist (atomic), then
+    drop the name ``tmp``. A file system without hard links gets a check and a rename
+    (the race of a file created between the two is then possible)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "exists", target) from None
+        os.replace(tmp, target)
+        return
+    unlink_quietly(tmp)
 
 
 def _contains(folder: str, real: str) -> bool:

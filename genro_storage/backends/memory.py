@@ -21,7 +21,7 @@ from .._shared.exceptions import (
 from .._shared.identity import Location, segments
 from .._shared.info import FileInfo, Page, check_cursor, page_of
 from .._shared.paths import parent
-from .base import StorageBackend
+from .base import BufferWriter, StorageBackend
 
 
 @dataclass
@@ -212,6 +212,21 @@ class MemoryBackend(StorageBackend):
             commit_point()  # before any change: a cancelled write leaves no folder either
             self._ensure_parents(path)
             self._put_file(path, _Entry(data, time.time()))
+
+    def open_write(self, path: str) -> BufferWriter:
+        """Bytes held until commit; mode 'x' commits with a check-and-set under the
+        store's lock (``write_new``)."""
+        return BufferWriter(
+            lambda data: self.write_bytes(path, data), lambda data: self.write_new(path, data)
+        )
+
+    def write_new(self, path: str, data: bytes) -> None:
+        """``write_bytes`` only if nothing is at ``path``: the check and the write hold
+        the store's lock together (``StorageExistsError`` otherwise)."""
+        with self._lock:
+            if path in self._files or self._isdir(path):
+                raise already_exists(self.where(path))
+            self.write_bytes(path, data)
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Page:
         with self._lock:

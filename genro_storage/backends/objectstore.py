@@ -107,8 +107,11 @@ class ObjectStoreLogic(StoreLogic):
         """One store request: ``([(key, info | None for a sub-prefix)], next_token)``."""
         raise NotImplementedError
 
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        """Write an object of at most one part in one request."""
+    def _g_put_small(
+        self, key: str, data: bytes, content_type: str, only_new: bool = False
+    ) -> Logic[None]:
+        """Write an object of at most one part in one request; with ``only_new`` (stores
+        whose writer has ``conditional_create``) only where no object is at ``key``."""
         raise NotImplementedError
 
     def _g_remove_one(self, key: str) -> Logic[None]:

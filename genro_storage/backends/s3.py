@@ -47,6 +47,7 @@ class S3PartWriter(PartWriter):
     ``complete_multipart_upload``; ``abort_multipart_upload`` on abort."""
 
     part_size = S3_PART_SIZE
+    conditional_create = True  # If-None-Match: * on PutObject and CompleteMultipartUpload
     __slots__ = ("_upload", "_parts")
     _backend: S3Logic  # the logic that made it (``S3Logic.writer``)
 
@@ -79,6 +80,7 @@ class S3PartWriter(PartWriter):
             Key=self._key,
             UploadId=self._upload,
             MultipartUpload={"Parts": self._parts},
+            **({"IfNoneMatch": "*"} if self._only_new else {}),
         )
 
     def _g_cancel(self) -> Logic[None]:
@@ -224,8 +226,11 @@ class S3Logic(ObjectStoreLogic):
         items += [(p["Prefix"], None) for p in answer.get("CommonPrefixes", [])]
         return items, (answer.get("NextContinuationToken") if answer.get("IsTruncated") else None)
 
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
-        yield self._s3("put_object", Key=key, Body=data, ContentType=content_type)
+    def _g_put_small(
+        self, key: str, data: bytes, content_type: str, only_new: bool = False
+    ) -> Logic[None]:
+        condition = {"IfNoneMatch": "*"} if only_new else {}
+        yield self._s3("put_object", Key=key, Body=data, ContentType=content_type, **condition)
 
     def _g_remove(self, keys: list[str]) -> Logic[None]:
         for start in range(0, len(keys), 1000):

@@ -1,8 +1,8 @@
 """Readers and writers of the fsspec-based stores, written once as logic (``_g_``
-generators), and the two faces that drive them: ``SyncReader``/``SyncWriter`` for the sync
-API, ``AsyncReader``/``AsyncWriter`` for the async one. Every error that leaves a face is
-a ``StorageError`` naming the file (a streamed write into a missing bucket fails like a
-whole-file one)."""
+generators). The two faces that drive them (``SyncReader``/``SyncWriter`` for the sync
+API, ``AsyncReader``/``AsyncWriter`` for the async one; ``faces.py``) are importable from
+here too. Every error that leaves a face is a ``StorageError`` naming the file (a
+streamed write into a missing bucket fails like a whole-file one)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from .._shared.exceptions import (
-    errors_as_storage,
-)
+from .._shared.exceptions import already_exists
 from .._shared.info import FileInfo
-from .._shared.sansio import Call, Logic, Shielded, blocking, drive_async, drive_sync
+from .._shared.sansio import Call, Logic, Shielded, blocking
+from .faces import AsyncReader as AsyncReader  # the faces live in .faces
+from .faces import AsyncWriter as AsyncWriter
+from .faces import SyncReader as SyncReader
+from .faces import SyncWriter as SyncWriter
 from .local import unlink_quietly
 
 if TYPE_CHECKING:  # the logic classes import this module
@@ -75,96 +77,6 @@ class WriterLogic(Protocol):
     def _g_abort(self) -> Logic[None]:
         """Discard what was written."""
         ...
-
-
-# -- the faces ------------------------------------------------------------------
-
-
-class SyncReader:
-    """The sync face of a reader logic (``RangeReader``, ``StreamReader``...)."""
-
-    __slots__ = ("_logic",)
-
-    def __init__(self, logic: ReaderLogic) -> None:
-        self._logic = logic
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
-        with errors_as_storage(self._logic._where()):
-            return drive_sync(self._logic._g_read(size))
-
-    def close(self) -> None:
-        """Release the reader (idempotent)."""
-        with errors_as_storage(self._logic._where()):
-            drive_sync(self._logic._g_close())
-
-
-class AsyncReader:
-    """The async face of a reader logic."""
-
-    __slots__ = ("_logic",)
-
-    def __init__(self, logic: ReaderLogic) -> None:
-        self._logic = logic
-
-    async def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all the rest when negative); ``b''`` at the end."""
-        with errors_as_storage(self._logic._where()):
-            return await drive_async(self._logic._g_read(size))
-
-    async def close(self) -> None:
-        """Release the reader (idempotent)."""
-        with errors_as_storage(self._logic._where()):
-            await drive_async(self._logic._g_close())
-
-
-class SyncWriter:
-    """The sync face of a writer logic (``SpoolWriter``, a ``PartWriter``...): nothing
-    is visible before ``commit()``."""
-
-    __slots__ = ("_logic",)
-
-    def __init__(self, logic: WriterLogic) -> None:
-        self._logic = logic
-
-    def write(self, data: bytes) -> int:
-        """Send or hold ``data``; returns its length."""
-        with errors_as_storage(self._logic._where()):
-            return drive_sync(self._logic._g_write(data))
-
-    def commit(self) -> str | None:
-        """Publish what was written, whole."""
-        with errors_as_storage(self._logic._where()):
-            return drive_sync(self._logic._g_commit())
-
-    def abort(self) -> None:
-        """Discard what was written."""
-        with errors_as_storage(self._logic._where()):
-            drive_sync(self._logic._g_abort())
-
-
-class AsyncWriter:
-    """The async face of a writer logic: nothing is visible before ``commit()``."""
-
-    __slots__ = ("_logic",)
-
-    def __init__(self, logic: WriterLogic) -> None:
-        self._logic = logic
-
-    async def write(self, data: bytes) -> int:
-        """Send or hold ``data``; returns its length."""
-        with errors_as_storage(self._logic._where()):
-            return await drive_async(self._logic._g_write(data))
-
-    async def commit(self) -> str | None:
-        """Publish what was written, whole."""
-        with errors_as_storage(self._logic._where()):
-            return await drive_async(self._logic._g_commit())
-
-    async def abort(self) -> None:
-        """Discard what was written."""
-        with errors_as_storage(self._logic._where()):
-            await drive_async(self._logic._g_abort())
 
 
 class RangeReader:
@@ -355,8 +267,13 @@ class PartWriter:
     #: Whether sending the last part completes the upload (GCS) rather than a separate
     #: final request (S3's complete, Azure's block list).
     last_part_commits: ClassVar[bool] = False
+    #: Whether the store's requests can be made conditional on no object being at the
+    #: key (S3 ``If-None-Match: *``, Azure ``if_none_match='*'``, GCS
+    #: ``ifGenerationMatch=0``): then ``_g_commit_new`` is an atomic create-only commit.
+    conditional_create: ClassVar[bool] = False
     __slots__ = (
-        "_backend", "_key", "_content_type", "_chunks", "_held", "_sent", "_started", "_done"
+        "_backend", "_key", "_content_type", "_chunks", "_held", "_sent", "_started", "_done",
+        "_only_new",
     )  # fmt: skip
 
     def __init__(self, backend: ObjectStoreLogic, key: str, content_type: str) -> None:
@@ -368,6 +285,7 @@ class PartWriter:
         self._sent = 0  # bytes already sent in parts
         self._started = False
         self._done = False
+        self._only_new = False  # set by ``_g_commit_new``: the final request is conditional
 
     def _where(self) -> str:
         return self._backend.where(self._backend.rel(self._key))
@@ -409,21 +327,36 @@ class PartWriter:
         try:
             if not self._started:
                 data = joined(self._take(self._held))
-                put = self._backend._g_put_small(self._key, data, self._content_type)
+                put = self._backend._g_put_small(
+                    self._key, data, self._content_type, only_new=self._only_new
+                )
                 yield Shielded(put)
             else:
                 before = yield from self._backend._g_head(self._key)
+                if self._only_new and before is not None:
+                    raise already_exists(self._where())
                 finishing = True
                 if not self.last_part_commits:  # still invisible: may be cancelled
                     yield from self._g_send(self._take(self._held), True)
                 yield Shielded(self._g_last())
         except BaseException:
-            if finishing:
+            # Mode 'x' never undoes: an object there now may be another writer's (the
+            # conditional request refused) and must not be removed.
+            if finishing and not self._only_new:
                 yield from self._g_undo(before)
             with contextlib.suppress(Exception):  # the first error is the one to report
                 yield from self._g_abort()
             raise
         self._done = True
+
+    def _g_commit_new(self) -> Logic[None]:
+        """``_g_commit`` whose final request succeeds only where no object is at the key
+        (mode 'x'; stores with ``conditional_create``). Refused: ``StorageExistsError``
+        (HTTP 412), and nothing is published."""
+        if not self.conditional_create:
+            raise TypeError(f"{type(self).__name__} has no conditional create")
+        self._only_new = True
+        yield from self._g_commit()
 
     def _g_last(self) -> Logic[None]:
         """The commit: the request that makes the object visible (with the last part

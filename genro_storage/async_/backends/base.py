@@ -213,6 +213,15 @@ class ThreadWriter:
     async def abort(self) -> None:
         await self._backend._hop(self._writer.abort)
 
+    @property
+    def can_commit_new(self) -> bool:
+        """Whether the sync writer has an atomic create-only commit (mode 'x')."""
+        return bool(getattr(self._writer, "can_commit_new", False))
+
+    async def commit_new(self) -> Any:
+        """The sync writer's ``commit_new`` (a commit point, as ``commit``)."""
+        return await run_in_thread(self._writer.commit_new)
+
 
 class ThreadBackend(AsyncStorageBackend):
     """Runs a sync backend off the loop: one thread hop per call (``run_in_thread``).
