@@ -1,0 +1,81 @@
+"""Hostile tests of the features merged for issues 11, 13 and 15 (seekable files, the
+pathlib vocabulary, progress bars, call/zip/virtual nodes, relative mounts, versions,
+0.x compat). Each test names the defect it pinned down; both APIs where they apply."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genro_storage import StorageManager, StoragePermissionError
+from genro_storage.async_ import AsyncStorageManager
+
+
+async def _run(manager: Any, value: Any) -> Any:
+    """``value`` for the sync API, awaited for the async one."""
+    return await value if isinstance(manager, AsyncStorageManager) else value
+
+
+async def _nodes(manager: Any, iterator: Any) -> list[str]:
+    """The ``mount:path`` of every node an iterator (sync or async) yields."""
+    if isinstance(manager, AsyncStorageManager):
+        return sorted([str(n) async for n in iterator])
+    return sorted(str(n) for n in iterator)
+
+
+def _manager(api: str, configs: list[dict[str, Any]]) -> Any:
+    return StorageManager(configs) if api == "sync" else AsyncStorageManager(configs)
+
+
+async def _close(manager: Any) -> None:
+    await _run(manager, manager.close())
+
+
+# -- relative mounts: a symlink inside the folder must not lead out of it -----------
+
+
+@pytest.fixture
+def linked_tree(tmp_path: Path) -> Path:
+    """``data/public`` holds a link to ``data/private`` and one to a private file."""
+    (tmp_path / "public").mkdir()
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.txt").write_text("SECRET")
+    os.symlink("../private", tmp_path / "public" / "esc")
+    os.symlink(tmp_path / "private" / "secret.txt", tmp_path / "public" / "s.txt")
+    (tmp_path / "public" / "img").mkdir()
+    os.symlink("../../private", tmp_path / "public" / "img" / "logos")
+    return tmp_path
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_relative_mount_symlink_does_not_escape_its_folder(
+    api: str, linked_tree: Path
+) -> None:
+    """Defect: a relative mount followed symlinks that stay inside the parent's root
+    but leave the relative mount's folder, so a read-only ``public`` view read
+    ``data:private``. Reads, listings and walks stop at the folder."""
+    storage = _manager(
+        api,
+        [
+            {"name": "data", "type": "local", "path": str(linked_tree)},
+            {"name": "public", "path": "data:public", "permissions": "readonly"},
+            {"name": "logos", "path": "public:img/logos"},
+        ],
+    )
+    try:
+        for spec in ("public:esc/secret.txt", "public:s.txt", "logos:secret.txt"):
+            with pytest.raises(StoragePermissionError, match="outside its mount"):
+                await _run(storage, storage.node(spec).read_text())
+        found = await _nodes(storage, storage.node("public:").rglob("*"))
+        assert "public:esc/secret.txt" not in found
+        listed = await _nodes(storage, storage.node("public:").iterdir())
+        assert listed == ["public:esc", "public:img", "public:s.txt"]
+        with pytest.raises(StoragePermissionError):
+            await _run(storage, storage.node("public:esc").info())
+        # the parent itself still follows them: they are inside its root
+        assert await _run(storage, storage.node("data:public/s.txt").read_text()) == "SECRET"
+    finally:
+        await _close(storage)
