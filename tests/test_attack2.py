@@ -79,3 +79,40 @@ async def test_relative_mount_symlink_does_not_escape_its_folder(
         assert await _run(storage, storage.node("data:public/s.txt").read_text()) == "SECRET"
     finally:
         await _close(storage)
+
+
+# -- relative mounts over a versioned store: every version member passes through ----
+
+
+def _versioned(s3_server: Any, name: str = "s3") -> dict[str, Any]:
+    import uuid
+
+    import cloud_mounts
+
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    return cloud_mounts.s3_mount(s3_server, name, prefix, bucket=cloud_mounts.S3_VERSIONED_BUCKET)
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_relative_mount_deletes_versions_of_its_parent(api: str, s3_server: Any) -> None:
+    """Defect: the relative views forwarded versions() but not delete_version(), so
+    ``delete_version``/``compact_versions`` through ``{"path": "s3:pub"}`` raised
+    "The 's3' backend does not support versions" while ``capabilities.versions`` said
+    yes."""
+    storage = _manager(api, [_versioned(s3_server), {"name": "pw", "path": "s3:pub"}])
+    try:
+        node = storage.node("pw:r.txt")
+        for text in ("same", "same", "other"):
+            await _run(storage, node.write_text(text))
+        assert node.capabilities.versions
+        versions = await _run(storage, node.versions())
+        oldest = versions[-1].version_id
+        await _run(storage, node.delete_version(oldest))
+        left = [v.version_id for v in await _run(storage, storage.node("s3:pub/r.txt").versions())]
+        assert oldest not in left and len(left) == 2
+        with pytest.raises(FileNotFoundError):
+            await _run(storage, node.delete_version("no-such-version"))
+        assert await _run(storage, node.compact_versions(keep=1)) == 1
+        assert await _run(storage, node.read_text()) == "other"
+    finally:
+        await _close(storage)
