@@ -10,13 +10,19 @@ from typing import Any
 
 import pytest
 
-from genro_storage import StorageManager, StoragePermissionError
+from genro_storage import StorageConfigError, StorageManager, StoragePermissionError
 from genro_storage.async_ import AsyncStorageManager
 
 
 async def _run(manager: Any, value: Any) -> Any:
     """``value`` for the sync API, awaited for the async one."""
     return await value if isinstance(manager, AsyncStorageManager) else value
+
+
+async def _fact(manager: Any, node: Any, name: str) -> Any:
+    """A fact (``exists``, ``size``...): a property in the sync API, awaited in the async."""
+    value = getattr(node, name)
+    return await value() if isinstance(manager, AsyncStorageManager) else value
 
 
 async def _nodes(manager: Any, iterator: Any) -> list[str]:
@@ -114,5 +120,82 @@ async def test_relative_mount_deletes_versions_of_its_parent(api: str, s3_server
             await _run(storage, node.delete_version("no-such-version"))
         assert await _run(storage, node.compact_versions(keep=1)) == 1
         assert await _run(storage, node.read_text()) == "other"
+    finally:
+        await _close(storage)
+
+
+# -- call(): which node is an output is what the store allows, not only permissions --
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_call_treats_a_read_only_store_as_input_only(api: str, http_server: Any) -> None:
+    """Defect: call() decided "writable" from the mount's permissions only, so an HTTP
+    mount (read-only unless ``writable``, permissions 'delete' by default) was taken
+    for an output: a missing node there ran the command, and a tool that touched an
+    input failed the call after exit 0, once the other outputs had landed."""
+    (http_server.root / "att2-call").mkdir(exist_ok=True)
+    (http_server.root / "att2-call" / "in.txt").write_text("IN")
+    storage = _manager(
+        api,
+        [
+            {"name": "h", "type": "http", "base_url": http_server.url("att2-call/")},
+            {"name": "m", "type": "memory"},
+        ],
+    )
+    try:
+        with pytest.raises(StoragePermissionError):
+            await _run(storage, storage.call("touch", storage.node("h:missing.txt")))
+        out = storage.node("m:out.txt")
+        # the tool rewrites its input and writes an output: the output lands, the
+        # input's copy is not uploaded (an input only) and the call succeeds
+        script = 'cat "$0" > "$1"; echo changed > "$0" 2>/dev/null; exit 0'
+        await _run(storage, storage.call("sh", "-c", script, storage.node("h:in.txt"), out))
+        assert await _run(storage, out.read_text()) == "IN"
+        assert (http_server.root / "att2-call" / "in.txt").read_text() == "IN"
+    finally:
+        await _close(storage)
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("order", ["ro-first", "rw-first"])
+async def test_call_same_file_read_only_and_writable_in_any_order(
+    api: str, order: str, tmp_path: Path
+) -> None:
+    """Defect: a read-only node and a writable node over one file were refused when
+    the read-only one came first, but accepted (and the file written through the
+    read-only name) when the writable one came first."""
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "in.txt").write_text("IN")
+    storage = _manager(
+        api,
+        [
+            {"name": "l", "type": "local", "path": str(tmp_path)},
+            {"name": "ro", "path": "l:ro", "permissions": "readonly"},
+        ],
+    )
+    try:
+        ro, rw = storage.node("ro:in.txt"), storage.node("l:ro/in.txt")
+        nodes = (ro, rw) if order == "ro-first" else (rw, ro)
+        with pytest.raises(StorageConfigError, match="one file"):
+            await _run(storage, storage.call("sh", "-c", 'echo X > "$1"', *nodes))
+        assert (tmp_path / "ro" / "in.txt").read_text() == "IN"
+    finally:
+        await _close(storage)
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("keywords", [{"cwd": 5}, {"env": 5}, {"env": {"A": 5}}, {"stdin": "nope"}])
+async def test_call_bad_process_keywords_are_library_errors(
+    api: str, keywords: dict[str, Any]
+) -> None:
+    """Defect: keywords handed to Popen/create_subprocess_exec with a wrong type raised
+    the raw TypeError/AttributeError from inside subprocess (``'int' object has no
+    attribute 'items'``). Now a StorageConfigError naming the keywords given."""
+    storage = _manager(api, [{"name": "m", "type": "memory"}])
+    try:
+        out = storage.node("m:out.txt")
+        with pytest.raises(StorageConfigError, match=next(iter(keywords))):
+            await _run(storage, storage.call("sh", "-c", 'echo x > "$0"', out, **keywords))
+        assert not await _fact(storage, out, "exists")
     finally:
         await _close(storage)
