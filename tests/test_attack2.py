@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from genro_storage import StorageConfigError, StorageManager, StoragePermissionError
+from genro_storage import (
+    StorageConfigError,
+    StorageError,
+    StorageManager,
+    StoragePermissionError,
+)
 from genro_storage.async_ import AsyncStorageManager
 
 
@@ -197,5 +202,46 @@ async def test_call_bad_process_keywords_are_library_errors(
         with pytest.raises(StorageConfigError, match=next(iter(keywords))):
             await _run(storage, storage.call("sh", "-c", 'echo x > "$0"', out, **keywords))
         assert not await _fact(storage, out, "exists")
+    finally:
+        await _close(storage)
+
+
+# -- switched local mounts: the folder the callable returns is a root ----------------
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_switched_mount_folders_are_roots(api: str, tmp_path: Path) -> None:
+    """Defect: on a switched local mount (``path=fn(segment)``), ``pkg:sys`` IS the
+    application's folder ``fn('sys')``, yet a move, a rename or a recursive delete of
+    it removed that folder itself (the mount then failed for 'sys'); the mount's own
+    root is refused for the same operations."""
+    for name in ("sys", "usr", "root"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.txt").write_text(name)
+
+    def folder(segment: str) -> str:
+        return str(tmp_path / (segment or "root"))
+
+    storage = _manager(
+        api, [{"name": "pkg", "type": "local", "path": folder}, {"name": "r", "path": "pkg:"}]
+    )
+    try:
+        attempts = [
+            lambda: storage.node("pkg:sys").move("pkg:usr/sub"),
+            lambda: storage.node("pkg:sys").rename("pkg:usr/sub"),
+            lambda: storage.node("pkg:sys").move_to("pkg:usr/sub"),
+            lambda: storage.node("r:sys").move("pkg:usr/sub"),
+            lambda: storage.node("pkg:sys").delete(recursive=True),
+            lambda: storage.node("pkg:sys").rmdir(),
+        ]
+        for attempt in attempts:
+            with pytest.raises(StorageError, match="root of mount"):
+                await _run(storage, attempt())
+            assert (tmp_path / "sys" / "a.txt").read_text() == "sys"
+        assert not (tmp_path / "usr" / "sub").exists()
+        # below the switched folder everything moves as usual
+        await _run(storage, storage.node("pkg:sys/a.txt").move("pkg:usr/b.txt"))
+        assert (tmp_path / "usr" / "b.txt").read_text() == "sys"
+        assert (tmp_path / "sys").is_dir()
     finally:
         await _close(storage)

@@ -218,7 +218,7 @@ def unlink(node: AnyNode, missing_ok: bool) -> Logic[None]:
 def rmdir(node: AnyNode) -> Logic[None]:
     """Remove the folder, only if it is empty (never recursively)."""
     require(node.config, "delete", f"remove directory '{node.fullpath}'")
-    if not node.path:
+    if node._backend.is_root(node.path):
         raise StorageError(f"Refusing to remove the root of mount '{node.mount}'")
     found = yield call(node._backend.info, node.path)
     if not found.isdir:

@@ -205,6 +205,13 @@ class RelativeCore:
         _confined(backend, folder, full, self.where(path))
         return backend, full
 
+    def is_root(self, path: str) -> bool:
+        """This mount's root, or a path that is a root of the real mount below."""
+        if not path:
+            return True
+        backend, folder = self._root()
+        return bool(backend.is_root(_join(folder, path)))
+
     @property
     def type_name(self) -> str:
         """The parent's type: a folder of an ``s3`` mount behaves as an ``s3`` mount."""

@@ -211,7 +211,7 @@ def _transfer(
     require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
     if move:
         require(src.config, "delete", f"move '{src.fullpath}' away")
-        if not src.path:
+        if src._backend.is_root(src.path):
             raise StorageError(f"Refusing to move the root of mount '{src.mount}'")
     # Places, not names: two mounts may show the same files (see _shared/identity.py).
     src_place = src._backend.location(src.path)
