@@ -245,3 +245,30 @@ async def test_switched_mount_folders_are_roots(api: str, tmp_path: Path) -> Non
         assert (tmp_path / "sys").is_dir()
     finally:
         await _close(storage)
+
+
+# -- bad types in the 0.x aliases and virtual nodes ----------------------------------
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_compat_and_virtual_bad_arguments_are_named(api: str) -> None:
+    """Defects: ``write(..., skip_if_unchanged='no')`` was taken as true (a truthy
+    string) and wrote nothing when the bytes matched; ``iternode().extend(5)`` raised
+    Python's "'int' object is not iterable" and ``extend('m:a')`` iterated the
+    string's characters."""
+    storage = _manager(api, [{"name": "m", "type": "memory"}])
+    try:
+        node = storage.node("m:f.txt")
+        await _run(storage, node.write("same"))
+        for value in ("no", 1, None):
+            with pytest.raises(StorageConfigError, match="skip_if_unchanged"):
+                await _run(storage, node.write("same", skip_if_unchanged=value))
+        joined = storage.iternode()
+        for value in (5, "m:f.txt", b"m:f.txt"):
+            with pytest.raises(TypeError, match=r"extend\(\) takes"):
+                joined.extend(value)
+        joined.extend([node, node])
+        joined.extend(node)
+        assert await _run(storage, joined.read_text()) == "samesamesame"
+    finally:
+        await _close(storage)

@@ -96,6 +96,10 @@ def write_unless_unchanged(node: N, data: bytes, skip_if_unchanged: bool) -> Log
     """Write ``data``; with ``skip_if_unchanged``, write nothing (and return ``None``)
     when the file already holds exactly these bytes: same size, then same MD5 (the
     store's when it keeps one, else computed by streaming the file)."""
+    if not isinstance(skip_if_unchanged, bool):  # 'no' is truthy: never guess
+        raise StorageConfigError(
+            f"write() skip_if_unchanged must be True or False, not {skip_if_unchanged!r}"
+        )
     if skip_if_unchanged:
         require(node.config, "write", f"write '{node.fullpath}'")
         found = yield from info_or_none(node)
