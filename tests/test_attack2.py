@@ -317,3 +317,28 @@ def test_touch_never_truncates_a_file_created_meanwhile(kind: str, tmp_path: Pat
     node = storage.node("r:new.txt")
     node.touch()
     assert node.read_bytes() == b"DATA written meanwhile"
+
+
+# -- the guide's base64 example: a copy into 'b64:' -----------------------------------
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_copy_into_the_base64_root_returns_the_inline_node(api: str) -> None:
+    """Defect: docs/guide.md shows ``storage.node("mem:f.bin").copy(storage.node("b64:"))``
+    with ``report.destination`` holding the data, as ``write_bytes`` and ``open('wb')``
+    on ``b64:`` do, but the copy raised StorageIsADirectoryError ('b64:' lists as a
+    folder). A store that makes no folders has none a file could overwrite; a real
+    folder stays refused."""
+    storage = _manager(api, [{"name": "b64", "type": "base64"}, {"name": "mem", "type": "memory"}])
+    try:
+        src = storage.node("mem:f.bin")
+        await _run(storage, src.write_bytes(b"hello"))
+        report = await _run(storage, src.copy(storage.node("b64:")))
+        assert report.destination == storage.node("b64:aGVsbG8=")
+        landed = await _run(storage, src.copy_to("b64:"))
+        assert await _run(storage, landed.read_bytes()) == b"hello"
+        await _run(storage, storage.node("mem:dir/x").write_bytes(b"x"))
+        with pytest.raises(IsADirectoryError):
+            await _run(storage, src.copy(storage.node("mem:dir")))
+    finally:
+        await _close(storage)
