@@ -342,3 +342,32 @@ async def test_copy_into_the_base64_root_returns_the_inline_node(api: str) -> No
             await _run(storage, src.copy(storage.node("mem:dir")))
     finally:
         await _close(storage)
+
+
+# -- progress=True: a bar that cannot be drawn never fails the transfer --------------
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_progress_bar_that_cannot_draw_does_not_fail_the_transfer(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect: ``progress=True`` promises that nothing the bar does can fail a
+    transfer, but the bar's construction was not guarded: ``tqdm.auto`` in a notebook
+    without ipywidgets raises ImportError ("IProgress not found") from its constructor,
+    and the copy failed. (The display is replaced by one that raises that error.)"""
+    import tqdm.auto
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError("IProgress not found. Please update jupyter and ipywidgets.")
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", broken)
+    storage = _manager(api, [{"name": "m", "type": "memory"}])
+    try:
+        await _run(storage, storage.node("m:a/f.txt").write_bytes(b"x" * 100))
+        report = await _run(storage, storage.node("m:a").copy("m:b", progress=True))
+        assert report.copied == ["m:a/f.txt"]
+        report = await _run(storage, storage.node("m:a/f.txt").move("m:c.txt", progress=True))
+        assert report.copied == ["m:a/f.txt"]
+        assert await _run(storage, storage.node("m:c.txt").read_bytes()) == b"x" * 100
+    finally:
+        await _close(storage)
