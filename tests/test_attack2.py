@@ -371,3 +371,25 @@ async def test_progress_bar_that_cannot_draw_does_not_fail_the_transfer(
         assert await _run(storage, storage.node("m:c.txt").read_bytes()) == b"x" * 100
     finally:
         await _close(storage)
+
+
+def test_local_path_for_writing_refuses_a_read_only_store_up_front(http_server: Any) -> None:
+    """Defect: ``local_path('w')`` promises StoragePermissionError before any path is
+    handed out on a read-only mount, but checked only the permissions: on an HTTP
+    mount (read-only unless ``writable``) it handed out a path, let the tool work,
+    and failed when writing back at the end of the block."""
+    (http_server.root / "att2-lp").mkdir(exist_ok=True)
+    (http_server.root / "att2-lp" / "f.txt").write_text("F")
+    storage = StorageManager(
+        [{"name": "h", "type": "http", "base_url": http_server.url("att2-lp/")}]
+    )
+    try:
+        entered = []
+        for mode in ("w", "rw"):
+            with pytest.raises(StoragePermissionError), storage.node("h:f.txt").local_path(mode):
+                entered.append(mode)
+        assert entered == []
+        with storage.node("h:f.txt").local_path("r") as path:
+            assert Path(path).read_text() == "F"
+    finally:
+        storage.close()
