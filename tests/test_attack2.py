@@ -393,3 +393,35 @@ def test_local_path_for_writing_refuses_a_read_only_store_up_front(http_server: 
             assert Path(path).read_text() == "F"
     finally:
         storage.close()
+
+
+# -- compact_versions(): the current version is never removed -----------------------
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_compact_versions_never_deletes_the_current_file(api: str, s3_server: Any) -> None:
+    """Defect: the 0.x rule (equal consecutive versions: keep the older) removed the
+    newest version when it equalled the one before; with a delete marker between the
+    two (written, deleted, written again with the same bytes) that made the marker
+    current, and compact_versions() deleted the live file."""
+    storage = _manager(api, [_versioned(s3_server)])
+    try:
+        node = storage.node("s3:r.txt")
+        await _run(storage, node.write_text("A"))
+        await _run(storage, node.delete())
+        await _run(storage, node.write_text("A"))
+        assert await _run(storage, node.compact_versions(dry_run=True)) == 1
+        assert await _run(storage, node.compact_versions()) == 1
+        assert await _fact(storage, node, "exists")
+        assert await _run(storage, node.read_text()) == "A"
+        # a run of equal versions ending with the current one keeps the current one
+        other = storage.node("s3:o.txt")
+        for text in ("X", "A", "A", "A"):
+            await _run(storage, other.write_text(text))
+        current = (await _run(storage, other.versions()))[0].version_id
+        assert await _run(storage, other.compact_versions()) == 2
+        left = await _run(storage, other.versions())
+        assert [v.version_id for v in left][0] == current and len(left) == 2
+        assert await _run(storage, other.read_text()) == "A"
+    finally:
+        await _close(storage)
