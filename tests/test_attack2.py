@@ -425,3 +425,14 @@ async def test_compact_versions_never_deletes_the_current_file(api: str, s3_serv
         assert await _run(storage, other.read_text()) == "A"
     finally:
         await _close(storage)
+
+
+def test_with_suffix_refuses_a_lone_dot() -> None:
+    """Defect: ``with_suffix('.')`` gave ``a.`` (a name whose ``suffix`` is ``''``, so
+    ``with_suffix`` did not round-trip); pathlib refuses it as an invalid suffix."""
+    storage = StorageManager([{"name": "m", "type": "memory"}])
+    node = storage.node("m:d/a.txt")
+    with pytest.raises(StorageConfigError, match="Invalid suffix"):
+        node.with_suffix(".")
+    assert str(node.with_suffix(".csv")) == "m:d/a.csv"
+    assert str(node.with_suffix("")) == "m:d/a"

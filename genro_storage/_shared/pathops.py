@@ -106,7 +106,9 @@ class PurePathMixin(NodeCore[B]):
         removes it)."""
         if not isinstance(suffix, str):
             raise StorageConfigError(f"with_suffix() needs a string, not {type(suffix).__name__}")
-        if suffix and (not suffix.startswith(".") or "/" in suffix or "\x00" in suffix):
+        if suffix and (
+            not suffix.startswith(".") or suffix == "." or "/" in suffix or "\x00" in suffix
+        ):
             raise StorageConfigError(f"Invalid suffix {suffix!r}: it must start with '.'")
         if not self._path:
             raise StorageConfigError(f"'{self.fullpath}' is a mount's root: it has no name")
