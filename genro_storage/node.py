@@ -355,7 +355,7 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         ``'w'`` and ``'rw'`` need write permission on the mount
         (``StoragePermissionError`` before any path is given).
         """
-        check_local_path(self.config, mode, self.fullpath)
+        check_local_path(self.config, mode, self.fullpath, self.capabilities.write)
         direct = self._backend.local_path(self._path)
         if direct is not None:
             yield direct

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ._shared.virtual import Concatenation, VirtualContent
+from ._shared.virtual import Concatenation, VirtualContent, extended
 from .backends.virtual import VirtualBackend
 from .node import StorageNode
 
@@ -40,9 +40,7 @@ class IterNode(VirtualNode):
 
     def extend(self, *nodes: StorageNode | Iterable[StorageNode]) -> None:
         """Add several nodes at the end: ``extend(a, b)`` or ``extend([a, b])``."""
-        if len(nodes) == 1 and not isinstance(nodes[0], StorageNode):
-            nodes = tuple(nodes[0])
-        self._content().add(nodes)
+        self._content().add(extended(StorageNode, nodes))
 
     @property
     def sources(self) -> list[StorageNode]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import require
-from .exceptions import StorageConfigError, StorageError
+from .exceptions import StorageConfigError, StorageError, StoragePermissionError
 from .identity import Location
 from .operations import CHUNK_SIZE, WriteHandle, info_or_none
 from .sansio import Logic, Shielded, blocking, call
@@ -122,26 +122,36 @@ class CallPlan:
                 argv.append((yield from self._stage(arg)))
             elif isinstance(arg, int | float):
                 argv.append(str(arg))
+            elif isinstance(arg, os.PathLike):
+                # resolved here, so that an object refusing to be a path (a node of
+                # another API) raises its own TypeError, not one from inside Popen
+                argv.append(os.fspath(arg))
             else:
                 argv.append(arg)
         return argv
 
     def _stage(self, node: Any) -> Logic[str]:
         place = node._backend.location(node.path)
+        writable = _writable(node)
         known = self._staged.get(place)
         if known is not None:
-            if known.writer is None and node.config.can_write:
+            if (known.writer is not None) != writable:  # whichever comes first
+                ro, rw = (known.node, node) if writable else (node, known.node)
                 raise StorageConfigError(
-                    f"call(): '{node.fullpath}' and the read-only '{known.node.fullpath}' "
+                    f"call(): '{rw.fullpath}' and the read-only '{ro.fullpath}' "
                     "are one file; pass only the writable one"
                 )
             return known.local
         found = yield from info_or_none(node)
         if found is not None and found.isdir:
             raise StorageError(f"call() takes files: '{node.fullpath}' is a folder")
-        writable = node.config.can_write
         if found is None:
             require(node.config, "write", f"create '{node.fullpath}' with call()")
+            if not writable:
+                raise StoragePermissionError(
+                    f"Mount '{node.mount}' is read-only: cannot create '{node.fullpath}'"
+                    " with call()"
+                )
         assert self.folder is not None
         sub = os.path.join(self.folder, str(len(self._staged)))
         os.mkdir(sub, 0o700)
@@ -186,6 +196,13 @@ class CallPlan:
                     with contextlib.suppress(OSError):
                         os.chmod(path, stat.S_IRWXU)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _writable(node: Any) -> bool:
+    """Whether a staged copy of ``node`` is an output: the mount's permissions AND the
+    store allow writes (an HTTP mount without ``writable`` is read-only whatever its
+    permissions say), as ``node.capabilities`` tells."""
+    return bool(node.config.can_write and node.capabilities.write)
 
 
 def _check_timeout(value: Any) -> float | None:
@@ -269,6 +286,18 @@ def run_call(plan: CallPlan, runner: Any) -> Logic[str | None]:
         plan.cleanup()
 
 
+def _not_started(plan: CallPlan, exc: Exception) -> StorageConfigError:
+    """The process could not even start because of an argument of the wrong type or
+    value (``cwd=5``, ``env=5``, a NUL in an argument): a library error naming what was
+    passed, never the raw ``TypeError``/``AttributeError`` from inside ``subprocess``.
+    Only keyword names are shown: their values (``env``) may hold secrets."""
+    names = ", ".join(f"{k}=" for k in sorted(plan.kwargs)) or "none"
+    return StorageConfigError(
+        f"call() could not start the command: {type(exc).__name__}: {exc}"
+        f" (check the arguments and the keyword arguments given: {names})"
+    )
+
+
 def _kill_group(pid: int) -> None:
     """Kill the child's whole process group (it leads its own session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -282,7 +311,10 @@ def run_sync(plan: CallPlan, argv: list[Any]) -> Outcome:
         kwargs["stdout"] = subprocess.PIPE
     if plan.input is not None:
         kwargs["stdin"] = subprocess.PIPE
-    proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+    try:
+        proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _not_started(plan, exc) from None
     try:
         out, err = proc.communicate(plan.input, timeout=plan.timeout)
     except BaseException:
@@ -300,7 +332,10 @@ async def run_async(plan: CallPlan, argv: list[Any]) -> Outcome:
         kwargs["stdout"] = asyncio.subprocess.PIPE
     if plan.input is not None:
         kwargs["stdin"] = asyncio.subprocess.PIPE
-    proc = await asyncio.create_subprocess_exec(*argv, start_new_session=True, **kwargs)
+    try:
+        proc = await asyncio.create_subprocess_exec(*argv, start_new_session=True, **kwargs)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _not_started(plan, exc) from None
     try:
         out, err = await asyncio.wait_for(proc.communicate(plan.input), plan.timeout)
     except BaseException as exc:

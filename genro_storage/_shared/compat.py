@@ -96,6 +96,10 @@ def write_unless_unchanged(node: N, data: bytes, skip_if_unchanged: bool) -> Log
     """Write ``data``; with ``skip_if_unchanged``, write nothing (and return ``None``)
     when the file already holds exactly these bytes: same size, then same MD5 (the
     store's when it keeps one, else computed by streaming the file)."""
+    if not isinstance(skip_if_unchanged, bool):  # 'no' is truthy: never guess
+        raise StorageConfigError(
+            f"write() skip_if_unchanged must be True or False, not {skip_if_unchanged!r}"
+        )
     if skip_if_unchanged:
         require(node.config, "write", f"write '{node.fullpath}'")
         found = yield from info_or_none(node)
@@ -180,9 +184,11 @@ def compact_versions(node: AnyNodeT, keep: int | None, dry_run: bool) -> Logic[i
     """Remove old versions; returns how many were (or, ``dry_run``, would be) removed.
 
     ``keep=N``: keep the N newest versions, remove the older ones. ``keep=None`` (0.x's
-    rule): remove each version whose content (ETag) equals the one just before it in
-    time, keeping the older of the two; a return to earlier content is kept, it is
-    history. The newest version (the current content) is never removed by ``keep``.
+    rule): of each run of consecutive versions with one content (ETag), keep the oldest
+    and remove the others; a return to earlier content is kept, it is history. The
+    newest version is never removed, by either rule: a run that ends with it keeps it
+    instead of its oldest, since removing the current version makes the entry below it
+    current, and on S3 that can be a delete marker (the file would vanish).
     """
     if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
         raise StorageConfigError(f"keep must be an integer >= 1 or None, not {keep!r}")
@@ -194,12 +200,16 @@ def compact_versions(node: AnyNodeT, keep: int | None, dry_run: bool) -> Logic[i
     if keep is not None:
         doomed = [v.version_id for v in found[keep:]]
     else:
-        oldest_first = found[::-1]
-        doomed = [
-            newer.version_id
-            for older, newer in zip(oldest_first, oldest_first[1:], strict=False)
-            if older.etag and older.etag == newer.etag
-        ]
+        doomed = []
+        runs: list[list[VersionInfo]] = []
+        for version in found[::-1]:  # oldest first
+            if runs and version.etag and runs[-1][-1].etag == version.etag:
+                runs[-1].append(version)
+            else:
+                runs.append([version])
+        for run in runs:
+            kept = run[-1] if found and run[-1] is found[0] else run[0]
+            doomed.extend(v.version_id for v in run if v is not kept)
     if not dry_run:
         for version_id in doomed:
             yield call(node._backend.delete_version, node.path, version_id)

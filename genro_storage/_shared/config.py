@@ -456,14 +456,23 @@ def parse_all(source: Any, known_types: Iterable[str]) -> list[MountConfig]:
 LOCAL_PATH_MODES = ("r", "w", "rw")
 
 
-def check_local_path(config: MountConfig, mode: object, where: str) -> None:
+def check_local_path(
+    config: MountConfig, mode: object, where: str, store_writes: bool = True
+) -> None:
     """The checks of ``local_path(mode)``, made before any path is handed out: a known
     mode, and write permission for ``'w'``/``'rw'`` (a local mount gives its real file,
-    so a read-only mount must refuse it up front)."""
+    so a read-only mount must refuse it up front). ``store_writes`` is the store's own
+    answer (``capabilities.write``): an HTTP mount without ``writable`` is read-only
+    whatever its permissions say, and the tool's work would be lost at the end."""
     if not isinstance(mode, str) or mode not in LOCAL_PATH_MODES:
         raise StorageConfigError(f"local_path() mode must be 'r', 'w' or 'rw', not {_shown(mode)}")
     if "w" in mode:
-        require(config, "write", f"write '{where}' through local_path('{mode}')")
+        action = f"write '{where}' through local_path('{mode}')"
+        require(config, "write", action)
+        if not store_writes:
+            from .exceptions import StoragePermissionError
+
+            raise StoragePermissionError(f"Mount '{config.name}' is read-only: cannot {action}")
 
 
 def require(config: MountConfig, right: str, action: str) -> None:

@@ -106,7 +106,9 @@ class PurePathMixin(NodeCore[B]):
         removes it)."""
         if not isinstance(suffix, str):
             raise StorageConfigError(f"with_suffix() needs a string, not {type(suffix).__name__}")
-        if suffix and (not suffix.startswith(".") or "/" in suffix or "\x00" in suffix):
+        if suffix and (
+            not suffix.startswith(".") or suffix == "." or "/" in suffix or "\x00" in suffix
+        ):
             raise StorageConfigError(f"Invalid suffix {suffix!r}: it must start with '.'")
         if not self._path:
             raise StorageConfigError(f"'{self.fullpath}' is a mount's root: it has no name")
@@ -218,7 +220,7 @@ def unlink(node: AnyNode, missing_ok: bool) -> Logic[None]:
 def rmdir(node: AnyNode) -> Logic[None]:
     """Remove the folder, only if it is empty (never recursively)."""
     require(node.config, "delete", f"remove directory '{node.fullpath}'")
-    if not node.path:
+    if node._backend.is_root(node.path):
         raise StorageError(f"Refusing to remove the root of mount '{node.mount}'")
     found = yield call(node._backend.info, node.path)
     if not found.isdir:

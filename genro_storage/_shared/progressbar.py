@@ -32,16 +32,19 @@ class TqdmBar:
         """Draw the bar (``total_bytes`` ``None``: a counter with no total)."""
         if self._bar is not None or self._closed:
             return
-        from tqdm.auto import tqdm
+        # A display that cannot draw (tqdm.auto in a notebook without ipywidgets raises
+        # ImportError "IProgress not found") shows no bar; the transfer goes on.
+        with contextlib.suppress(Exception):
+            from tqdm.auto import tqdm
 
-        self._bar = tqdm(
-            total=total_bytes,
-            desc=_label(description),
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            dynamic_ncols=True,
-        )
+            self._bar = tqdm(
+                total=total_bytes,
+                desc=_label(description),
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                dynamic_ncols=True,
+            )
 
     def __call__(self, event: Any) -> None:
         """Advance to the event's ``tree_bytes_done`` (never fails the transfer)."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from . import paths
 from .capabilities import Capabilities
 from .config import PERMISSIONS, MountConfig
-from .exceptions import StorageConfigError, StorageError
+from .exceptions import StorageConfigError, StorageError, StoragePermissionError
 from .identity import Location
 from .info import FileInfo, Page
 
@@ -186,17 +186,31 @@ class RelativeCore:
 
     def _root(self) -> tuple[Any, str]:
         """``(backend, folder)``: the real (non-relative) backend and this mount's root
-        in it, through any chain of relative mounts."""
+        in it, through any chain of relative mounts (each one confined to its parent's
+        root: see ``_confined``)."""
         parent = self._parent_backend()
         if isinstance(parent, RelativeCore):
             backend, folder = parent._root()
-            return backend, _join(folder, self._folder)
+            joined = _join(folder, self._folder)
+            _confined(backend, folder, joined, parent.where(self._folder))
+            return backend, joined
         return parent, self._folder
 
     def _target(self, path: str) -> tuple[Any, str]:
-        """The real backend and the path there of this mount's ``path``."""
+        """The real backend and the path there of this mount's ``path``, refused when
+        it resolves outside this mount's root (a symlink inside the folder pointing
+        elsewhere in the parent)."""
         backend, folder = self._root()
-        return backend, _join(folder, path)
+        full = _join(folder, path)
+        _confined(backend, folder, full, self.where(path))
+        return backend, full
+
+    def is_root(self, path: str) -> bool:
+        """This mount's root, or a path that is a root of the real mount below."""
+        if not path:
+            return True
+        backend, folder = self._root()
+        return bool(backend.is_root(_join(folder, path)))
 
     @property
     def type_name(self) -> str:
@@ -267,13 +281,35 @@ class RelativeCore:
         return dataclasses.replace(info, addressable=False)  # never acted on through here
 
     def _own_page(self, page: Page) -> Page:
-        return Page([self._own_info(e) for e in page.entries], page.cursor)
+        """A listing in this mount's paths. An entry that resolves outside the root (a
+        symlink the parent follows, since it stays inside the *parent's* root) is
+        listed as the parent lists a link it refuses: a file with no size, never
+        followed, so no fact of a place outside the mount shows and walks never enter
+        it; every access to it raises ``StoragePermissionError`` (``_target``)."""
+        backend, folder = self._root()
+        home = backend.location(folder) if folder else None
+        out: list[FileInfo] = []
+        for entry in page.entries:
+            own = self._own_info(entry)
+            if home is not None and own.addressable and own.path:
+                inside = home.contains(backend.location(entry.path))
+                own = own if inside else FileInfo(own.path, "file")
+            out.append(own)
+        return Page(out, page.cursor)
 
     def _own_path(self, new: str | None) -> str | None:
         """A path the parent returned (base64 moves nodes; views never lie over one)."""
         if new is None:
             return None
         return self._own_info(FileInfo(new, "file")).path
+
+
+def _confined(backend: Any, folder: str, full: str, where: str) -> None:
+    """Refuse ``full`` when its physical place is not inside ``folder``'s: paths are
+    normalised against the root, so only the store's own redirections (a local
+    symlink) can lead out, and the parent allows those anywhere inside *its* root."""
+    if folder and full != folder and not backend.location(folder).contains(backend.location(full)):
+        raise StoragePermissionError(f"Path '{where}' resolves outside its mount")
 
 
 def _join(folder: str, path: str) -> str:

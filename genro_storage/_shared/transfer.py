@@ -212,7 +212,7 @@ def _transfer(
     require(dst.config, "write", f"{verb} into '{dst.fullpath}'")
     if move:
         require(src.config, "delete", f"move '{src.fullpath}' away")
-        if not src.path:
+        if src._backend.is_root(src.path):
             raise StorageError(f"Refusing to move the root of mount '{src.mount}'")
     # Places, not names: two mounts may show the same files (see _shared/identity.py).
     src_place = src._backend.location(src.path)
@@ -223,7 +223,9 @@ def _transfer(
     dst_info = yield from info_or_none(dst)
     report: TransferReport[N] = TransferReport(destination=dst)
     if not src_info.isdir:
-        if dst_info is not None and dst_info.isdir:
+        # A store that makes no folders (base64: its root is where new data goes, as
+        # for write_bytes) has no folder that a file could be written over.
+        if dst_info is not None and dst_info.isdir and dst._backend.capabilities.mkdir:
             raise is_a_directory(dst.fullpath)
         counter = _Counter(1, tree=False, total_bytes=src_info.size)
         if bar is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from .capabilities import Capabilities
@@ -82,6 +83,21 @@ class VirtualContent:
     def g_size(self) -> Logic[int | None]:
         """The content's size, found without reading it where possible."""
         raise NotImplementedError
+
+
+def extended(node_type: type[Any], nodes: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The sources of ``extend(a, b)`` or ``extend([a, b])``: a single argument that is
+    not a node must be an iterable of nodes (a ``str`` is not one: ``'m:a'`` is a
+    spec, not three sources); anything else is a ``TypeError`` naming the argument."""
+    if len(nodes) != 1 or isinstance(nodes[0], node_type):
+        return nodes
+    given = nodes[0]
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise TypeError(
+            f"extend() takes {node_type.__name__} objects or one iterable of them,"
+            f" not {type(given).__name__}"
+        )
+    return tuple(given)
 
 
 def _contents_below(node: Any) -> list[VirtualContent]:

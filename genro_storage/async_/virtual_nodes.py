@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .._shared.virtual import Concatenation, Difference, VirtualContent
+from .._shared.virtual import Concatenation, Difference, VirtualContent, extended
 from .backends.virtual import AsyncVirtualBackend
 from .node import AsyncStorageNode
 
@@ -53,9 +53,7 @@ class AsyncIterNode(AsyncVirtualNode):
 
     def extend(self, *nodes: AsyncStorageNode | Iterable[AsyncStorageNode]) -> None:
         """Add several nodes at the end: ``extend(a, b)`` or ``extend([a, b])``."""
-        if len(nodes) == 1 and not isinstance(nodes[0], AsyncStorageNode):
-            nodes = tuple(nodes[0])
-        self._content().add(nodes)
+        self._content().add(extended(AsyncStorageNode, nodes))
 
     @property
     def sources(self) -> list[AsyncStorageNode]:

@@ -129,6 +129,11 @@ class StorageBackend:
         A backend that cannot tell its store apart from others' is its own store."""
         return Location(("backend", id(self)), segments(path))
 
+    def is_root(self, path: str) -> bool:
+        """Whether ``path`` is a root of the mount: a folder that may never be moved,
+        renamed or deleted (``''``; on a switched local mount, each first segment)."""
+        return not path
+
     # -- facts ------------------------------------------------------------------
     def info(self, path: str) -> FileInfo:
         """Facts about ``path`` in one call; raises ``StorageNotFoundError``."""

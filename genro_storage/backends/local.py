@@ -432,8 +432,13 @@ class LocalBackend(StorageBackend):
             self._sweep(os.path.dirname(target))
         self._sweep(target)
 
+    def is_root(self, path: str) -> bool:
+        """``''``, and on a switched mount each first segment: the folder the ``path``
+        callable returns belongs to the application, never to a move or a delete."""
+        return not path or (self._roots.switched and "/" not in path)
+
     def delete(self, path: str, recursive: bool = False) -> None:
-        if not path:
+        if self.is_root(path):
             raise StorageError(f"Refusing to delete the root of mount '{self.mount}'")
         target = self.full(path)
         with errors_as_storage(self.where(path)):

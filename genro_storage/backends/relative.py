@@ -133,6 +133,12 @@ class RelativeBackend(RelativeCore, StorageBackend):  # type: ignore[override]
             backend, full = self._target(path)
             return bytes(backend.read_version(full, version_id))
 
+    def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        with self._named():
+            backend, full = self._target(path)
+            backend.delete_version(full, version_id)
+
     def open_read_version(self, path: str, version_id: str) -> Reader:
         """A reader over one stored version, streamed."""
         with self._named():

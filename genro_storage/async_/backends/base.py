@@ -67,6 +67,10 @@ class AsyncStorageBackend:
         """The physical place of ``path`` (no I/O); see ``StorageBackend.location``."""
         return Location(("backend", id(self)), segments(path))
 
+    def is_root(self, path: str) -> bool:
+        """Whether ``path`` is a root of the mount (see ``StorageBackend.is_root``)."""
+        return not path
+
     def sync_backend(self) -> StorageBackend | None:
         """The sync backend over the same store, when one exists already (shared state)."""
         return None
@@ -259,6 +263,9 @@ class ThreadBackend(AsyncStorageBackend):
 
     def location(self, path: str) -> Location:
         return self._sync.location(path)
+
+    def is_root(self, path: str) -> bool:
+        return self._sync.is_root(path)
 
     def same_store(self, other: Any) -> bool:
         return other is self or (

@@ -140,6 +140,12 @@ class AsyncRelativeBackend(RelativeCore, AsyncStorageBackend):  # type: ignore[o
             backend, full = self._target(path)
             return bytes(await backend.read_version(full, version_id))
 
+    async def delete_version(self, path: str, version_id: str) -> None:
+        """Remove one stored version for good."""
+        with self._named():
+            backend, full = self._target(path)
+            await backend.delete_version(full, version_id)
+
     async def open_read_version(self, path: str, version_id: str) -> AsyncReader:
         """A reader over one stored version, streamed."""
         with self._named():
