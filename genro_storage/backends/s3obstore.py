@@ -207,11 +207,14 @@ class S3ObstoreLogic(S3Logic):
                 return
         yield from super()._g_delete(path, recursive)
 
-    def _g_put_small(self, key: str, data: bytes, content_type: str) -> Logic[None]:
+    def _g_put_small(
+        self, key: str, data: bytes, content_type: str, only_new: bool = False
+    ) -> Logic[None]:
         if not ops.key_ok(key):  # a folder marker 'dir/', a literal name
-            return (yield from super()._g_put_small(key, data, content_type))
+            return (yield from super()._g_put_small(key, data, content_type, only_new))
         attributes = {"Content-Type": content_type}
-        yield self._engine_op(ops.put, ops.put_async, self.store(), key, data, attributes, False)
+        # only_new: obstore's conditional create (If-None-Match: *), refused if the key exists
+        yield self._engine_op(ops.put, ops.put_async, self.store(), key, data, attributes, only_new)
 
     def _g_remove(self, keys: list[str]) -> Logic[None]:
         plain = [k for k in keys if ops.key_ok(k)]
