@@ -224,11 +224,14 @@ async def test_cancelled_zip_publishes_nothing(make_config: Callable[..., dict],
     async with AsyncStorageManager([make_config(kind)]) as storage:
         folder = storage.node("m:big")
         rng = random.Random(1)
+        # 3 MiB files: above the memory store's inline threshold, so the zip's reads are
+        # thread hops and the task is suspended (cancellable) between them
         for i in range(12):
-            await folder.child(f"f{i}.bin").write_bytes(rng.randbytes(MiB))
+            await folder.child(f"f{i}.bin").write_bytes(rng.randbytes(3 * MiB))
         dst = storage.node("m:out.zip")
         task = asyncio.ensure_future(folder.zip(dst))
         await asyncio.sleep(0.05)
+        assert not task.done()  # still zipping: the cancel below lands mid-way
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

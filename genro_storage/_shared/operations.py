@@ -68,15 +68,15 @@ def fact(node: AnyNode, name: Literal["mtime"]) -> Logic[float | None]: ...
 def fact(node: AnyNode, name: str) -> Logic[Any]:
     """``exists``/``isfile``/``isdir`` never raise for a missing node; ``size``/``mtime`` do.
     ``size`` of a folder raises ``StorageIsADirectoryError`` (a ``ValueError``, as in
-    genro-storage 0.x): a folder has no size of its own."""
+    genro-storage 0.x): a folder has no size of its own, unless it also holds content."""
     if name == "exists":
         return (yield call(node._backend.exists, node.path))
     if name in ("isfile", "isdir"):
         found = yield from info_or_none(node)
         return found is not None and getattr(found, name)
     found = yield call(node._backend.info, node.path)
-    if name == "size" and found.isdir:
-        raise is_a_directory(node.fullpath)
+    if name == "size" and found.isdir and not found.has_content:
+        raise is_a_directory(node.fullpath)  # (an object-store key that is both has a size)
     return getattr(found, name)
 
 
