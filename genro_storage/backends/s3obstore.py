@@ -71,7 +71,8 @@ def _facts(path: str, meta: dict[str, Any]) -> FileInfo:
         md5_from_etag(etag),
         attributes.get("Content-Type"),
         meta.get("version"),
-        {k: str(v) for k, v in attributes.items() if k not in STANDARD_ATTRIBUTES},
+        # sorted: object_store's attributes come from a hash map, in no stable order
+        {k: str(attributes[k]) for k in sorted(attributes) if k not in STANDARD_ATTRIBUTES},
     )
 
 
