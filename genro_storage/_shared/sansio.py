@@ -200,7 +200,11 @@ async def _parallel_async(op: Parallel) -> list[Any]:
         # On failure or cancellation, stop the siblings and wait for their cleanup.
         pending = [t for t in tasks if not t.done()]
         for task in pending:
-            task.cancel()
+            # Not twice: a task gather already cancelled is running its cleanup (a close,
+            # an abort), and a second cancellation would cut that short.
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            if cancelling is None or not cancelling():
+                task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 

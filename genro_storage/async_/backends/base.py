@@ -7,7 +7,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from ..._shared.async_utils import run_in_thread
+from ..._shared.async_utils import run_in_thread, to_the_end
 from ..._shared.capabilities import Capabilities
 from ..._shared.config import MountConfig
 from ..._shared.exceptions import StorageNotFoundError, unsupported
@@ -195,7 +195,7 @@ class ThreadReader:
         return await hop(self._reader.read, size)
 
     async def close(self) -> None:
-        await self._backend._hop(self._reader.close)
+        await to_the_end(self._backend._hop(self._reader.close))
 
 
 class ThreadWriter:
@@ -215,7 +215,7 @@ class ThreadWriter:
         return await self._backend._long_hop(self._writer.commit)
 
     async def abort(self) -> None:
-        await self._backend._hop(self._writer.abort)
+        await to_the_end(self._backend._hop(self._writer.abort))
 
     @property
     def can_commit_new(self) -> bool:

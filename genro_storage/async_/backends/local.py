@@ -1,6 +1,7 @@
 """Async local disk: whole-file operations, listings and streamed writes run the sync
 backend off the loop (its writer renames into place at a commit point, so a cancelled
-write never lands); streaming reads use aiofiles. Short calls share batched thread hops
+write never lands), and so do streamed reads: an open that a cancellation overtook is
+closed (``run_in_thread``'s rule), which aiofiles did not do. Short calls share batched thread hops
 (``_shared/batching.py``): many small reads at once cost a fraction of a hop each."""
 
 from __future__ import annotations
@@ -8,11 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import aiofiles
-
 from ..._shared.batching import run_batched
 from ..._shared.config import MountConfig
-from ..._shared.exceptions import errors_as_storage
 from ...backends.local import LocalBackend
 from .base import ThreadBackend
 
@@ -32,8 +30,3 @@ class AsyncLocalBackend(ThreadBackend):
     async def _hop(self, fn: Callable[..., T], *args: Any) -> T:
         """Short calls go to the batched hops."""
         return await run_batched(fn, *args)
-
-    async def open_read(self, path: str) -> Any:
-        full = self._local.full(path)
-        with errors_as_storage(self.where(path)):
-            return await aiofiles.open(full, "rb")
