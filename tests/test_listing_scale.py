@@ -119,7 +119,7 @@ async def test_many_listings_at_once_keep_a_bounded_cache_and_all_finish(
     names = [f"f{i:03d}" for i in range(60)]
     fill(manager, config, "d", names)
     folder = test_node(manager, "m:d")
-    started = 2 * local_backend._Listings.LIMIT
+    started = 2 * local_backend.FolderListings.LIMIT
     firsts = [await folder.list(page_size=10) for _ in range(started)]
     reads: list[Any] = []
     real_scandir = os.scandir
@@ -136,7 +136,7 @@ async def test_many_listings_at_once_keep_a_bounded_cache_and_all_finish(
         assert [e.name for e in first.entries] + rest == names
     # the evicted ones read the folder once more (the first of them pushes out one
     # more snapshot while it finishes); the others never
-    evicted = started - local_backend._Listings.LIMIT
+    evicted = started - local_backend.FolderListings.LIMIT
     assert evicted <= len(reads) <= evicted + 1
 
 

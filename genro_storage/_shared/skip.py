@@ -99,3 +99,15 @@ def comparable_etag(info: FileInfo | None) -> str | None:
     if info.md5:
         return info.md5.lower()
     return md5_from_etag(info.etag)
+
+
+def skip_reason(skip_if: SkipIf) -> str:
+    """What ``on_skip`` is told when a strategy skipped a file."""
+    if callable(skip_if):
+        return "skip_if callable returned True"
+    return {
+        "exists": "destination exists",
+        "size": "same size",
+        "hash": "same content (MD5)",
+        "unchanged": "unchanged (same size, and same MD5 or not newer)",
+    }.get(str(skip_if), f"skip_if={skip_if}")

@@ -30,7 +30,7 @@ from .operations import (
 from .paths import literal_join, relative_to
 from .progressbar import TqdmBar
 from .sansio import Logic, Parallel, Shielded, call, callback
-from .skip import SkipIf, check_strategy, should_skip
+from .skip import SkipIf, check_strategy, should_skip, skip_reason
 
 ON_ERROR = ("stop", "continue")
 
@@ -340,7 +340,7 @@ def _transfer_file(
             size = src_info.size
             counter.bytes_done += size or 0
             if options.on_skip is not None:
-                yield from _notify(report, src, options.on_skip, _skip_reason(options.skip_if))
+                yield from _notify(report, src, options.on_skip, skip_reason(options.skip_if))
             yield from _final_progress(options, report, src, size or 0, size, counter, True)
             return dst
         return (yield from _copy_bytes(src, dst, src_info, options, report, counter, move))
@@ -352,18 +352,6 @@ def _transfer_file(
                 [(src.fullpath, exc)],
             ) from exc
         raise
-
-
-def _skip_reason(skip_if: SkipIf) -> str:
-    """What ``on_skip`` is told when a strategy skipped a file."""
-    if callable(skip_if):
-        return "skip_if callable returned True"
-    return {
-        "exists": "destination exists",
-        "size": "same size",
-        "hash": "same content (MD5)",
-        "unchanged": "unchanged (same size, and same MD5 or not newer)",
-    }.get(str(skip_if), f"skip_if={skip_if}")
 
 
 def _should_skip(src: AnyNode, dst: AnyNode, src_info: FileInfo, skip_if: SkipIf) -> Logic[bool]:
@@ -412,10 +400,7 @@ def _copy_bytes(
         # reads, a close and a streamed upload); still nothing visible before the write.
         data = yield call(src._backend.read_bytes, src.path)
         sent = len(data)
-        if sent != size:
-            raise StorageError(
-                f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
-            )
+        _check_complete(src, sent, size)
         counter.bytes_done += sent
         yield from _progress(options, src, sent, size, counter)
         target = yield from write_bytes(dst, data)
@@ -430,10 +415,7 @@ def _copy_bytes(
                     sent += len(chunk)
                     counter.bytes_done += len(chunk)
                     yield from _progress(options, src, sent, size, counter)
-                if size is not None and sent != size:
-                    raise StorageError(
-                        f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
-                    )
+                _check_complete(src, sent, size)
                 closing, reader = reader, None
                 yield call(closing.close)
                 target = yield from handle.g_close()
@@ -445,6 +427,15 @@ def _copy_bytes(
                 yield call(reader.close)
     yield from _after_commit(src, sent, size, options, report, counter, move)
     return target
+
+
+def _check_complete(src: AnyNode, sent: int, size: int | None) -> None:
+    """A source that gave fewer or more bytes than its listed size fails the copy
+    (before the commit: nothing lands)."""
+    if size is not None and sent != size:
+        raise StorageError(
+            f"Copy of '{src.fullpath}' is incomplete: {sent} of {size} bytes arrived"
+        )
 
 
 def _after_commit(

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import heapq
 import io
 import os
-import secrets
 import shutil
 import stat
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -27,8 +23,8 @@ from .._shared.exceptions import (
     errors_as_storage,
 )
 from .._shared.identity import Location
-from .._shared.info import FileInfo, Page, check_cursor, page_after
-from .._shared.temporaries import TEMP_PREFIX, is_temp_name
+from .._shared.info import FileInfo, Page
+from .._shared.temporaries import is_temp_name
 from .base import StorageBackend
 from .localdisk import (
     NoFollowRoot,
@@ -41,6 +37,7 @@ from .localdisk import (
     temp_beside,
     unlink_quietly,
 )
+from .locallisting import FolderListings
 from .localroot import Roots
 
 __all__ = ["LocalBackend", "LocalWriter", "local_location", "temp_beside", "unlink_quietly"]
@@ -123,111 +120,6 @@ class LocalWriter:
                 self.abort()
 
 
-@dataclass
-class _Snapshot:
-    """The names of one folder, read once for a listing that is paged through; sorted
-    when a page after the first is asked for (the first needs only the smallest)."""
-
-    folder: str
-    stamp: tuple[int, ...]
-    names: list[str]
-    expires: float = 0.0
-    ordered: bool = False
-
-    def sorted_names(self) -> list[str]:
-        if not self.ordered:
-            self.names = sorted(self.names)  # a new list: a reader of the old one is safe
-            self.ordered = True
-        return self.names
-
-
-def _read_names(folder: str) -> list[str]:
-    """The folder's names, without the library's temporaries (in the order of the OS)."""
-    with os.scandir(folder) as it:
-        names = [entry.name for entry in it]
-    if any(name.startswith(TEMP_PREFIX) for name in names):
-        names = [name for name in names if not is_temp_name(name)]
-    return names
-
-
-def _stamp(folder: str) -> tuple[int, ...]:
-    """What changes when an entry is added to or removed from ``folder``."""
-    st = os.stat(folder)
-    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
-
-
-class _Listings:
-    """Page through a folder reading it once, not once per page.
-
-    The first page of a listing reads the folder (without the library's temporaries),
-    returns its smallest names (``heapq.nsmallest``: no sort of the whole folder, so the
-    first page of 100,000 entries costs little more than reading their names) and keeps
-    the names under a random token, sorted once when a second page is asked; its cursor is
-    ``'<last name>/<token>'`` (``/`` is never part of a name). A later page resumes from
-    that snapshot in O(log n + page) while the folder is unchanged (same inode, mtime and
-    ctime). Otherwise, or when the token is unknown (expired, evicted, made by another
-    process, or a plain name given as cursor), the folder is read again and the page
-    holds the names after the cursor's name: the result is the same, only slower.
-    Like ``readdir``, an entry added during a listing may or may not be listed.
-    """
-
-    #: Snapshots kept (least recently used go first), names kept in all of them, and
-    #: seconds a snapshot is kept after its last use.
-    LIMIT = 16
-    BUDGET = 1_000_000
-    TTL = 600.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[str, _Snapshot] = OrderedDict()
-
-    def page(
-        self, folder: str, page_size: int | None, cursor: str | None
-    ) -> tuple[list[str], str | None]:
-        """``(names of this page, cursor of the next page or None)``."""
-        after, _, token = (check_cursor(cursor) or "").partition("/")
-        stamp = _stamp(folder)  # before reading: a change while reading shows next time
-        snap = self._resume(token, folder, stamp) if token else None
-        if snap is None:
-            snap, token = _Snapshot(folder, stamp, _read_names(folder)), secrets.token_hex(8)
-        if not snap.ordered and not after and page_size is not None:
-            # the first page: the smallest names, without sorting the whole folder
-            smallest = heapq.nsmallest(page_size + 1, snap.names)
-            chosen = smallest[:page_size]
-            last = chosen[-1] if len(smallest) > page_size else None
-        else:
-            chosen, last = page_after(snap.sorted_names(), page_size, after or None)
-        if last is None:
-            with self._lock:
-                self._kept.pop(token, None)
-            return chosen, None
-        self._keep(token, snap)
-        return chosen, f"{last}/{token}"
-
-    def _resume(self, token: str, folder: str, stamp: tuple[int, ...]) -> _Snapshot | None:
-        with self._lock:
-            snap = self._kept.get(token)
-            if snap is None:
-                return None
-            if snap.folder != folder or snap.stamp != stamp or snap.expires < time.monotonic():
-                del self._kept[token]
-                return None
-            return snap
-
-    def _keep(self, token: str, snap: _Snapshot) -> None:
-        now = time.monotonic()
-        with self._lock:
-            snap.expires = now + self.TTL
-            self._kept[token] = snap
-            self._kept.move_to_end(token)
-            total = sum(len(s.names) for s in self._kept.values())
-            while len(self._kept) > 1:
-                oldest = next(iter(self._kept.values()))
-                if len(self._kept) <= self.LIMIT and total <= self.BUDGET and oldest.expires >= now:
-                    break
-                total -= len(self._kept.popitem(last=False)[1].names)
-
-
 #: Seconds between two sweeps of the same folder by one mount (a tree copy calls
 #: ``mkdir`` once per folder; each sweep reads the whole folder).
 SWEEP_INTERVAL = 3600.0
@@ -250,7 +142,7 @@ class LocalBackend(StorageBackend):
         fixed = self._roots.fixed
         self._nofollow = NoFollowRoot(fixed) if fixed is not None else None
         self._base_url = config.options.get("base_url")
-        self._listings = _Listings()
+        self._listings = FolderListings()
         self._swept: dict[str, float] = {}
         self._sweep_lock = threading.Lock()
         if self._roots.fixed is not None:
