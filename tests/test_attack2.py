@@ -13,6 +13,7 @@ import pytest
 from genro_storage import (
     StorageConfigError,
     StorageError,
+    StorageExistsError,
     StorageManager,
     StoragePermissionError,
 )
@@ -295,14 +296,6 @@ def _racing(base: type[Any]) -> type[Any]:
     return Racing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="touch() on a missing file checks with info() and then writes b'' with the "
-    "ordinary atomic writer: a file created between the two is truncated to empty "
-    "(pathlib's touch never truncates: O_CREAT without O_TRUNC). Needs an exclusive-"
-    "create primitive per store (O_EXCL locally, If-None-Match on S3, if_none_match='*' "
-    "on Azure, ifGenerationMatch=0 on GCS, a locked check in memory).",
-)
 @pytest.mark.parametrize("kind", ["local", "memory"])
 def test_touch_never_truncates_a_file_created_meanwhile(kind: str, tmp_path: Path) -> None:
     from genro_storage.backends.local import LocalBackend
@@ -316,6 +309,24 @@ def test_touch_never_truncates_a_file_created_meanwhile(kind: str, tmp_path: Pat
     storage.configure([{"name": "r", "type": "racing", **extra}])
     node = storage.node("r:new.txt")
     node.touch()
+    assert node.read_bytes() == b"DATA written meanwhile"
+
+
+@pytest.mark.parametrize("kind", ["local", "memory"])
+def test_touch_exclusive_reports_a_file_created_meanwhile(kind: str, tmp_path: Path) -> None:
+    """touch(exist_ok=False) that loses the race says so, and keeps the other's data."""
+    from genro_storage.backends.local import LocalBackend
+    from genro_storage.backends.memory import MemoryBackend
+
+    storage = StorageManager()
+    storage.register_backend_type(
+        "racing", _racing(LocalBackend if kind == "local" else MemoryBackend)
+    )
+    extra = {"path": str(tmp_path)} if kind == "local" else {}
+    storage.configure([{"name": "r", "type": "racing", **extra}])
+    node = storage.node("r:new.txt")
+    with pytest.raises(StorageExistsError):
+        node.touch(exist_ok=False)
     assert node.read_bytes() == b"DATA written meanwhile"
 
 

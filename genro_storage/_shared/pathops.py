@@ -29,7 +29,7 @@ from .exceptions import (
 )
 from .globbing import parse
 from .nodecore import B, NodeCore
-from .operations import AnyNode, info_or_none, landed
+from .operations import AnyNode, WriteHandle, info_or_none
 from .sansio import Logic, blocking, call
 from .transfer import TransferOptions, transfer
 
@@ -169,8 +169,18 @@ def touch(node: N, exist_ok: bool) -> Logic[N]:
         if isinstance(local, str):
             yield blocking(os.utime, local)
         return node
-    new_path = yield call(node._backend.write_bytes, node.path, b"")
-    return landed(node, new_path)
+    # Create only where nothing is (the store's conditional write, as mode 'x'): a file
+    # another writer made since the look above is kept, never truncated (pathlib's
+    # touch opens with O_CREAT and no O_TRUNC).
+    writer = yield call(node._backend.open_write, node.path)
+    handle = WriteHandle(node, writer, exclusive=True)
+    try:
+        made: N = yield from handle.g_close()
+    except StorageExistsError:
+        if not exist_ok:
+            raise
+        return node
+    return made
 
 
 def rename(node: N, target: N) -> Logic[N]:
