@@ -11,11 +11,13 @@ SDK path of ``AzureLogic``, chosen per operation (the table is in ``docs/backend
 ===============================  ==========================================================
 operation                        engine
 ===============================  ==========================================================
-read (whole, ranged, streamed)   obstore (Get Blob, with a Range)
+read (whole, ranged, streamed)   obstore (Get Blob, with a Range; a streamed read is
+                                 sized by an obstore HEAD)
 small write (one request)        obstore Put Blob (the service computes the content MD5);
                                  mode 'x' with ``If-None-Match: *``; a folder marker
                                  ``'dir/'`` stays on the SDK
-delete (batched)                 obstore blob batch (the existence checks: SDK)
+delete (batched)                 obstore blob batch with the account key, else one SDK
+                                 Delete Blob per key (the existence checks: SDK)
 head / info / md5 / metadata     SDK: object_store's HEAD drops the content MD5 (an Azure
                                  ETag is no MD5), so ``md5hash`` would need a download
 listing, "is it a folder"        SDK: object_store's listing carries neither content MD5
@@ -36,8 +38,12 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from .._shared.exceptions import StorageNotFoundError, errors_as_storage
+from .._shared.sansio import Logic
+from . import obstoreops as ops
 from .azure import AzureLogic
 from .obstorelogic import ObstoreLogic
+from .streams import RangeReader, ReaderLogic
 
 __all__ = ["AzureObstoreLogic"]
 
@@ -77,3 +83,25 @@ class AzureObstoreLogic(ObstoreLogic, AzureLogic):
             client_options=client,  # type: ignore[arg-type]
             retry_config=self._retry_config(),  # type: ignore[arg-type]
         )
+
+    def _g_open_read(self, path: str) -> Logic[ReaderLogic]:
+        """A reader over obstore's ranged GETs, sized by one obstore HEAD; a folder or a
+        missing file goes the SDK's way, which says which it is."""
+        key = self.key(path)
+        if ops.key_ok(key):
+            try:
+                with errors_as_storage(self.where(path)):
+                    meta = yield self._engine_op(ops.head, ops.head_async, self.store(), key)
+            except StorageNotFoundError:
+                pass
+            else:
+                return RangeReader(self, path, meta["size"])
+        return (yield from super()._g_open_read(path))
+
+    def _g_remove(self, keys: list[str]) -> Logic[None]:
+        """A blob batch through obstore when the mount signs with the account key;
+        otherwise one SDK Delete Blob per key (object_store deletes even one key with a
+        batch, and Azurite answers a batch signed with a SAS with a 500)."""
+        if self._account_key and self.config.options.get("anon") is not True:
+            return (yield from super()._g_remove(keys))
+        return (yield from super(ObstoreLogic, self)._g_remove(keys))
