@@ -286,13 +286,115 @@ async def tree_and_listing_variants(
     return results
 
 
+# -- Azure: obstore vs the Azure SDK, against Azurite ---------------------------------
+
+AZURE_CONTAINER = "fast"
+AZURE_SMALL_SIZE = 4096
+
+
+async def azure_get_variants(n: int, rounds: int) -> dict[str, Measure]:
+    """Small GETs against Azurite: the raw Azure SDK and raw obstore, and this library on
+    each Azure engine, both APIs. Azurite (Node.js) needs far more CPU per request than
+    the fast S3 responder, so the rates are Azurite's; the client CPU per GET is the
+    figure to compare."""
+    import obstore
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.blob.aio import BlobServiceClient as AsyncBlobServiceClient
+    from obstore.store import AzureStore
+    from servers import AzureServer
+
+    c = GET_CONCURRENCY
+    with AzureServer() as server:
+        clock = CpuClock(server.pid)
+        sdk = BlobServiceClient.from_connection_string(server.connection_string)
+        blobs = sdk.create_container(AZURE_CONTAINER)
+        for i in range(SMALL):
+            blobs.upload_blob(_key(i), os.urandom(AZURE_SMALL_SIZE))
+        store = AzureStore(
+            AZURE_CONTAINER,
+            config={
+                "account_name": server.account_name,
+                "account_key": server.account_key,
+                "endpoint": server.endpoint_url,
+            },
+            client_options={"allow_http": True},
+        )
+
+        def az_mount(engine: str) -> dict[str, Any]:
+            return {
+                "name": "az",
+                "type": "azure",
+                "container": AZURE_CONTAINER,
+                "connection_string": server.connection_string,
+                "engine": engine,
+            }
+
+        async with contextlib.AsyncExitStack() as stack:
+            aio = await stack.enter_async_context(
+                AsyncBlobServiceClient.from_connection_string(server.connection_string)
+            )
+            aio_blobs = aio.get_container_client(AZURE_CONTAINER)
+            managers = {
+                e: await stack.enter_async_context(AsyncStorageManager([az_mount(e)]))
+                for e in ("obstore", "fsspec")
+            }
+            syncs = {e: stack.enter_context(StorageManager([az_mount(e)])) for e in managers}
+
+            async def raw_sdk(i: int) -> bytes:
+                stream = await aio_blobs.download_blob(_key(i))
+                data: bytes = await stream.readall()
+                return data
+
+            async def raw_obstore(i: int) -> bytes:
+                result = await obstore.get_async(store, _key(i))
+                return bytes(await result.bytes_async())
+
+            def raw_sdk_sync(i: int) -> bytes:
+                data: bytes = blobs.download_blob(_key(i)).readall()
+                return data
+
+            def raw_obstore_sync(i: int) -> bytes:
+                return bytes(obstore.get(store, _key(i)).bytes())
+
+            def api(manager: AsyncStorageManager) -> AsyncOp:
+                nodes = [manager.node(f"az:{_key(i)}") for i in range(SMALL)]
+
+                async def op(i: int) -> bytes:
+                    return await nodes[i % SMALL].read_bytes()
+
+                return op
+
+            def sync_api(manager: StorageManager) -> Any:
+                nodes = [manager.node(f"az:{_key(i)}") for i in range(SMALL)]
+
+                def op(i: int) -> bytes:
+                    return nodes[i % SMALL].read_bytes()
+
+                return op
+
+            variants: dict[str, Runner] = {
+                "az_raw_sdk": async_runner(raw_sdk, c, clock),
+                "az_raw_obstore": async_runner(raw_obstore, c, clock),
+                "az_async_obstore": async_runner(api(managers["obstore"]), c, clock),
+                "az_async_fsspec": async_runner(api(managers["fsspec"]), c, clock),
+                "az_raw_sdk_sync": sync_runner(raw_sdk_sync, clock),
+                "az_raw_obstore_sync": sync_runner(raw_obstore_sync, clock),
+                "az_sync_obstore": sync_runner(sync_api(syncs["obstore"]), clock),
+                "az_sync_fsspec": sync_runner(sync_api(syncs["fsspec"]), clock),
+            }
+            results = await compare(variants, n, rounds, warmup=c)
+        sdk.close()
+    return results
+
+
 async def engines_measures(n: int, rounds: int, tmp: Path) -> dict[str, Measure]:
-    """Every engine row, against one fast server."""
+    """Every engine row: S3 against one fast server, Azure against Azurite."""
     with fast_server() as (endpoint, pid):
         results = await step("engines: GETs", get_variants(endpoint, n, rounds, pid))
         results |= await step(
             "engines: tree copy, listing", tree_and_listing_variants(endpoint, tmp, rounds, pid)
         )
+    results |= await step("engines: Azure GETs", azure_get_variants(n // 4, rounds))
     return results
 
 

@@ -36,9 +36,12 @@ class Kind(str):
 #: S3 on the obstore engine (opt-in); plain ``'s3'`` runs the default engine, fsspec
 #: (s3fs/botocore). Test ids say ``s3-obstore``.
 S3_OBSTORE = Kind("s3", "obstore")
+#: Azure on the obstore engine (opt-in); plain ``'azure'`` runs adlfs and the Azure SDK.
+#: Test ids say ``azure-obstore``.
+AZURE_OBSTORE = Kind("azure", "obstore")
 #: Backends that take writes; HTTP runs the read-only part of the suite.
-WRITABLE = ["local", "memory", "s3", S3_OBSTORE, "azure", "gcs"]
-CLOUD = ["s3", S3_OBSTORE, "azure", "gcs"]
+WRITABLE = ["local", "memory", "s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs"]
+CLOUD = ["s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs"]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import cloud_mounts
 import pytest
-from mounts import test_node
+from mounts import AZURE_OBSTORE, test_node
 
 from genro_storage import (
     StorageConfigError,
@@ -222,12 +222,13 @@ async def test_s3_thread_mode_runs_the_same_logic(s3_server):
 
 # -- metadata and hashes on every object store --------------------------------------
 
-OBJECT_STORES = ["s3", "azure", "gcs"]
+OBJECT_STORES = ["s3", "azure", AZURE_OBSTORE, "gcs"]
 
 
 def object_store_mount(request: pytest.FixtureRequest, kind: str, name: str) -> dict:
     server = request.getfixturevalue(f"{kind}_server")
-    return getattr(cloud_mounts, f"{kind}_mount")(server, name, unique())
+    extra = {"engine": kind.engine} if getattr(kind, "engine", None) else {}
+    return getattr(cloud_mounts, f"{kind}_mount")(server, name, unique(), **extra)
 
 
 @pytest.mark.parametrize("kind", OBJECT_STORES)

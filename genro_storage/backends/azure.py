@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._shared import capabilities as caps
+from .._shared.config import MountConfig
 from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.identity import endpoint_place
 from .._shared.info import FileInfo, unquote_etag
@@ -25,6 +26,7 @@ from .clients import detach_finalizers
 from .drivers import SyncDriver
 from .facts import md5_from_bytes, timestamp
 from .objectstore import ObjectStoreLogic
+from .store import StoreLogic
 from .streams import SMALL_BODY, PartWriter, joined, md5_digest
 
 if TYPE_CHECKING:
@@ -215,6 +217,18 @@ class AzureLogic(ObjectStoreLogic):
     library = ("adlfs", "azure")
     writer = AzureBlockWriter
     metadata_rule = AZURE_METADATA
+
+    @classmethod
+    def for_config(cls, config: MountConfig) -> type[StoreLogic]:
+        """``AzureObstoreLogic`` when the mount's engine is obstore, else this class
+        (``engine: fsspec``)."""
+        from .obstoreops import chosen_engine
+
+        if cls is AzureLogic and chosen_engine(config) == "obstore":
+            from .azureobstore import AzureObstoreLogic
+
+            return AzureObstoreLogic
+        return cls
 
     def _setup(self) -> None:
         super()._setup()

@@ -10,6 +10,7 @@ values (``bytes``, dicts), never obstore objects.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ __all__ = ["ENGINES", "chosen_engine", "key_ok"]
 #: The values of a mount's ``engine`` field.
 ENGINES = ("obstore", "fsspec")
 #: The mount types that obstore can serve (the others take ``engine: fsspec`` only).
-ENGINE_TYPES = ("s3",)
+ENGINE_TYPES = ("s3", "azure")
 
 
 def obstore_installed() -> bool:
@@ -157,16 +158,28 @@ async def put_async(
 
 
 def delete(store: Any, keys: Sequence[str]) -> None:
-    """Delete keys (batched by the store: S3 ``DeleteObjects``); a missing key is fine."""
+    """Delete keys (batched by the store: S3 ``DeleteObjects``, an Azure blob batch); a
+    missing key is fine. Azure's batch reports a missing key as ``FileNotFoundError``,
+    which may stop the batches after it: the keys are then deleted one by one."""
     import obstore
 
-    obstore.delete(store, list(keys))
+    try:
+        obstore.delete(store, list(keys))
+    except FileNotFoundError:
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                obstore.delete(store, key)
 
 
 async def delete_async(store: Any, keys: Sequence[str]) -> None:
     import obstore
 
-    await obstore.delete_async(store, list(keys))
+    try:
+        await obstore.delete_async(store, list(keys))
+    except FileNotFoundError:
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                await obstore.delete_async(store, key)
 
 
 def copy(store: Any, src: str, dst: str) -> None:

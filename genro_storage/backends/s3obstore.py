@@ -36,15 +36,15 @@ trailing ``/``)
 from __future__ import annotations
 
 import datetime
-import threading
-from typing import Any, ClassVar
+from typing import Any
 
 from .._shared.exceptions import errors_as_storage, not_found
 from .._shared.info import FileInfo, md5_from_etag, unquote_etag
-from .._shared.sansio import Call, Logic, Parallel
+from .._shared.sansio import Logic, Parallel
 from . import obstoreops as ops
 from .facts import timestamp
 from .objectstore import ListItems, ObjectStoreLogic
+from .obstorelogic import ObstoreLogic
 from .s3 import S3Logic
 
 __all__ = ["S3ObstoreLogic"]
@@ -53,10 +53,6 @@ __all__ = ["S3ObstoreLogic"]
 STANDARD_ATTRIBUTES = frozenset(
     {"Content-Disposition", "Content-Encoding", "Content-Language", "Content-Type", "Cache-Control"}
 )
-#: object_store retries 10 times over up to 3 minutes by default; botocore's path here
-#: gives up after a few attempts, and so does this engine.
-RETRIES = 3
-RETRY_TIMEOUT = datetime.timedelta(seconds=30)
 
 
 def _facts(path: str, meta: dict[str, Any]) -> FileInfo:
@@ -76,25 +72,12 @@ def _facts(path: str, meta: dict[str, Any]) -> FileInfo:
     )
 
 
-class S3ObstoreLogic(S3Logic):
-    """S3 with obstore as the data-plane engine (see the module's table)."""
-
-    engine: ClassVar[str] = "obstore"
-
-    def _setup(self) -> None:
-        super()._setup()
-        self._ob_store: Any = None
-        self._ob_lock = threading.Lock()
-
-    def store(self) -> Any:
-        """The mount's ``obstore.store.S3Store``, made on first use (no I/O). It belongs
-        to no event loop, so both APIs and every loop share it."""
-        with self._ob_lock:
-            if self._ob_store is None:
-                self._ob_store = self._make_store()
-            return self._ob_store
+class S3ObstoreLogic(ObstoreLogic, S3Logic):
+    """S3 with obstore as the data-plane engine (see the module's table); reads,
+    one-request writes and batched removals are ``ObstoreLogic``'s."""
 
     def _make_store(self) -> Any:
+        """The mount's ``obstore.store.S3Store``."""
         from obstore.store import S3Store
 
         opts = self.config.options
@@ -113,22 +96,14 @@ class S3ObstoreLogic(S3Logic):
             config["secret_access_key"] = opts["secret"]
             if opts.get("token"):
                 config["session_token"] = opts["token"]
-        retry = {"max_retries": RETRIES, "retry_timeout": RETRY_TIMEOUT}
         return S3Store(
             self.bucket,
             config=config,  # type: ignore[arg-type]
             client_options=client,  # type: ignore[arg-type]
-            retry_config=retry,  # type: ignore[arg-type]
+            retry_config=self._retry_config(),  # type: ignore[arg-type]
         )
 
     # -- reads --------------------------------------------------------------------------
-    def _read_op(self, path: str, **kwargs: Any) -> Call:
-        key = self.key(path)
-        if not ops.key_ok(key):
-            return super()._read_op(path, **kwargs)
-        start, end = kwargs.get("start"), kwargs.get("end")
-        return self._engine_op(ops.get, ops.get_async, self.store(), key, start, end)
-
     def _g_read_version(self, path: str, version_id: str) -> Logic[bytes]:
         key = self.key(path)
         if not ops.key_ok(key):
@@ -207,23 +182,6 @@ class S3ObstoreLogic(S3Logic):
                     yield from self._g_remove([key])
                 return
         yield from super()._g_delete(path, recursive)
-
-    def _g_put_small(
-        self, key: str, data: bytes, content_type: str, only_new: bool = False
-    ) -> Logic[None]:
-        if not ops.key_ok(key):  # a folder marker 'dir/', a literal name
-            return (yield from super()._g_put_small(key, data, content_type, only_new))
-        attributes = {"Content-Type": content_type}
-        # only_new: obstore's conditional create (If-None-Match: *), refused if the key exists
-        yield self._engine_op(ops.put, ops.put_async, self.store(), key, data, attributes, only_new)
-
-    def _g_remove(self, keys: list[str]) -> Logic[None]:
-        plain = [k for k in keys if ops.key_ok(k)]
-        literal = [k for k in keys if not ops.key_ok(k)]
-        if plain:
-            yield self._engine_op(ops.delete, ops.delete_async, self.store(), plain)
-        if literal:
-            yield from super()._g_remove(literal)
 
     def _g_copy_key(self, key: str, other: ObjectStoreLogic, other_key: str) -> Logic[None]:
         if other.bucket != self.bucket or not (ops.key_ok(key) and ops.key_ok(other_key)):
