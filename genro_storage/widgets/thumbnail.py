@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from .preview import Preview
 
 try:  # Pillow is part of the widgets extra, but optional at run time
-    from PIL import Image as _pillow
+    from PIL import Image as _PillowImage
 
-    _Image: Any = _pillow
+    _Image: Any = _PillowImage
 except ImportError:  # pragma: no cover - tests set ``Image`` to None instead
     _Image = None
 
