@@ -152,3 +152,15 @@ async def test_svg_stays_escaped_source(storage):
     assert "<script" not in preview.html and "&lt;script&gt;" in preview.html
     renamed = await preview_of(storage, "logo.png", svg)  # the name does not make it an image
     assert renamed.kind == "source" and renamed.image is None
+
+
+async def test_a_photo_beyond_the_pixel_cap_is_decoded_at_a_reduced_scale(storage):
+    """A JPEG is decoded at 1/2 to 1/8 scale (``draft``): 49 megapixels pass the cap."""
+    im = Image.radial_gradient("L").resize((7000, 7000))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=70)
+    del im
+    assert thumbnail.THUMB_PIXELS < 7000 * 7000
+    preview = await preview_of(storage, "huge.jpg", out.getvalue())
+    assert preview.kind == "image", preview.note
+    assert "7000×7000 px" in preview.note and "thumbnail 256×256" in preview.note

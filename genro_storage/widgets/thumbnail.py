@@ -48,9 +48,10 @@ IMAGE_BYTES = 16 * 1024 * 1024
 RAW_IMAGE_BYTES = 4 * 1024 * 1024
 #: The thumbnail fits in a square of this many pixels.
 THUMB_BOX = 256
-#: Most pixels (width x height) an image may announce to be decoded at all (below
-#: Pillow's own MAX_IMAGE_PIXELS, whose check refuses twice as many at ``open``).
-THUMB_PIXELS = 64_000_000
+#: Most pixels (width x height) decoded for a thumbnail: at most 160 MB of RGBA while
+#: it is made (a JPEG is decoded at a reduced scale first, so a 100-megapixel photo
+#: passes). Pillow's own MAX_IMAGE_PIXELS check refuses larger images at ``open``.
+THUMB_PIXELS = 40_000_000
 
 
 def available() -> bool:
@@ -104,12 +105,12 @@ def _scaled(data: bytes) -> tuple[bytes, int, int, str]:
     """``(thumbnail bytes, width, height, 'png' or 'jpeg')`` of the image ``data``."""
     try:
         # ``open`` reads the header only; Pillow refuses there an image of more than
-        # twice its MAX_IMAGE_PIXELS, and our own cap (below its warning) comes next.
+        # twice its MAX_IMAGE_PIXELS, and our own cap on what is decoded comes next.
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
-            if width * height > THUMB_PIXELS:
-                raise _RefusedError(_bomb(width, height))
             im.draft("RGB", (THUMB_BOX, THUMB_BOX))  # JPEG: decode at a reduced scale
+            if im.size[0] * im.size[1] > THUMB_PIXELS:
+                raise _RefusedError(_bomb(width, height))
             im.seek(0)  # an animation: its first frame
             im.thumbnail((THUMB_BOX, THUMB_BOX))
             alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
