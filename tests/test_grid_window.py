@@ -254,3 +254,51 @@ async def test_local_pages_listed_again_read_the_folder_once(storage, tmp_path, 
         page = await node.list(page_size=100, cursor=cursors[number])
         assert page.entries[0].name == f"g{number * 100:04d}"
     assert len(reads) == 1
+
+
+HOSTILE = ["..x", "*", "%41", "a\\b", "tab\there", "\u202egnp.exe", "\u00a0nbsp", "e\u0301", "<b>"]
+
+
+@pytest.mark.parametrize("mount", ["mem", "disk"])
+async def test_hostile_names_in_a_big_folder_are_acted_on_exactly(storage, small_window, mount):
+    sync = storage.as_sync()
+    names = [f"{HOSTILE[n % len(HOSTILE)]}{n:03d}" for n in range(150)]
+    for name in names:
+        sync.node(mount, "h").child(name).write_bytes(name.encode())
+    ex = StorageExplorer(storage, page_size=20)
+    await settle(ex)
+    assert await ex.navigate(f"{mount}:h")
+    pane, grid = ex.left, ex.left.grid
+    await scroll_to_end(ex, pane)
+    assert pane.paged is not None and grid.total == 150
+    listed = sorted(names)  # the store's order is by name
+    grid.handle({"kind": "select", "ranges": [[2, 5], [70, 72]], "focus": 2})
+    await settle(ex)
+    chosen = [n.name for n in ex.selected]
+    assert chosen == [listed[i] for i in (2, 3, 4, 70, 71)]
+    for node in ex.selected:
+        assert await node.read_bytes() == node.basename.encode()
+    cells = await ask_rows(ex, pane, 0)  # listed again: the same names, shown escaped
+    assert len(cells) == BLOCK_ROWS
+    assert not ex.errors, ex.errors
+    ex.close()
+
+
+async def test_rows_listed_again_for_an_old_folder_are_not_sent(storage, small_window):
+    ex = await scrolled_to_end(storage)
+    pane, grid = ex.left, ex.left.grid
+    await scroll_to_end(ex, pane)
+    grid.sent.clear()
+    grid.handle({"kind": "rows", "start": 100, "count": BLOCK_ROWS, "version": grid.version})
+    assert grid.sent == []  # a page that left the window: listed again first
+    assert await ex.navigate("mem:w/a-folder")  # the user went elsewhere meanwhile
+    await settle(ex)
+    assert not [m for m in grid.sent if m["kind"] == "rows" and m["start"] == 100]
+    assert pane.names == ["inside.txt"] and not ex.errors, ex.errors
+    grid.handle({"kind": "parent"})
+    await settle(ex)
+    grid.sent.clear()
+    grid.handle({"kind": "rows", "start": 0, "count": BLOCK_ROWS, "version": grid.version})
+    ex.close()  # closing while rows are listed again cancels quietly
+    await ex.wait_idle()
+    assert not ex.errors, ex.errors

@@ -158,8 +158,13 @@ class PagedRows:
         if task is None:
             task = asyncio.ensure_future(self._list(number))
             self._fetching[number] = task
-            task.add_done_callback(lambda _t: self._fetching.pop(number, None))
+            task.add_done_callback(lambda t: self._fetched(number, t))
         return await asyncio.shield(task)
+
+    def _fetched(self, number: int, task: asyncio.Task[list[FileInfo]]) -> None:
+        self._fetching.pop(number, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: whoever awaited it reported it (or left)
 
     async def _list(self, number: int) -> list[FileInfo]:
         mark = self.marks[number]
