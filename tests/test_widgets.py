@@ -14,6 +14,7 @@ import base64
 import datetime
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import ipywidgets as ipw
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from PIL import Image as PILImage
 
 from genro_storage._shared import capabilities
 from genro_storage._shared.exceptions import not_found
@@ -460,7 +462,8 @@ async def test_preview_images_by_magic_bytes(storage, explorer):
     await write(storage, "mem:renamed.dat", png)  # the content decides, not the name
     assert await explorer.preview("mem:pic.png")
     assert explorer.last_preview.kind == "image"
-    assert explorer.preview_image.value == png
+    with PILImage.open(io.BytesIO(explorer.preview_image.value)) as shown:  # re-encoded
+        assert shown.size == (20, 10) and shown.format == "PNG"
     assert explorer.preview_image.format == "png"
     assert explorer.preview_image.layout.display != "none"
     assert explorer.preview_html.layout.display == "none"

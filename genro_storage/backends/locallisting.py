@@ -59,9 +59,10 @@ class FolderListings:
     the names under a random token, sorted once when a second page is asked; its cursor is
     ``'<last name>/<token>'`` (``/`` is never part of a name). A later page resumes from
     that snapshot in O(log n + page) while the folder is unchanged (same inode, mtime and
-    ctime). Otherwise, or when the token is unknown (expired, evicted, made by another
-    process, or a plain name given as cursor), the folder is read again and the page
-    holds the names after the cursor's name: the result is the same, only slower.
+    ctime). When the token is unknown (expired, evicted, made by another process, or a
+    plain name given as cursor), a kept snapshot of the unchanged folder is used, else
+    the folder is read again; the page holds the names after the cursor's name: the
+    result is the same, only slower.
     Like ``readdir``, an entry added during a listing may or may not be listed.
     """
 
@@ -82,6 +83,9 @@ class FolderListings:
         after, _, token = (check_cursor(cursor) or "").partition("/")
         stamp = _stamp(folder)  # before reading: a change while reading shows next time
         snap = self._resume(token, folder, stamp) if token else None
+        again = snap is None and bool(after)  # a page listed again (scrolling back)
+        if again:
+            token, snap = self._same_folder(folder, stamp)
         if snap is None:
             snap, token = _Snapshot(folder, stamp, _read_names(folder)), secrets.token_hex(8)
         if not snap.ordered and not after and page_size is not None:
@@ -91,11 +95,13 @@ class FolderListings:
             last = chosen[-1] if len(smallest) > page_size else None
         else:
             chosen, last = page_after(snap.sorted_names(), page_size, after or None)
-        if last is None:
+        if last is None and not again:  # a listing ended: its snapshot is done
             with self._lock:
                 self._kept.pop(token, None)
             return chosen, None
-        self._keep(token, snap)
+        self._keep(token, snap)  # a page listed again may be followed by others
+        if last is None:
+            return chosen, None
         return chosen, f"{last}/{token}"
 
     def _resume(self, token: str, folder: str, stamp: tuple[int, ...]) -> _Snapshot | None:
@@ -107,6 +113,17 @@ class FolderListings:
                 del self._kept[token]
                 return None
             return snap
+
+    def _same_folder(self, folder: str, stamp: tuple[int, ...]) -> tuple[str, _Snapshot | None]:
+        """A kept snapshot of ``folder`` as it is now (``stamp``), for a cursor whose own
+        snapshot is gone: paging back and forth reads the folder once, not once per page,
+        and keeps one snapshot of it, not one per page listed again."""
+        now = time.monotonic()
+        with self._lock:
+            for token, snap in reversed(self._kept.items()):
+                if snap.folder == folder and snap.stamp == stamp and snap.expires >= now:
+                    return token, snap
+        return "", None
 
     def _keep(self, token: str, snap: _Snapshot) -> None:
         now = time.monotonic()

@@ -21,6 +21,7 @@ from ..async_ import AsyncStorageNode
 from ._format import describe, human_size
 from ._tasks import TaskRunner
 from .preview import PREVIEW_BYTES, Preview, load_preview, render
+from .thumbnail import for_browser
 
 __all__ = ["DOWNLOAD_BYTES", "PREVIEW_SLOT", "ExplorerController", "read_capped"]
 
@@ -289,7 +290,7 @@ class ExplorerController:
             cut = await f.read(self.preview_bytes)
             size = (await f.node.info()).size
         truncated = len(cut) < size if size is not None else len(cut) >= self.preview_bytes
-        self.last_preview = render(cut, node.basename, size, truncated)
+        self.last_preview = await for_browser(render(cut, node.basename, size, truncated))
         self.preview_view.show_preview(node, self.last_preview, f"version {version_id}")
 
     # -- copy / move --------------------------------------------------------------------

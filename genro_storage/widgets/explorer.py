@@ -33,6 +33,7 @@ from .grid import FileGrid
 from .grid_actions import GridActions
 from .jobs import Job, JobList
 from .pane import BrowserPane
+from .pane_window import check_ready
 from .preview import PREVIEW_BYTES, Preview
 from .preview_panel import PreviewPanel
 from .status_panel import StatusPanel
@@ -463,6 +464,7 @@ class StorageExplorer(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no ty
 
     def ask_delete(self) -> None:
         """Show the confirmation step for deleting the active pane's selection."""
+        check_ready(self.active)  # not a part of a range still being read
         self.controller.ask_delete(self.active.folder, self.active.selected_entries)
 
     def cancel_delete(self) -> None:

@@ -98,7 +98,8 @@ def _int(content: dict[str, Any], key: str, low: int = 0) -> int:
 class FileGrid(anywidget.AnyWidget):
     """The virtualized listing of one pane (see the module docstring).
 
-    ``rows(start, count)`` gives the cells of view rows (the pane's ``visible``);
+    ``rows(start, count)`` gives the cells of view rows (the pane's ``visible``), or
+    ``None`` when the pane will push them itself (rows of a big folder listed again);
     ``handler(kind, content)`` receives the browser's other requests, already checked.
     """
 
@@ -129,7 +130,7 @@ class FileGrid(anywidget.AnyWidget):
 
     def __init__(
         self,
-        rows: Callable[[int, int], list[list[str]]],
+        rows: Callable[[int, int], list[list[str]] | None],
         handler: Callable[[str, dict[str, Any]], None],
         guard: Callable[[Callable[..., Any]], Callable[..., Any]] = lambda f: f,
     ) -> None:
@@ -152,6 +153,8 @@ class FileGrid(anywidget.AnyWidget):
             if version != self.version:
                 return  # a stale request: the browser asks again for the new rows
             cells = self._rows(start, min(count, BLOCK_ROWS))
+            if cells is None:
+                return  # rows listed again first: the pane sends them when they come
             self.push({"kind": "rows", "start": start, "version": version, "rows": cells})
             return
         if kind == "select":  # a click or key: the new selection and focus

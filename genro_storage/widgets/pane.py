@@ -11,7 +11,6 @@ rest of it as a job (with progress and Cancel), then sorts the whole folder.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +18,12 @@ import ipywidgets as ipw
 
 from .. import Capabilities, FileInfo, StorageError
 from .._shared.paths import split_spec
-from . import pane_jobs
-from ._format import esc, plural
+from . import pane_jobs, pane_window
+from ._format import esc
 from .grid import FileGrid, row_cells
 from .jobs import Job, JobList
 from .pane_parts import SortRow, badge_html, crumb_buttons, small_layout
+from .pane_window import PagedRows, PageMark, RowView
 
 if TYPE_CHECKING:
     from ..async_ import AsyncStorageManager, AsyncStorageNode
@@ -64,10 +64,12 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self.side = side
         self.page_size = page_size
         self.folder: AsyncStorageNode = storage.node(mount)
-        self.entries: list[FileInfo] = []
-        self.visible: list[FileInfo] = []
+        self.visible: Sequence[FileInfo] = []
         self._rows: dict[str, SortRow] = {}  # name -> cached sort keys
         self.cursor: str | None = None
+        #: A big folder's window of pages (``pane_window``), or ``None``: rows held whole.
+        self.paged: PagedRows | None = None
+        self.marks: list[PageMark] = []  # the pages listed while held whole
         #: Search results shown instead of the folder (``(folder, entry)``), or ``None``.
         self.results: list[tuple[AsyncStorageNode, FileInfo]] | None = None
         self.loaded = False
@@ -77,6 +79,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         self._on_change = on_change
         self._on_action = on_action
         self._slot = f"listing:{side}"
+        self._pin_slot = f"selection:{side}"
         self._syncing = False
 
         self.mount_picker = ipw.Dropdown(
@@ -163,19 +166,30 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         return self._runner.current(self._slot)
 
     @property
+    def entries(self) -> Sequence[FileInfo]:
+        """The entries the kernel holds, in listing order (of a big folder: its window)."""
+        return pane_window.held_entries(self)
+
+    @property
     def selected_entries(self) -> list[FileInfo]:
-        """The ``FileInfo`` of the selected entries, in listing order."""
+        """The ``FileInfo`` of the selected entries, in listing order (of a big folder:
+        those read so far, see ``selection_pending``)."""
+        if self.paged is not None:
+            pinned = self.paged.pinned
+            return [pinned[i] for i in self.grid.selected_rows() if i in pinned]
         visible = self.visible
         return [visible[i] for i in self.grid.selected_rows() if i < len(visible)]
 
     @property
     def names(self) -> list[str]:
-        """The names of the grid's rows, in order."""
-        return [e.name for e in self.visible]
+        """The names of the grid's rows, in order (of a big folder: the rows held)."""
+        return [e.name for e in (self.entries if self.paged is not None else self.visible)]
 
     @property
     def selected(self) -> list[AsyncStorageNode]:
-        """The selected entries as nodes (a search result: from the folder it is in)."""
+        """The selected entries as nodes (a search result: from the folder it is in). A
+        ``StorageError`` while a range over unlisted rows is still being read."""
+        pane_window.check_ready(self)
         if self.results is not None:
             found = self.results
             return [found[i][0].child_from(found[i][1]) for i in self.grid.selected_rows()]
@@ -192,7 +206,8 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     def select(self, *names: str) -> None:
         """Select entries by name (those not loaded or filtered out are ignored)."""
         wanted = set(names)
-        self.grid.select_rows(i for i, e in enumerate(self.visible) if e.name in wanted)
+        rows = pane_window.held_rows(self) if self.paged is not None else enumerate(self.visible)
+        self.grid.select_rows(i for i, e in rows if e.name in wanted)
 
     # -- navigation -----------------------------------------------------------------
     # Listing work runs in the pane's slot: a new listing cancels the stale one. Each
@@ -212,7 +227,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
 
     def reload(self) -> asyncio.Task[Any] | None:
         """Start re-listing the current folder, keeping as many entries as are loaded."""
-        keep = max(self.page_size, len(self.entries))
+        keep = pane_window.reload_size(self)
         return self.spawn(self._list(self.folder, keep), f"reload {self.folder.fullpath}")
 
     async def navigate(self, spec: str) -> bool:
@@ -230,7 +245,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
 
     async def refresh(self) -> bool:
         """Re-list the current folder."""
-        keep = max(self.page_size, len(self.entries))
+        keep = pane_window.reload_size(self)
         return await self._run(self._list(self.folder, keep), f"reload {self.folder.fullpath}")
 
     def more(self) -> asyncio.Task[Any] | None:
@@ -268,10 +283,8 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         changed = folder.fullpath != self.folder.fullpath
         self.folder = folder
         self.results = None  # another listing ends a search's results
-        self.entries = list(page.entries)
-        self._rows = {}
-        self._add_rows(self.entries)
-        self.cursor = page.cursor
+        self._rows, self.marks, self.paged = {}, [], None
+        pane_window.take_page(self, None, page_size, page)
         self.loaded = True
         self._sync_mount_picker(folder.mount)
         self._draw_breadcrumbs()
@@ -289,8 +302,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             self._draw_count()
             self.more_button.disabled = False
             raise
-        self.add_entries(page.entries)
-        self.cursor = page.cursor
+        pane_window.take_page(self, cursor, self.page_size, page)
         self.redraw()
 
     def _sync_mount_picker(self, mount: str) -> None:
@@ -319,15 +331,28 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     def _selection_changed(self, _change: dict[str, Any]) -> None:
         if self._syncing:
             return
+        if self.paged is not None and not pane_window.pin_selection(self):
+            return  # rows being listed again: ``selection_resolved`` reports it
+        self.selection_resolved()
+
+    @property
+    def selection_pending(self) -> bool:
+        """Whether selected rows of a big folder are still being listed again."""
+        return self.paged is not None and self.paged.pending > 0
+
+    def selection_resolved(self) -> None:
+        """The selection's entries are all known: show and report it."""
         chosen = self.selected_entries
         self.open_button.disabled = not (len(chosen) == 1 and chosen[0].isdir)
         self._on_change(self, "selection")
 
     # -- the grid's requests -----------------------------------------------------------
-    def grid_rows(self, start: int, count: int) -> list[list[str]]:
+    def grid_rows(self, start: int, count: int) -> list[list[str]] | None:
         """The cells of the grid rows ``start`` to ``start + count`` (what the browser gets)."""
         if self.results is not None:
             return pane_jobs.result_cells(self, start, count)
+        if self.paged is not None:
+            return pane_window.paged_cells(self, start, count)
         return [row_cells(e) for e in self.visible[start : start + count]]
 
     def _grid_event(self, kind: str, content: dict[str, Any]) -> None:
@@ -354,27 +379,24 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     def entry_at(self, content: dict[str, Any]) -> FileInfo:
         """The entry of the row a grid message names (``{"row": n}``), checked."""
         row = content.get("row")
-        if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < len(self.visible):
+        total = self.grid.total if self.paged is not None else len(self.visible)
+        if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < total:
             raise StorageError(f"no row {row!r} in the {self.side} pane")
-        return self.visible[row]
+        if self.paged is None:
+            return self.visible[row]
+        entry = self.paged.entry(row)
+        if entry is None:  # only rows shown (and so listed) can be clicked
+            raise StorageError(f"row {row:,} is not listed any more: scroll to it again")
+        return entry
 
     def type_ahead(self, text: str, start: object = 0) -> int | None:
         """Select the first row (from ``start``, wrapping) whose name starts with
         ``text`` (case-insensitive); returns its number, or ``None``."""
-        text = text.lower()
-        count = len(self.visible)
-        if not text or not count:
-            return None
-        first = start if isinstance(start, int) and 0 <= start < count else 0
-        if len(text) == 1:
-            first += 1  # one key again: the next match (as file managers do)
-        for step in range(count):
-            row = (first + step) % count
-            if self.visible[row].name.lower().startswith(text):
-                self.grid.select_rows([row], focus=row)
-                self.grid.scroll_to(row)
-                return row
-        return None
+        row = pane_window.find_name(self, text.lower(), start)
+        if row is not None:
+            self.grid.select_rows([row], focus=row)
+            self.grid.scroll_to(row)
+        return row
 
     def _sort_changed(self, _change: dict[str, Any]) -> None:
         self._on_change(self, "focus")
@@ -382,7 +404,9 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
         if key not in SORT_KEYS:
             self.grid.sort_key = "name"  # observed again: that redraws
             raise StorageError(f"cannot sort by {key!r}")
-        if self.cursor is None or (key == "name" and not self.grid.sort_desc):
+        if self.paged is not None and pane_window.wants_order(self):
+            self.load_all()  # a big folder: its entries as compact records, as a job
+        elif self.cursor is None or (key == "name" and not self.grid.sort_desc):
             self.redraw()
         else:
             self.load_all()  # a sort of the whole folder: list the rest first, as a job
@@ -393,11 +417,7 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
 
     async def list_all(self) -> bool:
         """``load_all`` and wait: True when the whole folder is loaded and sorted."""
-        task = self.load_all()
-        if task is None:
-            return True
-        await asyncio.wait([task])
-        return not task.cancelled() and task.exception() is None
+        return await pane_jobs.list_all(self)
 
     def search(self, pattern: str) -> Job:
         """Search below the folder for ``pattern`` (name part or glob) as a job."""
@@ -406,26 +426,27 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
     def show_results(self, found: list[tuple[AsyncStorageNode, FileInfo]]) -> None:
         """Show search results (``(folder, entry)`` pairs) in the grid."""
         self.results = found
+        self.paged = None  # a navigation lists the folder again
         self.redraw()
 
     def add_entries(self, entries: Sequence[FileInfo]) -> None:
         """Add listed entries (those not loaded yet) to the loaded ones."""
-        fresh = [e for e in entries if e.name not in self._rows]
-        self.entries.extend(fresh)
-        self._add_rows(fresh)
-
-    def _search_typed(self, change: dict[str, Any]) -> None:
-        if change["new"].strip():
-            self.search(change["new"])
+        self._add_rows([e for e in entries if e.name not in self._rows])
 
     def _view_changed(self, _change: dict[str, Any]) -> None:
-        self.redraw()
+        if self.paged is not None and pane_window.wants_order(self):
+            self.load_all()  # a filter of a big folder needs all of its names
+        else:
+            self.redraw()
         self._on_change(self, "focus")
 
     # -- drawing --------------------------------------------------------------------
     def _add_rows(self, entries: list[FileInfo]) -> None:
+        compact = len(self._rows) + len(entries) > pane_window.HOLD_ENTRIES
         for entry in entries:
             row = SortRow(entry)
+            if compact:
+                row.compact()  # a big folder sorted or filtered: compact records
             self._rows[row.name] = row
 
     def redraw(self, keep_selection: bool = True) -> None:
@@ -435,40 +456,18 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             ids = {id(self.visible[i]) for i in self.grid.selected_rows() if i < len(self.visible)}
             self.visible = [entry for _, entry in self.results]
             kept = [i for i, e in enumerate(self.visible) if id(e) in ids]
-            self._syncing = True
-            try:
-                self.grid.reset(len(self.visible), True, kept)
-            finally:
-                self._syncing = False
+            self.reset_grid(len(self.visible), kept)
             self._on_change(self, "listing")
             return
-        rows = list(self._rows.values())  # in loading order (dicts keep insertion order)
-        pattern = self.name_filter.value.strip().lower()
-        if pattern:
-            if any(c in pattern for c in "*?["):
-                rows = [r for r in rows if fnmatch.fnmatchcase(r.lower, pattern)]
-            else:
-                rows = [r for r in rows if pattern in r.lower]
-        key = self.grid.sort_key
-        if key == "size":
-            rows.sort(key=lambda r: (r.size, r.lower, r.name))
-        elif key == "mtime":
-            rows.sort(key=lambda r: (r.mtime, r.lower, r.name))
-        elif key == "type":
-            rows.sort(key=lambda r: (r.suffix, r.lower, r.name))
-        else:
-            rows.sort(key=lambda r: (r.lower, r.name))
-        if self.grid.sort_desc:
-            rows.reverse()
-        rows.sort(key=lambda r: not r.isdir)  # folders first; the sort is stable
+        if self.paged is not None:  # pages only come after: the rows keep their numbers
+            self.reset_grid(self.paged.total, self.grid.selected_rows())
+            self._draw_count()
+            self._on_change(self, "listing")
+            return
+        rows = pane_window.ordered(self, list(self._rows.values()))
         old = {e.name for e in self.selected_entries} if keep_selection else set()
-        self.visible = [r.info for r in rows]
-        kept = [i for i, r in enumerate(rows) if r.name in old] if old else []
-        self._syncing = True
-        try:
-            self.grid.reset(len(rows), self.cursor is None, kept)
-        finally:
-            self._syncing = False
+        self.visible = RowView(rows)
+        self.reset_grid(len(rows), [i for i, r in enumerate(rows) if r.name in old] if old else [])
         chosen = self.selected_entries
         self.open_button.disabled = not (len(chosen) == 1 and chosen[0].isdir)
         self._draw_count()
@@ -476,19 +475,17 @@ class BrowserPane(ipw.VBox):  # type: ignore[misc]  # ipywidgets ships no type h
             self._on_change(self, "selection")  # a filter dropped part of the selection
         self._on_change(self, "listing")
 
+    def reset_grid(self, total: int, selected: list[int]) -> None:
+        """New rows in the grid (``total``, ``selected``), without echoing the selection."""
+        self._syncing = True
+        try:
+            self.grid.reset(total, self.cursor is None, selected)
+        finally:
+            self._syncing = False
+
     def _draw_count(self) -> None:
-        loaded = len(self.entries)
-        shown = len(self.visible)
-        parts = [f"{plural(loaded, 'entry', 'entries')} loaded"]
-        if shown != loaded:
-            parts.insert(0, f"{shown:,} shown")
-        if self.cursor is not None:
-            parts.append("more in this folder")
-        if (self.name_filter.value.strip() or self.grid.sort_key != "name") and (
-            self.cursor is not None
-        ):
-            parts.append("sort/filter apply to loaded entries only")
-        self.count_label.value = f'<span class="gs-muted">{esc(" · ".join(parts))}</span>'
+        text = pane_window.count_text(self)
+        self.count_label.value = f'<span class="gs-muted">{esc(text)}</span>'
         self.more_button.layout.display = "" if self.cursor is not None else "none"
         self.more_button.disabled = self.cursor is None
 

@@ -13,6 +13,7 @@ import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from .. import FileInfo, StorageError
+from . import pane_window
 from ._format import show
 from .grid import row_cells
 from .jobs import Job
@@ -31,30 +32,48 @@ SEARCH_RESULTS = 100_000
 
 def load_all(pane: BrowserPane, to_end: bool = False) -> asyncio.Task[Any] | None:
     """List the rest of ``pane``'s folder as a job, then sort the whole folder; with
-    ``to_end``, select and show the last row."""
-    if pane.cursor is None:
+    ``to_end``, select and show the last row. A big folder in the store's order lists
+    its pages on (keeping a window of them); one that needs another order is listed
+    again from the start, as compact records (``pane_window``)."""
+    again = pane.paged is not None and pane_window.wants_order(pane)
+    if pane.cursor is None and not again:
         pane.redraw()
-        if to_end and pane.visible:
+        if to_end and pane.grid.total:
             _select_last(pane)
         return None
     job = Job(f"list {pane.folder.fullpath} (whole folder)", "entries")
     if pane.jobs is not None:
         pane.jobs.add(job)
-    task = pane.spawn(_load_all(pane, job, to_end), f"list all of {pane.folder.fullpath}")
+    work = _load_all(pane, job, to_end, again)
+    task = pane.spawn(work, f"list all of {pane.folder.fullpath}")
     job.start(task)
     return task
 
 
-async def _load_all(pane: BrowserPane, job: Job, to_end: bool) -> None:
+async def list_all(pane: BrowserPane) -> bool:
+    """``load_all`` and wait: True when the whole folder is listed (and sorted)."""
+    task = pane.load_all()
+    if task is None:
+        return True
+    await asyncio.wait([task])
+    return not task.cancelled() and task.exception() is None
+
+
+async def _load_all(pane: BrowserPane, job: Job, to_end: bool, again: bool) -> None:
     folder = pane.folder
     size = max(pane.page_size, LOAD_ALL_PAGE)
     pane.more_button.disabled = True
+    if again:  # from the first page, into compact records
+        pane.paged, pane._rows, pane.marks, pane.visible = None, {}, [], []
+    cursor = None if again else pane.cursor
     try:
-        while pane.cursor is not None:
-            page = await folder.list(page_size=size, cursor=pane.cursor)
-            pane.add_entries(page.entries)
-            pane.cursor = page.cursor
-            job.count(len(pane.entries), "entries listed")
+        while again or cursor is not None:
+            again = False
+            page = await folder.list(page_size=size, cursor=cursor)
+            pane_window.take_page(pane, cursor, size, page)
+            cursor = pane.cursor
+            listed = pane.paged.total if pane.paged is not None else len(pane._rows)
+            job.count(listed, "entries listed")
     except asyncio.CancelledError:
         job.finish("cancelled")
         pane.redraw()
@@ -65,12 +84,12 @@ async def _load_all(pane: BrowserPane, job: Job, to_end: bool) -> None:
         raise
     job.finish("done")
     pane.redraw()
-    if to_end and pane.visible:
+    if to_end and pane.grid.total:
         _select_last(pane)
 
 
 def _select_last(pane: BrowserPane) -> None:
-    last = len(pane.visible) - 1
+    last = pane.grid.total - 1
     pane.grid.select_rows([last], focus=last)
     pane.grid.scroll_to(last)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import ipywidgets as ipw
 
@@ -17,18 +17,50 @@ __all__ = ["SortRow", "badge_html", "crumb_buttons", "small_layout"]
 
 
 class SortRow:
-    """One loaded entry with its sort keys, computed once."""
+    """One loaded entry with its sort keys. It keeps the entry's ``FileInfo`` until
+    ``compact()`` drops it (a folder too big to hold whole: see ``pane_window``); then
+    ``entry()`` rebuilds a ``FileInfo`` from the few facts a row shows and acts on."""
 
-    __slots__ = ("info", "name", "lower", "size", "mtime", "isdir", "suffix")
+    __slots__ = ("info", "path", "size", "mtime", "isdir", "ctype", "addressable")
 
     def __init__(self, info: FileInfo) -> None:
-        self.info = info
-        self.name = info.name
-        self.lower = self.name.lower()
-        self.size = info.size or 0
-        self.mtime = info.mtime or 0.0
+        self.info: FileInfo | None = info
+        self.path = info.path
+        self.size = info.size
+        self.mtime = info.mtime
         self.isdir = info.isdir
-        self.suffix = self.lower.rpartition(".")[2] if "." in self.lower else ""
+        self.ctype = info.content_type
+        self.addressable = info.addressable
+
+    @property
+    def name(self) -> str:
+        """The entry's name (the last segment of its path)."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def lower(self) -> str:
+        """The name in lower case (the sort and filter key)."""
+        return self.name.lower()
+
+    @property
+    def suffix(self) -> str:
+        """The name's suffix in lower case, without the dot ('' for none)."""
+        lower = self.lower
+        return lower.rpartition(".")[2] if "." in lower else ""
+
+    def compact(self) -> None:
+        """Drop the ``FileInfo`` (about 600 bytes): keep only what the row needs."""
+        self.info = None
+
+    def entry(self) -> FileInfo:
+        """The entry: the listed ``FileInfo``, or one rebuilt from the kept facts."""
+        if self.info is not None:
+            return self.info
+        kind: Literal["file", "directory"] = "directory" if self.isdir else "file"
+        return FileInfo(
+            self.path, kind, self.size, self.mtime, content_type=self.ctype,
+            addressable=self.addressable,
+        )  # fmt: skip
 
 
 def crumb_buttons(folder: AsyncStorageNode, go: Callable[[str], Any]) -> list[ipw.Widget]:

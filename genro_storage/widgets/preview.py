@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from .. import FileInfo
 from .._shared.paths import mimetype as guess_mimetype
 from .._shared.paths import suffix as path_suffix
+from . import thumbnail as thumbnail_mod
 from ._format import esc, human_size
 from .preview_data import TABLE_SUFFIXES, json_tree, load_table, markdown_html, notebook_summary
 
@@ -43,8 +44,8 @@ __all__ = [
 
 #: Bytes read from the start of a file to preview it.
 PREVIEW_BYTES = 64 * 1024
-#: Largest image read whole to be shown as an image.
-IMAGE_BYTES = 4 * 1024 * 1024
+#: Largest image read whole to make its thumbnail (``thumbnail.py``; 4 MiB without Pillow).
+IMAGE_BYTES = thumbnail_mod.IMAGE_BYTES
 #: Bytes of a binary file shown in the hex dump.
 HEX_BYTES = 4 * 1024
 #: Rows and columns of a CSV table, and the longest cell shown.
@@ -249,7 +250,12 @@ def render(
 
     if image is not None or looks_binary(data):
         shown = min(len(data), HEX_BYTES)
-        lead = f"{image.upper()} image too large to show whole; " if image else "binary; "
+        lead = (
+            f"{image.upper()} image too large to read whole (cap {human_size(IMAGE_BYTES)}, "
+            f"4 MiB without Pillow); "
+            if image
+            else "binary; "
+        )
         note = f"{lead}hex dump of the first {human_size(shown)} ({what} read)"
         return base("hex", _pre(hex_dump(data, HEX_BYTES)), note)
 
@@ -306,13 +312,17 @@ async def load_preview(
     node: AsyncStorageNode,
     info: FileInfo | None = None,
     limit: int = PREVIEW_BYTES,
-    image_limit: int = IMAGE_BYTES,
+    image_limit: int | None = None,
 ) -> Preview:
     """Read the first ``limit`` bytes of ``node`` (one ``read_range``) and render them.
 
-    An image is read whole only when it is at most ``image_limit`` bytes; a larger one
-    is shown as a hex dump of its first bytes.
+    An image is read whole only when it is at most ``image_limit`` bytes (by default
+    ``IMAGE_BYTES`` with Pillow, 4 MiB without); a larger one is shown as a hex dump of
+    its first bytes. A whole image is turned into a thumbnail (``thumbnail.py``), off
+    the event loop.
     """
+    if image_limit is None:
+        image_limit = thumbnail_mod.read_cap()
     if info is None:
         info = await node.info()
     size = info.size
@@ -332,9 +342,10 @@ async def load_preview(
     data = (await node.read_range(0, limit))[:limit]  # never more than asked, whatever
     truncated = len(data) < size if size is not None else len(data) >= limit
     if truncated and size is not None and size <= image_limit and sniff_image(data):
-        data += await node.read_range(len(data), size)
+        data = (data + await node.read_range(len(data), size))[:image_limit]
         truncated = len(data) < size
     preview = render(data, node.basename, size, truncated, info.content_type)
+    preview = await thumbnail_mod.for_browser(preview)
     if failed:
         preview.note = failed + preview.note
     return preview
