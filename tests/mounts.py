@@ -33,12 +33,12 @@ class Kind(str):
         return f"{str(self)}-{self.engine}" if self.engine else str(self)
 
 
-#: S3 on the obstore engine (opt-in); plain ``'s3'`` runs the default engine, fsspec
-#: (s3fs/botocore). Test ids say ``s3-obstore``.
-S3_OBSTORE = Kind("s3", "obstore")
+#: S3 on the fsspec engine (s3fs/botocore); plain ``'s3'`` runs the default engine,
+#: obstore where it is installed. Test ids say ``s3-fsspec``.
+S3_FSSPEC = Kind("s3", "fsspec")
 #: Backends that take writes; HTTP runs the read-only part of the suite.
-WRITABLE = ["local", "memory", "s3", S3_OBSTORE, "azure", "gcs"]
-CLOUD = ["s3", S3_OBSTORE, "azure", "gcs"]
+WRITABLE = ["local", "memory", "s3", S3_FSSPEC, "azure", "gcs"]
+CLOUD = ["s3", S3_FSSPEC, "azure", "gcs"]
 
 
 @pytest.fixture

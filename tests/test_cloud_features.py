@@ -356,7 +356,7 @@ async def test_fsspec_memory_is_thread_wrapped_and_s3_native(s3_server, api, ope
     if isinstance(storage, AsyncStorageManager):
         assert storage.is_native("fm") is False
         assert storage.is_native("s3") is True
-        engine = configs[1].get("engine", "fsspec")  # fsspec is the default
+        engine = configs[1].get("engine", "obstore")  # obstore is the default
         assert storage.describe() == {"fm": "thread", "s3": f"native, {engine}"}
     node = test_node(storage, "fm:a/b.txt")
     await node.write_bytes(b"in memory")

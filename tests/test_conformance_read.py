@@ -14,7 +14,7 @@ import random
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from mounts import S3_OBSTORE, test_node
+from mounts import S3_FSSPEC, test_node
 
 from genro_storage import StorageManager, StorageNotFoundError, StoragePermissionError
 
@@ -27,7 +27,7 @@ FILES = {
 }
 
 
-@pytest.fixture(params=["local", "memory", "s3", S3_OBSTORE, "azure", "gcs", "http", "stdhttp"])
+@pytest.fixture(params=["local", "memory", "s3", S3_FSSPEC, "azure", "gcs", "http", "stdhttp"])
 def seeded(request, make_config, open_storage):
     kind = request.param
     config = make_config(kind)
