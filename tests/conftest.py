@@ -65,7 +65,7 @@ from mounts import api, kind, make_config, open_storage, root  # noqa: E402, F40
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
-    """``s3-obstore``, ``azure-obstore``: a kind run on the obstore engine (``mounts.Kind``)."""
+    """``s3-fsspec``, ``azure-fsspec``: a kind run on the fsspec engine (``mounts.Kind``)."""
     from mounts import Kind
 
     return repr(val) if isinstance(val, Kind) else None

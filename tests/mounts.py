@@ -33,15 +33,14 @@ class Kind(str):
         return f"{str(self)}-{self.engine}" if self.engine else str(self)
 
 
-#: S3 on the obstore engine (opt-in); plain ``'s3'`` runs the default engine, fsspec
-#: (s3fs/botocore). Test ids say ``s3-obstore``.
-S3_OBSTORE = Kind("s3", "obstore")
-#: Azure on the obstore engine (opt-in); plain ``'azure'`` runs adlfs and the Azure SDK.
-#: Test ids say ``azure-obstore``.
-AZURE_OBSTORE = Kind("azure", "obstore")
+#: S3 and Azure on the fsspec engine (s3fs/botocore, adlfs and the Azure SDK); plain
+#: ``'s3'`` and ``'azure'`` run the default engine, obstore where it is installed. Test
+#: ids say ``s3-fsspec`` and ``azure-fsspec``.
+S3_FSSPEC = Kind("s3", "fsspec")
+AZURE_FSSPEC = Kind("azure", "fsspec")
 #: Backends that take writes; HTTP runs the read-only part of the suite.
-WRITABLE = ["local", "memory", "s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs"]
-CLOUD = ["s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs"]
+WRITABLE = ["local", "memory", "s3", S3_FSSPEC, "azure", AZURE_FSSPEC, "gcs"]
+CLOUD = ["s3", S3_FSSPEC, "azure", AZURE_FSSPEC, "gcs"]
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The two Azure engines: fsspec (adlfs and the Azure SDK, the default) and obstore.
+"""The two Azure engines: obstore (the default where installed) and fsspec (adlfs and
+the Azure SDK).
 
-The conformance suites run Azure on both engines (``mounts.AZURE_OBSTORE``); this file
+The conformance suites run Azure on both engines (``mounts.AZURE_FSSPEC``); this file
 checks what is particular to the choice: how a mount picks its engine, that obstore
 really serves the bytes (in both APIs, without adlfs nor an event-loop bridge in the
 sync one), the conditional create, that errors land in the library's hierarchy with
@@ -62,7 +63,7 @@ async def run(logic: Any, api: str, gen: Any) -> Any:
 @pytest.mark.parametrize(
     ("extra", "logic"),
     [
-        ({}, AzureLogic),  # obstore is opt-in: the SDK is the default
+        ({}, AzureObstoreLogic),  # obstore is the default where it is installed
         ({"engine": "obstore"}, AzureObstoreLogic),
         ({"engine": "fsspec"}, AzureLogic),
     ],

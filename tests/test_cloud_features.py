@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import cloud_mounts
 import pytest
-from mounts import AZURE_OBSTORE, test_node
+from mounts import AZURE_FSSPEC, S3_FSSPEC, test_node
 
 from genro_storage import (
     StorageConfigError,
@@ -222,7 +222,7 @@ async def test_s3_thread_mode_runs_the_same_logic(s3_server):
 
 # -- metadata and hashes on every object store --------------------------------------
 
-OBJECT_STORES = ["s3", "azure", AZURE_OBSTORE, "gcs"]
+OBJECT_STORES = ["s3", S3_FSSPEC, "azure", AZURE_FSSPEC, "gcs"]
 
 
 def object_store_mount(request: pytest.FixtureRequest, kind: str, name: str) -> dict:
@@ -357,7 +357,7 @@ async def test_fsspec_memory_is_thread_wrapped_and_s3_native(s3_server, api, ope
     if isinstance(storage, AsyncStorageManager):
         assert storage.is_native("fm") is False
         assert storage.is_native("s3") is True
-        engine = configs[1].get("engine", "fsspec")  # fsspec is the default
+        engine = configs[1].get("engine", "obstore")  # obstore is the default
         assert storage.describe() == {"fm": "thread", "s3": f"native, {engine}"}
     node = test_node(storage, "fm:a/b.txt")
     await node.write_bytes(b"in memory")

@@ -14,7 +14,7 @@ import random
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from mounts import AZURE_OBSTORE, S3_OBSTORE, test_node
+from mounts import AZURE_FSSPEC, S3_FSSPEC, test_node
 
 from genro_storage import StorageManager, StorageNotFoundError, StoragePermissionError
 
@@ -28,7 +28,7 @@ FILES = {
 
 
 @pytest.fixture(
-    params=["local", "memory", "s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs", "http", "stdhttp"]
+    params=["local", "memory", "s3", S3_FSSPEC, "azure", AZURE_FSSPEC, "gcs", "http", "stdhttp"]
 )
 def seeded(request, make_config, open_storage):
     kind = request.param

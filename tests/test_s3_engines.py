@@ -1,6 +1,6 @@
-"""The two S3 engines: fsspec (s3fs/botocore, the default) and obstore (opt-in).
+"""The two S3 engines: obstore (the default where installed) and fsspec (s3fs/botocore).
 
-The conformance suites run S3 on both engines (``mounts.S3_OBSTORE``); this file checks
+The conformance suites run S3 on both engines (``mounts.S3_FSSPEC``); this file checks
 what is particular to the choice: how a mount picks its engine, that the obstore engine
 really serves the data plane without botocore (in both APIs, without an event-loop
 bridge in the sync one), that obstore's errors land in the library's hierarchy with
@@ -47,7 +47,7 @@ def unique(tag: str = "t") -> str:
 @pytest.mark.parametrize(
     ("extra", "logic"),
     [
-        ({}, S3Logic),  # obstore is opt-in: fsspec is the default
+        ({}, S3ObstoreLogic),  # obstore is installed: the default
         ({"engine": "obstore"}, S3ObstoreLogic),
         ({"engine": "fsspec"}, S3Logic),
         ({"options": {"config_kwargs": {"retries": {"max_attempts": 2}}}}, S3Logic),
@@ -108,7 +108,7 @@ async def test_obstore_engine_never_builds_s3fs_for_the_data_plane(s3_server):
     """Writes, reads (whole and ranged), facts, copies, moves, deletes and URLs of plain
     keys: no s3fs filesystem (no botocore, no fsspec loop thread) is ever made. Listing
     is botocore's (see the engine table), so it is left out here."""
-    config = cloud_mounts.s3_mount(s3_server, "s3", unique(), engine="obstore")
+    config = cloud_mounts.s3_mount(s3_server, "s3", unique())
 
     async def exercise(node: Any, other: Any) -> None:
         await node.write_bytes(b"0123456789")
@@ -137,7 +137,7 @@ async def test_obstore_engine_never_builds_s3fs_for_the_data_plane(s3_server):
 async def test_keys_obstore_cannot_address_fall_back(s3_server, api, open_storage):
     """A folder marker ('d/') and literal names with '.', '..' or empty segments are
     served through botocore, byte-exact, on the obstore engine."""
-    storage = open_storage([cloud_mounts.s3_mount(s3_server, "s3", unique(), engine="obstore")])
+    storage = open_storage([cloud_mounts.s3_mount(s3_server, "s3", unique())])
     await test_node(storage, "s3:d").mkdir()
     assert (await test_node(storage, "s3:d").info()).isdir
     backend = storage._backend("s3")
@@ -218,7 +218,7 @@ def test_every_obstore_error_class_maps_without_secrets(name, expected):
 
 @pytest.mark.parametrize("api", ["sync", "async"])
 async def test_missing_bucket_on_obstore_names_the_mount_not_the_url(s3_server, api, open_storage):
-    config = cloud_mounts.s3_mount(s3_server, "s3", unique(), engine="obstore")
+    config = cloud_mounts.s3_mount(s3_server, "s3", unique())
     config["bucket"] = "no-such-bucket-" + uuid.uuid4().hex[:8]
     storage = open_storage([config])
     with pytest.raises(StorageNotFoundError) as caught:
@@ -228,7 +228,7 @@ async def test_missing_bucket_on_obstore_names_the_mount_not_the_url(s3_server, 
 
 
 def test_presigned_url_from_obstore_expires(s3_server):
-    config = cloud_mounts.s3_mount(s3_server, "s3", unique(), engine="obstore")
+    config = cloud_mounts.s3_mount(s3_server, "s3", unique())
     with StorageManager([config]) as storage:
         node = storage.node("s3:signed.txt")
         node.write_bytes(b"signed")
@@ -259,7 +259,7 @@ ODD_NAMES = [
 @pytest.mark.parametrize("api", ["sync", "async"])
 async def test_odd_names_are_the_same_keys_on_both_engines(s3_server, api, open_storage):
     prefix = unique()
-    ob = cloud_mounts.s3_mount(s3_server, "ob", prefix, engine="obstore")
+    ob = cloud_mounts.s3_mount(s3_server, "ob", prefix)
     fs = cloud_mounts.s3_mount(s3_server, "fs", prefix, engine="fsspec")
     storage = open_storage([ob, fs])
     client = s3_server.client()
@@ -291,7 +291,7 @@ async def test_odd_names_are_the_same_keys_on_both_engines(s3_server, api, open_
 async def test_cancelled_obstore_calls_land_whole_or_not_at_all(s3_server):
     """Reads and writes cancelled at many points: a cancelled write is either absent or
     whole (its PUT is shielded once started), the mount keeps working, nothing leaks."""
-    config = cloud_mounts.s3_mount(s3_server, "s3", unique(), engine="obstore")
+    config = cloud_mounts.s3_mount(s3_server, "s3", unique())
     payload = os.urandom(256 * 1024)
     async with AsyncStorageManager([config]) as storage:
         await storage.node("s3:src.bin").write_bytes(payload)

@@ -20,6 +20,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+# Imported first so that its atexit hook runs after _shutdown's (atexit is last in,
+# first out): runtime threads answering the background loop's cancellations settle too.
+from . import nativeexit  # noqa: F401
+
 T = TypeVar("T")
 
 _lock = threading.Lock()

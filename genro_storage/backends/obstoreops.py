@@ -36,10 +36,9 @@ def obstore_installed() -> bool:
 
 
 def chosen_engine(config: MountConfig) -> str:
-    """The engine serving ``config``: its ``engine`` field, else fsspec. obstore is
-    opt-in for now: a short process that used its async calls can abort at interpreter
-    exit (SIGABRT from the Rust runtime's teardown, seen in the command line's tests),
-    and a storage library must not take a process down as it exits."""
+    """The engine serving ``config``: its ``engine`` field, else obstore where it is
+    installed and the mount does not pass fsspec-only ``options`` (which only the
+    fsspec engine understands)."""
     asked = config.options.get("engine")
     if asked == "obstore":
         if not obstore_installed():
@@ -50,7 +49,9 @@ def chosen_engine(config: MountConfig) -> str:
         return "obstore"
     if asked == "fsspec":
         return "fsspec"
-    return "fsspec"
+    if config.options.get("options") or not obstore_installed():
+        return "fsspec"
+    return "obstore"
 
 
 def key_ok(key: str) -> bool:

@@ -25,6 +25,7 @@ from ..._shared.capabilities import Capabilities
 from ..._shared.config import MountConfig
 from ..._shared.identity import Location
 from ..._shared.info import FileInfo, Page, VersionInfo
+from ..._shared.nativeexit import native_call
 from ..._shared.sansio import Blocking, Call, drive_async
 from ...backends.clients import LoopClients, close_abandoned
 from ...backends.store import FsCoroutine, StoreLogic
@@ -88,9 +89,11 @@ class AsyncDriver(AsyncStorageBackend):
         self, sync_fn: Callable[..., Any], async_fn: FsCoroutine, *args: Any, **kwargs: Any
     ) -> Call:
         """The op calling a two-faced client (obstore): its coroutine on this loop, or
-        its sync function in a thread when the mount runs in threads."""
+        its sync function in a thread when the mount runs in threads. The coroutine goes
+        through ``native_call``: its runtime's threads must be out of Python before the
+        interpreter finalizes (see ``_shared/nativeexit.py``)."""
         if self._supports_native_async:
-            return Call(async_fn, args, kwargs)
+            return Call(native_call, (async_fn, *args), kwargs)
         return Blocking(sync_fn, args, kwargs)
 
     @property
