@@ -13,6 +13,7 @@ by ceilings (tracemalloc), never by timings.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import tracemalloc
 import uuid
@@ -23,6 +24,7 @@ import pytest
 from test_pathlib import TREE, build, is_sync, items
 
 from genro_storage import StorageConfigError, StorageManager
+from genro_storage._shared.temporaries import TEMP_PREFIX, TEMP_SUFFIX
 from genro_storage.async_ import AsyncStorageManager
 
 KINDS = ["memory", "local", "s3"]
@@ -352,3 +354,37 @@ async def test_a_cancelled_walk_stops_and_leaves_the_store_usable(
         for _ in sync.node("m:t").walk(page_size=5):
             break
         assert flatten(list(sync.node("m:t").walk(page_size=7))) == whole
+
+
+# ------------------------------------------------------------------ local first page
+
+
+async def test_a_local_listing_hides_only_the_library_temporaries(
+    make_config: Any, open_storage: Any
+) -> None:
+    """The folder is read by name only and searched once for the temporaries' prefix:
+    temporaries anywhere in the folder are hidden, look-alikes are listed, by every
+    page size (the first page is the smallest names, later ones come from the sort)."""
+    config = make_config("local")
+    root = open_storage([config]).node("m:")
+    folder = os.path.join(config["path"], "tmp")
+    os.makedirs(folder)
+    temps = [f"{TEMP_PREFIX}{i:016x}{TEMP_SUFFIX}" for i in range(3)]
+    lookalikes = [TEMP_PREFIX, f"{TEMP_PREFIX}x.part", f"a{TEMP_PREFIX}0000000000000000.part"]
+    plain = [f"f{i:03d}" for i in range(20)]
+    for name in temps + lookalikes + plain:
+        open(os.path.join(folder, name), "wb").close()
+    node = root.child("tmp")
+    expected = sorted(lookalikes + plain)
+    for size in (1, 3, 1000):
+        names: list[str] = []
+        cursor = None
+        while True:
+            if is_sync(node):
+                page = await asyncio.to_thread(node.list, page_size=size, cursor=cursor)
+            else:
+                page = await node.list(page_size=size, cursor=cursor)
+            names += [entry.name for entry in page.entries]
+            if (cursor := page.cursor) is None:
+                break
+        assert names == expected
