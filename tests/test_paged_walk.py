@@ -13,6 +13,7 @@ by ceilings (tracemalloc), never by timings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import tracemalloc
@@ -388,3 +389,38 @@ async def test_a_local_listing_hides_only_the_library_temporaries(
             if (cursor := page.cursor) is None:
                 break
         assert names == expected
+
+
+async def test_iterating_an_inline_memory_folder_lets_other_tasks_run() -> None:
+    """Memory pages are listed inline on the loop; between two pages the loop runs its
+    other tasks, so ``async for`` over a big folder (with no await in its body) does not
+    hold the loop from the first page to the last."""
+    async with AsyncStorageManager([{"name": "m", "type": "memory"}]) as amgr:
+        sync = amgr.as_sync()
+        for i in range(3500):
+            sync.node(f"m:f/{i:05d}").write_bytes(b"")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(ticker())
+        try:
+            await asyncio.sleep(0)
+            folder = amgr.node("m:f")
+            for iterate in (
+                lambda: folder.children(),
+                lambda: folder.iterdir(),
+                lambda: folder.walk(page_size=1000),
+            ):
+                start, during = ticks, []
+                async for _ in iterate():
+                    during.append(ticks)  # no await here: only the listing yields
+                assert during[-1] - start >= 3  # the loop turned between the 4 pages
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
