@@ -66,6 +66,8 @@ Timed = Callable[[], Awaitable[Timing]]
 LAST_CPU: list[float] = []
 #: The smallest and largest wall ratio of the last ``side_by_side``.
 LAST_RANGE: list[float] = []
+#: The median CPU milliseconds of the last ``side_by_side``'s baseline and variant.
+LAST_CPU_MS: list[float] = []
 
 
 async def timed_async(fn: Callable[[], Awaitable[object]]) -> Timing:
@@ -96,7 +98,7 @@ async def side_by_side(base: Timed, var: Timed, repeats: int) -> tuple[float, fl
     wall times; the median ratio of CPU times goes to ``LAST_CPU``."""
     await base()  # warm up both (first-use costs: pools, sessions, caches)
     await var()
-    bases, vars_, ratios, cpus = [], [], [], []
+    bases, vars_, ratios, cpus, cpu_ms = [], [], [], [], []
     for r in range(repeats):
         if r % 2:
             v, b = await var(), await base()
@@ -106,8 +108,13 @@ async def side_by_side(base: Timed, var: Timed, repeats: int) -> tuple[float, fl
         vars_.append(v[0])
         ratios.append(v[0] / b[0])
         cpus.append(v[1] / b[1] if b[1] else float("nan"))
+        cpu_ms.append((b[1] * 1e3, v[1] * 1e3))
     LAST_CPU[:] = [statistics.median(cpus)]
     LAST_RANGE[:] = [min(ratios), max(ratios)]
+    LAST_CPU_MS[:] = [
+        statistics.median(c[0] for c in cpu_ms),
+        statistics.median(c[1] for c in cpu_ms),
+    ]
     return (
         statistics.median(bases) * 1e3,
         statistics.median(vars_) * 1e3,
@@ -301,6 +308,8 @@ async def row_http(tmp: Path, repeats: int, quick: bool) -> list[Result]:
             v,
             r,
             "≤ 1.1x",
+            f"client CPU µs per GET (median): raw {LAST_CPU_MS[0] * 1e3 / n:.0f}, "
+            f"API {LAST_CPU_MS[1] * 1e3 / n:.0f}",
         )
     ]
 
@@ -402,6 +411,7 @@ async def row_explorer(tmp: Path, repeats: int, quick: bool) -> list[Result]:
             v,
             r,
             "< 100 ms",
+            f"CPU ms (median): scandir {LAST_CPU_MS[0]:.1f}, first page {LAST_CPU_MS[1]:.1f}",
         )
     )
     server = S3Server()
@@ -447,6 +457,7 @@ async def row_explorer(tmp: Path, repeats: int, quick: bool) -> list[Result]:
             v,
             r,
             "< 300 ms",
+            f"client CPU ms (median): raw {LAST_CPU_MS[0]:.1f}, first page {LAST_CPU_MS[1]:.1f}",
         )
     )
     return out
@@ -568,10 +579,10 @@ async def goals(
     for r in results:
         low, high = r.ratio_range
         spread = f"{low:.2f}-{high:.2f}x" if high else ""
+        cpu = f"{r.cpu_ratio:.2f}x" if r.cpu_ratio == r.cpu_ratio else ""  # NaN: none
         lines.append(
             f"| {r.workload} | {r.baseline} | {r.variant} | {r.base_ms:,.1f} | "
-            f"{r.var_ms:,.1f} | **{r.ratio:.2f}x** | {spread} | {r.cpu_ratio:.2f}x | {r.goal} "
-            f"| {r.note} |"
+            f"{r.var_ms:,.1f} | **{r.ratio:.2f}x** | {spread} | {cpu} | {r.goal} | {r.note} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -424,3 +424,40 @@ async def test_iterating_an_inline_memory_folder_lets_other_tasks_run() -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_a_paged_walk_ends_on_symlink_loops_and_stays_in_the_mount(
+    tmp_path: Any, api: str
+) -> None:
+    """Two names for one folder, a link back to the root and a link out of the mount:
+    page by page (pages of one entry) every physical folder is entered once, the loop's
+    name is listed (as the whole walk lists it) and not entered, and nothing outside
+    the mount is walked."""
+    (tmp_path / "a").mkdir()
+    for i in range(3):
+        (tmp_path / "a" / f"f{i}.txt").write_text("f")
+    os.symlink(tmp_path / "a", tmp_path / "b")  # an alias of a folder inside the mount
+    os.symlink(tmp_path, tmp_path / "a" / "up")  # a loop back to the root
+    os.symlink("/etc", tmp_path / "out")  # a way out of the mount
+    config = [{"name": "d", "type": "local", "path": str(tmp_path)}]
+    manager: Any = StorageManager(config) if api == "sync" else AsyncStorageManager(config)
+    try:
+        whole = flatten(await items(manager.node("d:"), "walk"))
+        for top_down in (True, False):
+            walked = await items(manager.node("d:"), "walk", top_down=top_down, page_size=1)
+            folders = flatten(walked)
+            assert {k: (sorted(d), f) for k, (d, f) in folders.items()} == {
+                k: (sorted(d), f) for k, (d, f) in whole.items()
+            }
+            assert "d:out" not in folders and not [f for f in folders if "/etc" in f]
+            entered = [f for f in folders if f in ("d:a", "d:b")]
+            assert len(entered) == 1  # one physical folder, one walk
+            names = folders[entered[0]][0] + folders[entered[0]][1]
+            assert sorted(names) == ["f0.txt", "f1.txt", "f2.txt", "up"]  # 'up' listed
+            assert not [f for f in folders if f.endswith("/up")]  # never entered
+    finally:
+        if api == "async":
+            await manager.close()
+        else:
+            manager.close()
