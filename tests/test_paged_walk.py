@@ -461,3 +461,29 @@ async def test_a_paged_walk_ends_on_symlink_loops_and_stays_in_the_mount(
             await manager.close()
         else:
             manager.close()
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_a_paged_walk_of_a_tree_deeper_than_the_recursion_limit(api: str) -> None:
+    """1,100 nested folders, a file and a second folder at each level: the paged walk
+    keeps its place in every level on a stack (no recursion) and finds them all, top-down
+    and bottom-up."""
+    depth = 1100
+    conf = [{"name": "m", "type": "memory", "store": f"deep-{uuid.uuid4().hex[:8]}"}]
+    with StorageManager(conf) as sync:
+        path = "m:"
+        for _ in range(depth):
+            sync.node(f"{path}/f" if path != "m:" else "m:f").write_bytes(b"")
+            sync.node(f"{path}/z" if path != "m:" else "m:z").mkdir()
+            path = f"{path}/a" if path != "m:" else "m:a"
+        sync.node(path).mkdir(parents=True)
+        manager: Any = sync if api == "sync" else AsyncStorageManager(conf)
+        try:
+            for top_down in (True, False):
+                walked = await items(manager.node("m:"), "walk", top_down, page_size=1)
+                folders = flatten(walked)
+                assert len(folders) == 2 * depth + 1  # every 'a' and 'z', and the root
+                assert sum(len(files) for _, files in folders.values()) == depth
+        finally:
+            if api == "async":
+                await manager.close()
