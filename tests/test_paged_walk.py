@@ -487,3 +487,22 @@ async def test_a_paged_walk_of_a_tree_deeper_than_the_recursion_limit(api: str) 
         finally:
             if api == "async":
                 await manager.close()
+
+
+async def test_a_page_size_beyond_any_folder_is_the_whole_folder(storage: Any) -> None:
+    """``list()`` and ``walk()`` with a page size larger than a machine word (an integer
+    >= 1 is valid): one page, the whole folder, on every store."""
+    root = storage.node("m:")
+    await build(root, ["d/a", "d/b", "d/c/x"])
+    for size in (2**62, 2**63, 2**70):
+        folder = root.child("d")
+        if is_sync(folder):
+            page = await asyncio.to_thread(folder.list, page_size=size)
+        else:
+            page = await folder.list(page_size=size)
+        assert [e.name for e in page.entries] == ["a", "b", "c"] and page.cursor is None
+        walked = await items(folder, "walk", page_size=size)
+        assert [(str(f), d, n) for f, d, n in walked] == [
+            ("m:d", ["c"], ["a", "b"]),
+            ("m:d/c", [], ["x"]),
+        ]
