@@ -218,7 +218,9 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
 
     # -- tree -----------------------------------------------------------------------
     def children(self) -> list[StorageNode]:
-        """The entries of this directory, sorted by name."""
+        """The entries of this directory, sorted by name, as a list (as in 0.x): it
+        holds the whole folder. ``iterdir()`` gives the same nodes lazily, holding one
+        page (1,000 entries) at a time, for folders of any size."""
         out: list[StorageNode] = []
         cursor = None
         while True:

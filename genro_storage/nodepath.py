@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ._shared import operations as ops
 from ._shared import pathops
 from ._shared.globbing import Globber, Walker, parse, parse_recursive
+from ._shared.pagedwalk import PagedWalker, check_walk_page_size
 from ._shared.pathops import PurePathMixin
 from ._shared.sansio import drive_sync
 from .backends.base import StorageBackend
@@ -40,22 +41,32 @@ class PathMixin(PurePathMixin[StorageBackend]):
             for path in found:
                 yield self._at(path)
 
-    def walk(self, top_down: bool = True) -> Iterator[tuple[Self, list[str], list[str]]]:
+    def walk(
+        self, top_down: bool = True, page_size: int | None = None
+    ) -> Iterator[tuple[Self, list[str], list[str]]]:
         """``(folder, dir_names, file_names)`` for this folder and every one below, as
         ``pathlib.Path.walk``: top-down, editing ``dir_names`` in place prunes the walk.
-        A missing node or a file yields nothing; a physical folder is entered once."""
-        walker = Walker(self, pathops.flag("walk", "top_down", top_down))
+        A missing node or a file yields nothing; a physical folder is entered once.
+
+        ``page_size=N`` holds one page at a time instead of whole folders: a folder
+        comes as one tuple per page of at most ``N`` entries, its subfolders walked
+        right after the page naming them (bottom-up: before it); memory stays
+        O(N x depth) however big the folders (see ``_shared/pagedwalk.py``)."""
+        flag = pathops.flag("walk", "top_down", top_down)
+        size = check_walk_page_size(page_size)
+        walker = Walker(self, flag) if size is None else PagedWalker(self, flag, size)
         return self._walk(walker)
 
-    def _walk(self, walker: Walker) -> Iterator[tuple[Self, list[str], list[str]]]:
+    def _walk(self, walker: Walker | PagedWalker) -> Iterator[tuple[Self, list[str], list[str]]]:
         while (item := drive_sync(walker.g_next())) is not None:
             folder, dir_names, file_names = item
             yield self._at(folder), dir_names, file_names
             walker.descend(folder, dir_names)  # after the caller's turn: it may prune
 
     def iterdir(self) -> Iterator[Self]:
-        """The entries of this folder, page by page (``pathlib``'s name for
-        ``children()``)."""
+        """The entries of this folder, sorted by name, page by page (``pathlib``'s name
+        for ``children()``): lazy, it holds one page (1,000 entries) at a time, so its
+        memory does not grow with the folder (``children()`` builds a list)."""
         cursor = None
         while True:
             page = self._backend.list(self._path, 1000, cursor)

@@ -46,6 +46,21 @@ def fill(manager: Any, config: dict[str, Any], folder: str, names: list[str]) ->
         sync.node(f"m:{folder}/{name}").write_bytes(b"")
 
 
+def count_folder_reads(monkeypatch: Any, folder_path: str) -> list[Any]:
+    """Every read of ``folder_path``'s entries (``os.scandir`` or ``os.listdir``)."""
+    reads: list[Any] = []
+    for name in ("scandir", "listdir"):
+        real = getattr(os, name)
+
+        def counting(path: Any = ".", real: Any = real) -> Any:
+            if path == folder_path:
+                reads.append(path)
+            return real(path)
+
+        monkeypatch.setattr(os, name, counting)
+    return reads
+
+
 async def all_pages(folder: Any, page_size: int, cursor: str | None = None) -> list[str]:
     names: list[str] = []
     while True:
@@ -121,16 +136,7 @@ async def test_many_listings_at_once_keep_a_bounded_cache_and_all_finish(
     folder = test_node(manager, "m:d")
     started = 2 * local_backend.FolderListings.LIMIT
     firsts = [await folder.list(page_size=10) for _ in range(started)]
-    reads: list[Any] = []
-    real_scandir = os.scandir
-    folder_path = os.path.join(config["path"], "d")
-
-    def counting_scandir(path: Any = ".") -> Any:
-        if path == folder_path:
-            reads.append(path)
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", counting_scandir)
+    reads = count_folder_reads(monkeypatch, os.path.join(config["path"], "d"))
     for first in firsts:
         rest = await all_pages(folder, 10, first.cursor)
         assert [e.name for e in first.entries] + rest == names
@@ -216,16 +222,7 @@ async def test_a_local_listing_reads_the_folder_once(kind, make_config, open_sto
     config = make_config(kind)
     manager = open_storage([config])
     fill(manager, config, "d", [f"f{i:04d}" for i in range(2500)])
-    folder_path = os.path.join(config["path"], "d")
-    reads: list[Any] = []
-    real_scandir = os.scandir
-
-    def counting_scandir(path: Any = ".") -> Any:
-        if path == folder_path:
-            reads.append(path)
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", counting_scandir)
+    reads = count_folder_reads(monkeypatch, os.path.join(config["path"], "d"))
     folder = test_node(manager, "m:d")
     assert len([c async for c in folder.children()]) == 2500
     assert len(reads) == 1

@@ -237,7 +237,7 @@ def open_url(
     is not checked here. The caller closes the response (:func:`release`). A request
     with a ``body`` is a write: pass ``follow=False``."""
     sent = {**headers, "Accept-Encoding": IDENTITY}
-    start = origin(url)
+    start = None  # the first request's origin, worked out at the first redirect
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         with errors_as_storage(where):
@@ -250,6 +250,8 @@ def open_url(
             raise StorageBackendError(
                 f"Backend error on '{where}': HTTP {response.status} without a Location"
             )
+        if start is None:
+            start = origin(url)
         current = redirect_target(current, location, where)
         if origin(current) != start:
             sent = {k: v for k, v in sent.items() if k.lower() in OWN_HEADERS}
@@ -309,7 +311,12 @@ def read_all(transport: Transport, response: Response, where: str) -> Logic[byte
     expected = declared_length(response, where)
     parts: list[bytes] = []
     received = 0
-    while chunk := (yield from read_some(transport, response, CHUNK, where)):
+    # Once the announced length has arrived the body is over: no read to find its end
+    # (one op fewer per small GET; the transport releases a fully read body's connection).
+    while expected is None or received < expected:
+        chunk = yield from read_some(transport, response, CHUNK, where)
+        if not chunk:
+            break
         parts.append(chunk)
         received += len(chunk)
     check_complete(received, expected, where)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -126,6 +127,7 @@ def page_of(names: Iterator[str], page_size: int | None) -> tuple[list[str], str
     """
     if page_size is None:
         return list(names), None
+    page_size = min(page_size, sys.maxsize - 1)  # no page holds more (islice's limit)
     chosen = list(itertools.islice(names, max(page_size, 0) + 1))
     if len(chosen) > page_size and page_size > 0:
         chosen.pop()

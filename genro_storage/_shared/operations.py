@@ -261,12 +261,13 @@ class WalkPage:
 
 
 def walk_page(
-    backend: Any, folder: str, cursor: str | None, seen: set[Location]
+    backend: Any, folder: str, cursor: str | None, seen: set[Location], size: int = 1000
 ) -> Logic[WalkPage]:
-    """One page of ``folder``, sorted by the rules of every walk: only entries exactly one
-    segment below the folder are acted on, and a folder whose physical place is in
-    ``seen`` is not entered again (``seen`` gains the places of the folders returned)."""
-    page = yield call(backend.list, folder, 1000, cursor)
+    """One page (``size`` entries at most) of ``folder``, sorted by the rules of every
+    walk: only entries exactly one segment below the folder are acted on, and a folder
+    whose physical place is in ``seen`` is not entered again (``seen`` gains the places of
+    the folders returned)."""
+    page = yield call(backend.list, folder, size, cursor)
     good, odd = listed(folder, page.entries)
     found = WalkPage(cursor=page.cursor)
     found.odd += [(entry, "cannot be addressed as a path") for entry in odd]

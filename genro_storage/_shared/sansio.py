@@ -16,6 +16,7 @@ import asyncio
 import inspect
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from types import CoroutineType
 from typing import Any, TypeVar
 
 from .async_utils import run_in_thread, wait_through_cancels, withdraw_cancels
@@ -150,7 +151,12 @@ async def drive_async(logic: Logic[T]) -> T:
             return result
         value, error = None, None
         try:
-            value = await _run_async(op)
+            if type(op) is Call:  # the common op, without a coroutine of its own
+                value = op.fn(*op.args, **op.kwargs)
+                if type(value) is CoroutineType or inspect.isawaitable(value):
+                    value = await value
+            else:
+                value = await _run_async(op)
         except BaseException as exc:  # noqa: BLE001 - handed to the logic, which decides
             error = exc
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .._shared import operations as ops
 from .._shared import pathops
 from .._shared.globbing import Globber, Walker, parse, parse_recursive
+from .._shared.pagedwalk import PagedWalker, check_walk_page_size
 from .._shared.pathops import PurePathMixin
 from .._shared.sansio import drive_async
 from .backends.base import AsyncStorageBackend
@@ -40,14 +41,25 @@ class AsyncPathMixin(PurePathMixin[AsyncStorageBackend]):
             for path in found:
                 yield self._at(path)
 
-    def walk(self, top_down: bool = True) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
+    def walk(
+        self, top_down: bool = True, page_size: int | None = None
+    ) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
         """``async for folder, dir_names, file_names in node.walk()``, as
         ``pathlib.Path.walk``: top-down, editing ``dir_names`` in place prunes the walk.
-        A missing node or a file yields nothing; a physical folder is entered once."""
-        walker = Walker(self, pathops.flag("walk", "top_down", top_down))
+        A missing node or a file yields nothing; a physical folder is entered once.
+
+        ``page_size=N`` holds one page at a time instead of whole folders: a folder
+        comes as one tuple per page of at most ``N`` entries, its subfolders walked
+        right after the page naming them (bottom-up: before it); memory stays
+        O(N x depth) however big the folders (see ``_shared/pagedwalk.py``)."""
+        flag = pathops.flag("walk", "top_down", top_down)
+        size = check_walk_page_size(page_size)
+        walker = Walker(self, flag) if size is None else PagedWalker(self, flag, size)
         return self._walk(walker)
 
-    async def _walk(self, walker: Walker) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
+    async def _walk(
+        self, walker: Walker | PagedWalker
+    ) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
         while (item := await drive_async(walker.g_next())) is not None:
             folder, dir_names, file_names = item
             yield self._at(folder), dir_names, file_names

@@ -12,6 +12,7 @@ timeouts (to connect, and between two pieces of data), never a total one.
 
 from __future__ import annotations
 
+import functools
 import io
 import urllib.error
 import urllib.request
@@ -57,7 +58,9 @@ def _request_options(source: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in _OWN_OPTIONS}
 
 
+@functools.lru_cache(maxsize=16)
 def _client_timeout(seconds: float | None) -> Any:
+    """The aiohttp timeout of ``seconds`` (made once: it is immutable)."""
     import aiohttp
 
     if seconds is None:
@@ -106,7 +109,7 @@ async def aio_read(source: Any, response: Response, size: int) -> bytes:
     """Up to ``size`` bytes; fewer only at the end of the body."""
     content = response.handle.content
     first: bytes = await content.read(size)
-    if not first or len(first) >= size:
+    if not first or len(first) >= size or content.at_eof():
         return first
     buffer = bytearray(first)
     while len(buffer) < size:

@@ -60,6 +60,9 @@ class AsyncDriver(AsyncStorageBackend):
                     self._threaded = self.logic._new_fs(asynchronous=False)
                 return self._threaded
         loop = asyncio.get_running_loop()
+        clients = self._per_loop.get(loop)  # the common case: no lock (a dict read is atomic)
+        if clients is not None:
+            return clients.fs
         with self._fs_lock:  # loops of several threads may share this backend
             clients = self._per_loop.get(loop)
             if clients is None:
