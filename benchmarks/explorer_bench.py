@@ -19,7 +19,7 @@ from typing import Any
 
 import psutil
 from harness import MIB, CpuClock, Measure, Runner, Sample, compare
-from s3_libraries import aioboto3_client, target_of
+from s3_clients import aioboto3_client, target_of
 from servers import S3Server
 
 from genro_storage.async_ import AsyncStorageManager

@@ -56,7 +56,7 @@ from harness import (
     step,
     sync_runner,
 )
-from s3_libraries import Target, aioboto3_client, s3fs_fs, target_of
+from s3_clients import Target, aioboto3_client, s3fs_fs, target_of
 from servers import S3Server
 
 from genro_storage import StorageManager

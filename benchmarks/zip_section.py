@@ -17,7 +17,7 @@ from typing import Any
 
 from harness import MIB, CpuClock, Measure
 from memwatch import PeakRSS
-from s3_libraries import target_of
+from s3_clients import target_of
 from servers import S3Server
 
 from genro_storage import StorageManager
