@@ -1,0 +1,140 @@
+"""The shortcuts taken on the per-call paths (issue 12 and 16 measurements) keep the rules
+they shortcut: the sync driver still refuses an awaitable, obstore's key rule is the same
+rule in one search, the obstore store is made once for every thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import cloud_mounts
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genro_storage import StorageManager
+from genro_storage._shared.sansio import Blocking, Call, callback, drive_sync
+from genro_storage.backends import obstoreops
+
+# -- the sync driver --------------------------------------------------------------
+
+
+def _one(op: Any) -> Any:
+    def logic() -> Any:
+        value = yield op
+        return value
+
+    return drive_sync(logic())
+
+
+@pytest.mark.parametrize(
+    "value", [b"x", "x", 1, 1.5, True, None, {"a": 1}, [1], (1,), bytearray(b"x"), object()]
+)
+def test_sync_driver_returns_plain_results(value: Any) -> None:
+    assert _one(Call(lambda: value, (), {})) is value
+    assert _one(Blocking(lambda: value, (), {})) is value
+
+
+async def _coro() -> int:
+    return 1
+
+
+class _Awaitable:
+    closed = False
+
+    def __await__(self) -> Any:
+        yield
+        return 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("kind", [Call, Blocking])
+def test_sync_driver_refuses_an_awaitable_result(kind: type[Call]) -> None:
+    made: list[Any] = []
+
+    def returns_coroutine() -> Any:
+        made.append(_coro())
+        return made[-1]
+
+    with pytest.raises(TypeError, match="awaitable under the sync driver"):
+        _one(kind(returns_coroutine, (), {}))
+    assert made[0].cr_frame is None  # closed: no "never awaited" warning
+    awaitable = _Awaitable()
+    with pytest.raises(TypeError, match="awaitable under the sync driver"):
+        _one(kind(lambda: awaitable, (), {}))
+    assert awaitable.closed
+
+
+def test_sync_driver_refuses_an_async_callback() -> None:
+    async def fn() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="async function"):
+        _one(callback(fn))
+
+
+# -- obstore's key rule ------------------------------------------------------------
+
+
+def _reference_key_ok(key: str) -> bool:
+    """The rule written out: no empty, '.' or '..' segment, no ASCII control."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        return False
+    return all(part not in ("", ".", "..") for part in key.split("/"))
+
+
+KEY_CHARS = st.sampled_from(["a", ".", "/", "\x00", "\x1f", "\x7f", "\n", "é", " ", "\\", "%"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(KEY_CHARS, max_size=12).map("".join))
+def test_key_ok_is_the_segment_rule(key: str) -> None:
+    assert obstoreops.key_ok(key) is _reference_key_ok(key)
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        ("", False),
+        ("/a", False),
+        ("a/", False),
+        ("a//b", False),
+        ("a/./b", False),
+        ("a/../b", False),
+        ("..", False),
+        ("a\x00b", False),
+        ("a\x7f", False),
+        ("a.b/.c/..d/...", True),
+        ("dir/f 1.txt", True),
+        ("\u00e9/\u3000/%2F", True),
+    ],
+)
+def test_key_ok_cases(key: str, ok: bool) -> None:
+    assert obstoreops.key_ok(key) is ok
+
+
+# -- one obstore store per mount ----------------------------------------------------
+
+
+def test_obstore_store_made_once_across_threads(s3_server: Any) -> None:
+    conf = cloud_mounts.s3_mount(s3_server, "s3", "one-store", engine="obstore")
+    with StorageManager([conf]) as manager:
+        logic: Any = manager._backend("s3").logic
+        seen: list[Any] = []
+        barrier = threading.Barrier(8)
+
+        def grab() -> None:
+            barrier.wait()
+            seen.append(logic.store())
+
+        threads = [threading.Thread(target=grab) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(seen) == 8 and all(s is seen[0] for s in seen)
+        assert asyncio.run(asyncio.to_thread(logic.store)) is seen[0]
