@@ -1,12 +1,16 @@
 """The shortcuts taken on the per-call paths (issue 12 and 16 measurements) keep the rules
 they shortcut: the sync driver still refuses an awaitable, obstore's key rule is the same
-rule in one search, the obstore store is made once for every thread.
+rule in one search, the obstore store is made once for every thread, a local file read
+on its descriptor reads what ``open().read()`` reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import cloud_mounts
@@ -14,9 +18,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genro_storage import StorageManager
+from genro_storage import StorageManager, StorageNotFoundError
+from genro_storage._shared.exceptions import StorageIsADirectoryError
 from genro_storage._shared.sansio import Blocking, Call, callback, drive_sync
-from genro_storage.backends import obstoreops
+from genro_storage.async_ import AsyncStorageManager
+from genro_storage.backends import localdisk, obstoreops
 
 # -- the sync driver --------------------------------------------------------------
 
@@ -138,3 +144,88 @@ def test_obstore_store_made_once_across_threads(s3_server: Any) -> None:
             t.join()
         assert len(seen) == 8 and all(s is seen[0] for s in seen)
         assert asyncio.run(asyncio.to_thread(logic.store)) is seen[0]
+
+
+# -- the local whole-file read on the descriptor -------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 65536, 65537, 300_000])
+def test_read_all_reads_a_file_whole(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    (tmp_path / "f").write_bytes(data)
+    fd = os.open(tmp_path / "f", os.O_RDONLY)
+    try:
+        assert localdisk.read_all(fd) == data
+    finally:
+        os.close(fd)
+
+
+def test_read_all_reads_past_a_stale_size() -> None:
+    """A size of 0 that is not the content (a pipe, a /proc file) is read to the end."""
+    data = os.urandom(700_000)
+    rfd, wfd = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(wfd, "wb") as w:
+            w.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert localdisk.read_all(rfd) == data
+    finally:
+        writer.join()
+        os.close(rfd)
+
+
+def test_read_all_of_a_folder_is_is_a_directory(tmp_path: Path) -> None:
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        with pytest.raises(IsADirectoryError):
+            localdisk.read_all(fd)
+    finally:
+        os.close(fd)
+
+
+def test_read_all_large_files_take_io_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(localdisk, "_DIRECT_MAX", 10)
+    data = os.urandom(5000)
+    (tmp_path / "f").write_bytes(data)
+    fd = os.open(tmp_path / "f", os.O_RDONLY)
+    try:
+        assert localdisk.read_all(fd) == data
+        os.fstat(fd)  # still open: the io reader did not close the caller's descriptor
+    finally:
+        os.close(fd)
+
+
+async def test_local_read_bytes_both_apis(tmp_path: Path) -> None:
+    """Files of every size read whole, folders and missing files raise the library's
+    errors, and no descriptor is left open, in both APIs."""
+    root = tmp_path / "root"
+    (root / "d" / "sub").mkdir(parents=True)
+    files = {"e": b"", "one": b"x", "d/sub/k": os.urandom(70_000), "n \\ % é\u3000": b"odd"}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    conf = [{"name": "d", "type": "local", "path": str(root)}]
+    with StorageManager(conf) as smgr:
+        async with AsyncStorageManager(conf) as amgr:
+            for name, data in files.items():
+                assert smgr.node(f"d:{name}").read_bytes() == data
+                assert await amgr.node(f"d:{name}").read_bytes() == data
+            for folder in ("d", "d/sub"):
+                with pytest.raises(StorageIsADirectoryError):
+                    smgr.node(f"d:{folder}").read_bytes()
+                with pytest.raises(StorageIsADirectoryError):
+                    await amgr.node(f"d:{folder}").read_bytes()
+            with pytest.raises(StorageNotFoundError):
+                smgr.node("d:missing").read_bytes()
+            with pytest.raises(StorageNotFoundError):
+                await amgr.node("d:d/missing").read_bytes()
+            open_files = set()
+            for fd in os.listdir("/proc/self/fd"):
+                with contextlib.suppress(OSError):
+                    open_files.add(os.readlink(f"/proc/self/fd/{fd}"))
+            assert not open_files & {str(root / name) for name in files}
