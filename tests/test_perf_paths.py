@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,47 @@ async def test_local_read_bytes_both_apis(tmp_path: Path) -> None:
                 with contextlib.suppress(OSError):
                     open_files.add(os.readlink(f"/proc/self/fd/{fd}"))
             assert not open_files & {str(root / name) for name in files}
+
+
+# -- whole-folder S3 listings on the obstore engine ----------------------------------
+
+
+async def test_whole_folder_listing_matches_botocore(
+    s3_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``list()`` of a whole folder goes through obstore, with the folder's own marker
+    put back; a folder holding a key obstore cannot parse falls back to botocore (not an
+    error, nothing left out); the listings equal the fsspec engine's, in both APIs."""
+    prefix = f"wl-{uuid.uuid4().hex[:8]}"
+    client = s3_server.client()
+    keys = ["dir/", "dir/plain", "dir/sub/k", "dir/sub/", "dir/%41", "dir/ü x", "dir/a\\b"]
+    keys += ["bad/ok", "bad/a\x01b", "bad//x", "bad/./y", "bad/z/../w", "bad/.."]
+    bucket = cloud_mounts.ensure_s3_bucket(s3_server)
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=f"{prefix}/{key}", Body=key.encode())
+    client.close()
+    calls: list[str] = []
+    for name in ("list_folder", "list_folder_async"):
+        real = getattr(obstoreops, name)
+
+        def spy(store: Any, folder: str, real: Any = real) -> Any:
+            calls.append(folder)
+            return real(store, folder)
+
+        monkeypatch.setattr(obstoreops, name, spy)
+    ob = cloud_mounts.s3_mount(s3_server, "ob", prefix, engine="obstore")
+    fs = cloud_mounts.s3_mount(s3_server, "fs", prefix, engine="fsspec")
+
+    def entries(page: Any) -> list[tuple[str, bool, int | None]]:
+        return [(e.path, e.isdir, e.size) for e in page.entries]
+
+    with StorageManager([ob, fs]) as smgr:
+        async with AsyncStorageManager([ob, fs]) as amgr:
+            for folder in ("dir", "bad"):
+                want = entries(smgr.node(f"fs:{folder}").list())
+                assert want  # the folder has entries on both engines
+                assert entries(smgr.node(f"ob:{folder}").list()) == want
+                assert entries(await amgr.node(f"ob:{folder}").list()) == want
+                assert entries(await amgr.node(f"fs:{folder}").list()) == want
+    assert calls.count(f"{prefix}/dir") == 2  # served by obstore, in both APIs
+    assert calls.count(f"{prefix}/bad") == 2  # tried, then botocore
