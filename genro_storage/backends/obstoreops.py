@@ -68,7 +68,7 @@ def key_ok(key: str) -> bool:
 #: What object_store would refuse or rewrite, in one search: an empty, '.' or '..'
 #: segment (which covers an empty key, a leading '/' and a trailing '/'), or an ASCII
 #: control character.
-_REFUSED = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|[\x00-\x1f\x7f]")
+_REFUSED = re.compile(r"(?:\A|/)\.{0,2}(?:/|\Z)|[\x00-\x1f\x7f]")
 
 # -- the calls: (sync, async) pairs ---------------------------------------------------
 
