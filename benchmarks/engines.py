@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ from servers import free_port, stop_process_tree
 
 from genro_storage import StorageManager
 from genro_storage.async_ import AsyncStorageManager
+
+#: ``(wall seconds, CPU seconds)`` of one timed block.
+Timing = tuple[float, float]
 
 BUCKET = "fast"
 GET_CONCURRENCY = 64
@@ -398,8 +404,145 @@ async def engines_measures(n: int, rounds: int, tmp: Path) -> dict[str, Measure]
     return results
 
 
-if __name__ == "__main__":  # a quick look: python benchmarks/engines.py
+# -- the goal ratios: library vs raw obstore, paired blocks ---------------------------
+
+
+@dataclass
+class Ratio:
+    """Library vs raw obstore over paired blocks: medians and ranges of the per-block
+    ratios (wall time and client CPU), and the medians per GET in µs."""
+
+    time: tuple[float, float, float]  # median, min, max of library/raw wall time
+    cpu: tuple[float, float, float]  # the same for client CPU
+    raw_us: tuple[float, float]  # raw: median wall µs and CPU µs per GET
+    lib_us: tuple[float, float]  # library: the same
+
+
+def _spread(xs: list[float]) -> tuple[float, float, float]:
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def _ratio(raw: list[Timing], lib: list[Timing], n: int) -> Ratio:
+    return Ratio(
+        _spread([b[0] / a[0] for a, b in zip(raw, lib, strict=True)]),
+        _spread([b[1] / a[1] for a, b in zip(raw, lib, strict=True)]),
+        (
+            statistics.median(t[0] for t in raw) / n * 1e6,
+            statistics.median(t[1] for t in raw) / n * 1e6,
+        ),
+        (
+            statistics.median(t[0] for t in lib) / n * 1e6,
+            statistics.median(t[1] for t in lib) / n * 1e6,
+        ),
+    )
+
+
+async def get_ratios(endpoint: str, repeats: int, block: int) -> dict[str, Ratio]:
+    """Issue 16's goals: the library's GET (engine obstore) against raw obstore, sync
+    (one at a time) and async (64 in flight). Each repeat times one block of ``block``
+    GETs of raw and one of the library back to back, in alternating order (ABBA), after
+    a warm-up of both; the ratio of each pair is taken, and the median and range of
+    those ratios reported. Pairing short blocks keeps drifting load from other
+    processes out of the ratio better than totals of long rounds do."""
+    import obstore
+
+    store = obstore_store(endpoint)
+    out: dict[str, Ratio] = {}
+    with StorageManager([mount(endpoint, "obstore")]) as manager:
+        nodes = [manager.node(f"s3:{_key(i)}") for i in range(SMALL)]
+
+        def raw(i: int) -> bytes:
+            return bytes(obstore.get(store, _key(i)).bytes())
+
+        def lib(i: int) -> bytes:
+            return nodes[i % SMALL].read_bytes()
+
+        def timed(op: Any) -> Timing:
+            c0, t0 = time.process_time(), time.perf_counter()
+            for i in range(block):
+                op(i)
+            return time.perf_counter() - t0, time.process_time() - c0
+
+        def pairs() -> tuple[list[Timing], list[Timing]]:
+            assert raw(1) == lib(1)
+            timed(raw), timed(lib)  # warm-up: connections, first-use costs
+            a: list[Timing] = []
+            b: list[Timing] = []
+            for r in range(repeats):
+                if r % 2:
+                    b.append(timed(lib))
+                    a.append(timed(raw))
+                else:
+                    a.append(timed(raw))
+                    b.append(timed(lib))
+            return a, b
+
+        out["sync"] = _ratio(*await asyncio.to_thread(pairs), block)
+
+    async with AsyncStorageManager([mount(endpoint, "obstore")]) as amanager:
+        anodes = [amanager.node(f"s3:{_key(i)}") for i in range(SMALL)]
+
+        async def araw(i: int) -> bytes:
+            result = await obstore.get_async(store, _key(i))
+            return bytes(await result.bytes_async())
+
+        async def alib(i: int) -> bytes:
+            return await anodes[i % SMALL].read_bytes()
+
+        async def atimed(op: AsyncOp) -> Timing:
+            counter = iter(range(block))
+
+            async def worker() -> None:
+                for i in counter:
+                    await op(i)
+
+            c0, t0 = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(GET_CONCURRENCY)))
+            return time.perf_counter() - t0, time.process_time() - c0
+
+        await atimed(araw), await atimed(alib)
+        a: list[Timing] = []
+        b: list[Timing] = []
+        for r in range(repeats):
+            if r % 2:
+                b.append(await atimed(alib))
+                a.append(await atimed(araw))
+            else:
+                a.append(await atimed(araw))
+                b.append(await atimed(alib))
+        out["async"] = _ratio(a, b, block)
+    return out
+
+
+def ratios_report(found: dict[str, Ratio], repeats: int, block: int) -> str:
+    """The goal rows as Markdown."""
+    lines = [
+        f"Library (engine obstore) vs raw obstore, 4 KiB GETs against the fast server;"
+        f" {repeats} paired blocks of {block} GETs, alternating; median [min-max] of the"
+        f" per-pair ratios.",
+        "",
+        "| API | raw µs/GET (wall; CPU) | library µs/GET (wall; CPU) | time ratio | CPU ratio |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for api, r in found.items():
+        lines.append(
+            f"| {api} | {r.raw_us[0]:.0f}; {r.raw_us[1]:.0f} | {r.lib_us[0]:.0f}; "
+            f"{r.lib_us[1]:.0f} | **{r.time[0]:.2f}x** [{r.time[1]:.2f}-{r.time[2]:.2f}] | "
+            f"**{r.cpu[0]:.2f}x** [{r.cpu[1]:.2f}-{r.cpu[2]:.2f}] |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # a quick look: python benchmarks/engines.py [N | ratios [R B]]
     import tempfile
+
+    if sys.argv[1:2] == ["ratios"]:
+        reps = int(sys.argv[2]) if sys.argv[2:] else 21
+        size = int(sys.argv[3]) if sys.argv[3:] else 300
+        with fast_server() as (url, _pid):
+            print(ratios_report(asyncio.run(get_ratios(url, reps, size)), reps, size))
+        print(f"1-minute load average {os.getloadavg()[0]:.2f}")
+        sys.exit(0)
 
     with tempfile.TemporaryDirectory() as name:
         found = asyncio.run(

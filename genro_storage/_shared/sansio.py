@@ -105,7 +105,20 @@ def drive_sync(logic: Logic[T]) -> T:
             error = exc
 
 
+#: Results that cannot be awaitables: the sync driver skips ``inspect.isawaitable`` (an
+#: ABC check, the costliest step of a plain call) for them.
+_PLAIN_RESULTS = frozenset({bytes, str, int, float, bool, dict, list, tuple, type(None)})
+
+
 def _run_sync(op: Any) -> Any:
+    if type(op) is Call:  # the common op: one plain call, checked as below
+        result = op.fn(*op.args, **op.kwargs)
+        if type(result) in _PLAIN_RESULTS:
+            return result
+        if inspect.isawaitable(result):
+            _close_awaitable(result)
+            raise TypeError(f"{op.fn!r} returned an awaitable under the sync driver")
+        return result
     if isinstance(op, Parallel):
         return _parallel_sync(op)
     if isinstance(op, Shielded):
@@ -117,7 +130,7 @@ def _run_sync(op: Any) -> Any:
     if not isinstance(op, Call):
         raise TypeError(f"Logic yielded {op!r}, which is not an op")
     result = op.fn(*op.args, **op.kwargs)
-    if inspect.isawaitable(result):
+    if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
         _close_awaitable(result)
         raise TypeError(f"{op.fn!r} returned an awaitable under the sync driver")
     return result

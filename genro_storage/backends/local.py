@@ -30,6 +30,7 @@ from .localdisk import (
     NoFollowRoot,
     local_location,
     make_dirs,
+    read_all,
     remove_empty,
     remove_tree,
     sweep_temporaries,
@@ -219,8 +220,15 @@ class LocalBackend(StorageBackend):
             raise
 
     def read_bytes(self, path: str) -> bytes:
-        with errors_as_storage(self.where(path)), self._open(path) as f:
-            return f.read()
+        with errors_as_storage(self.where(path)):
+            fd = self._nofollow.open(path) if path and self._nofollow is not None else -1
+            if fd < 0:
+                with open(self.full(path), "rb") as f:
+                    return f.read()
+            try:  # the descriptor read directly: no file objects, fewer system calls
+                return read_all(fd)
+            finally:
+                os.close(fd)
 
     def read_range(self, path: str, start: int, end: int | None) -> bytes:
         with errors_as_storage(self.where(path)), self._open(path) as f:

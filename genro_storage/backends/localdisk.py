@@ -261,6 +261,30 @@ _openat2 = _make_openat2() if _NOFOLLOW_OK else None
 
 _SPECIAL_NAMES = frozenset(("", ".", ".."))
 
+#: Bytes asked of each ``os.read`` past the size ``fstat`` gave (a file that grew).
+_READ_MORE = 1 << 16
+#: Larger files are read by io's reader (one buffer, however the file changes).
+_DIRECT_MAX = 1 << 26
+
+
+def read_all(fd: int) -> bytes:
+    """The whole content of the open file ``fd``, read to its end (what
+    ``open(fd, 'rb').read()`` gives, without the file objects and their ``lseek``,
+    ``ioctl`` and second ``fstat``): a folder raises ``IsADirectoryError``."""
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    if st.st_size > _DIRECT_MAX:  # io's reader fills one buffer: no second copy to join
+        with open(fd, "rb", closefd=False) as f:
+            return f.read()
+    first = os.read(fd, st.st_size + 1 if st.st_size > 0 else _READ_MORE)
+    if not first:
+        return first
+    parts = [first]  # read on to the end: the size may be stale (a growing file, /proc)
+    while chunk := os.read(fd, _READ_MORE if len(parts) < 8 else len(parts) * _READ_MORE):
+        parts.append(chunk)
+    return first if len(parts) == 1 else b"".join(parts)
+
 
 class NoFollowRoot:
     """Opens and stats paths below a mount's root without ``os.path.realpath``.

@@ -43,6 +43,9 @@ class ObstoreLogic(ObjectStoreLogic):
     def store(self) -> Any:
         """The mount's obstore store, made on first use (no I/O). It belongs to no
         event loop, so both APIs and every loop share it."""
+        store = self._ob_store  # once made it never changes: no lock on the common path
+        if store is not None:
+            return store
         with self._ob_lock:
             if self._ob_store is None:
                 self._ob_store = self._make_store()

@@ -62,12 +62,13 @@ def key_ok(key: str) -> bool:
     ASCII control characters. Such keys (the library's literal names) stay on the
     fsspec path.
     """
-    if not key or key.startswith("/") or key.endswith("/") or _CONTROL.search(key):
-        return False
-    return all(part not in ("", ".", "..") for part in key.split("/"))
+    return _REFUSED.search(key) is None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: What object_store would refuse or rewrite, in one search: an empty, '.' or '..'
+#: segment (which covers an empty key, a leading '/' and a trailing '/'), or an ASCII
+#: control character.
+_REFUSED = re.compile(r"(?:\A|/)\.{0,2}(?:/|\Z)|[\x00-\x1f\x7f]")
 
 # -- the calls: (sync, async) pairs ---------------------------------------------------
 
