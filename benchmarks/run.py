@@ -30,9 +30,6 @@ from harness import MIB, RESULTS_DIR, publish, step
 from run_common import LOCAL_ROUND_FACTOR, Row, Section
 from run_data_sections import listing_section, parquet_section, zip_section
 from run_local_sections import local_section, memory_section
-
-# goals.py imports it from here
-from run_network_sections import HTTPServerProcess as HTTPServerProcess
 from run_network_sections import engines_section, http_section, s3_section
 from run_report import report
 

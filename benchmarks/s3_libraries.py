@@ -20,9 +20,6 @@ import time
 from pathlib import Path
 
 from harness import RESULTS_DIR, publish, step
-
-# goals.py imports it from here, with target_of
-from s3_clients import aioboto3_client as aioboto3_client
 from s3_clients import target_of
 from s3_libraries_common import BUCKET, LIST_KEYS, seed
 from s3_libraries_report import report
