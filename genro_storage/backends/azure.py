@@ -287,7 +287,22 @@ class AzureLogic(ObjectStoreLogic):
             for k in ("connection_string", "account_name", "account_key", "sas_token", "anon")
             if opts.get(k) is not None
         }
-        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
+        extra = dict(opts.get("options") or {})
+        host = extra.get("account_host")
+        if not opts.get("connection_string") and isinstance(host, str) and "://" in host:
+            # adlfs calls https://{account_host}: a URL there ('http://host:port/acct')
+            # would be another endpoint than the one url(), the physical identity and
+            # the obstore engine use. adlfs gets that endpoint as a connection string.
+            del extra["account_host"]
+            fields = [f"BlobEndpoint={self._endpoint}", f"AccountName={self._account_name}"]
+            if opts.get("anon") is True:  # unsigned, as the obstore engine sends them
+                pass
+            elif self._account_key:
+                fields.append(f"AccountKey={self._account_key}")
+            elif self._sas:
+                fields.append(f"SharedAccessSignature={self._sas}")
+            kwargs = {"connection_string": ";".join(fields) + ";"}
+        return {**kwargs, "use_listings_cache": False, **extra}
 
     def _endpoint_place(self) -> tuple[Any, ...]:
         return endpoint_place(self._endpoint)
