@@ -135,7 +135,9 @@ async def _az_commit(
     if only_new:  # If-None-Match: * (the commit fails where a blob exists)
         from azure.core import MatchConditions
 
-        condition = {"etag": "*", "match_condition": MatchConditions.IfMissing}
+        # IfMissing alone: the SDK pops 'etag' only for the other conditions, so an
+        # etag given here would reach the HTTP transport (a TypeError, nothing sent)
+        condition = {"match_condition": MatchConditions.IfMissing}
     await _blob(fs, container, key).commit_block_list(
         blocks, content_settings=settings, **condition
     )
