@@ -674,3 +674,51 @@ async def test_streamed_mode_x_of_several_parts(
             await handle.write(b"z" * part)
     assert blobs(azure_server, prefix) == {f"{prefix}/big.bin": expected}
     assert (await node.info()).md5 == hashlib.md5(expected).hexdigest()
+
+
+# -- anon: true means unsigned on both halves of both engines -----------------------------
+
+
+PUBLIC_CONTAINER = "genro-attack3-public"
+
+
+@pytest.mark.parametrize("engine", ["obstore", "fsspec"])
+async def test_anon_with_a_keyed_connection_string_is_unsigned_everywhere(
+    azure_server: Any, api: str, open_storage, engine: str
+) -> None:
+    """Defect: ``anon: true`` next to a connection string that holds the account key
+    was unsigned on obstore's half only: the obstore engine refused writes but its SDK
+    half deleted blobs, the fsspec engine wrote and deleted (signed), and url() signed a
+    SAS. Now both engines send every request unsigned: a public container reads and
+    lists, writes and deletes are refused, url() carries no signature."""
+    from azure.core.exceptions import ResourceExistsError
+
+    with azure_server.client() as service:
+        with contextlib.suppress(ResourceExistsError):
+            service.create_container(PUBLIC_CONTAINER, public_access="container")
+        prefix = unique()
+        service.get_container_client(PUBLIC_CONTAINER).upload_blob(f"{prefix}/a.txt", b"pub")
+    storage = open_storage(
+        [
+            cloud_mounts.azure_mount(
+                azure_server, "m", prefix, container=PUBLIC_CONTAINER, engine=engine, anon=True
+            )
+        ]
+    )
+    node = test_node(storage, "m:a.txt")
+    assert await node.read_bytes() == b"pub"
+    assert await node.exists()
+    assert await kids(test_node(storage, "m:")) == ["a.txt"]
+    url = node.url()
+    assert "sig=" not in (await url if asyncio.iscoroutine(url) else url)
+    with pytest.raises(StoragePermissionError):
+        await test_node(storage, "m:w.txt").write_bytes(b"x")
+    with pytest.raises(StoragePermissionError):
+        await node.delete()
+    with azure_server.client() as service:
+        names = list(
+            service.get_container_client(PUBLIC_CONTAINER).list_blob_names(
+                name_starts_with=prefix + "/"
+            )
+        )
+    assert names == [f"{prefix}/a.txt"]

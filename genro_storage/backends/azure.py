@@ -285,6 +285,8 @@ class AzureLogic(ObjectStoreLogic):
         self._endpoint = endpoint.rstrip("/")
         if self._sas:
             self._sas = str(self._sas).lstrip("?")
+        if opts.get("anon") is True:  # unsigned on every path: obstore, the SDK, url()
+            self._account_key = self._sas = None
 
     def _fs_class(self) -> type[Any]:
         from adlfs import AzureBlobFileSystem
@@ -309,15 +311,18 @@ class AzureLogic(ObjectStoreLogic):
         }
         extra = dict(opts.get("options") or {})
         host = extra.get("account_host")
-        if not opts.get("connection_string") and isinstance(host, str) and "://" in host:
+        url_host = isinstance(host, str) and "://" in host and not opts.get("connection_string")
+        if url_host or opts.get("anon") is True:
             # adlfs calls https://{account_host}: a URL there ('http://host:port/acct')
             # would be another endpoint than the one url(), the physical identity and
-            # the obstore engine use. adlfs gets that endpoint as a connection string.
-            del extra["account_host"]
-            fields = [f"BlobEndpoint={self._endpoint}", f"AccountName={self._account_name}"]
-            if opts.get("anon") is True:  # unsigned, as the obstore engine sends them
-                pass
-            elif self._account_key:
+            # the obstore engine use; and it signs with a connection string's key even
+            # with anon. adlfs gets this mount's endpoint and credential (none for anon)
+            # as a connection string.
+            extra.pop("account_host", None)
+            fields = [f"BlobEndpoint={self._endpoint}"]
+            if self._account_name:
+                fields.append(f"AccountName={self._account_name}")
+            if self._account_key:
                 fields.append(f"AccountKey={self._account_key}")
             elif self._sas:
                 fields.append(f"SharedAccessSignature={self._sas}")
