@@ -177,7 +177,9 @@ def touch(node: N, exist_ok: bool) -> Logic[N]:
     try:
         made: N = yield from handle.g_close()
     except StorageExistsError:
-        if not exist_ok:
+        if not exist_ok or (yield from info_or_none(node)) is None:
+            # Refused as taken, yet nothing the store shows is there (a dangling
+            # symlink on a local disk): touch() must not report a file it did not make.
             raise
         return node
     return made
