@@ -763,3 +763,27 @@ async def test_ranges_of_an_empty_file(kind: str, make_config, open_storage) -> 
         assert await handle.read(10) == b""
     with pytest.raises(StorageNotFoundError):
         await test_node(storage, "m:missing.txt").read_range(0, 5)
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+async def test_touch_on_a_read_only_http_mount(api: str, http_server: Any) -> None:
+    """Defect: touch() on an existing file of a read-only HTTP mount (no 'writable')
+    answered as if it had touched it, where a mount with permissions 'readonly' refuses
+    the same call. A store that takes no writes refuses touch() like a read-only mount."""
+    prefix = unique()
+    config = cloud_mounts.http_mount(http_server, "h", prefix)
+    (http_server.root / prefix / "old.txt").write_bytes(b"old")
+    manager = StorageManager([config]) if api == "sync" else AsyncStorageManager([config])
+    try:
+        for spec, kwargs in (
+            ("h:old.txt", {}),
+            ("h:new.txt", {}),
+            ("h:old.txt", {"exist_ok": False}),
+        ):
+            with pytest.raises(StoragePermissionError):
+                await test_node(manager, spec).touch(**kwargs)
+        assert sorted(p.name for p in (http_server.root / prefix).iterdir()) == ["old.txt"]
+    finally:
+        closing = manager.close()
+        if asyncio.iscoroutine(closing):
+            await closing
