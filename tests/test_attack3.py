@@ -787,3 +787,41 @@ async def test_touch_on_a_read_only_http_mount(api: str, http_server: Any) -> No
         closing = manager.close()
         if asyncio.iscoroutine(closing):
             await closing
+
+
+async def test_cancelled_streamed_copy_between_engines(azure_server: Any) -> None:
+    """A streamed copy (obstore reads, SDK staged blocks: the two mounts sign
+    differently, so no server-side copy) cancelled at several points: the destination
+    is absent or whole, the source untouched; a move cancelled keeps the source."""
+    prefix = unique()
+    sas = (
+        f"BlobEndpoint={azure_server.endpoint_url};SharedAccessSignature={sas_token(azure_server)}"
+    )
+    storage = AsyncStorageManager(
+        [
+            az(azure_server, "ob", prefix + "/src", "obstore"),
+            az(azure_server, "fs", prefix + "/dst", "fsspec", connection_string=sas),
+        ]
+    )
+    body = bytes(range(256)) * (36 * 1024)  # 9 MiB: three parts
+    try:
+        await storage.node("ob:big.bin").write_bytes(body)
+        for i, delay in enumerate([0, 0.002, 0.01, 0.04, 0.1]):
+            move = i % 2 == 1
+            src = storage.node("ob:big.bin")
+            task = asyncio.create_task(
+                src.move(f"fs:c{i}.bin") if move else src.copy(f"fs:c{i}.bin")
+            )
+            await asyncio.sleep(delay)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            held = blobs(azure_server, prefix)
+            assert held.get(f"{prefix}/dst/c{i}.bin") in (None, body), (i, delay)
+            if f"{prefix}/src/big.bin" not in held:  # a move that finished
+                assert move and held[f"{prefix}/dst/c{i}.bin"] == body
+                await storage.node("ob:big.bin").write_bytes(body)
+            else:
+                assert held[f"{prefix}/src/big.bin"] == body
+    finally:
+        await storage.close()
