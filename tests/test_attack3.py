@@ -825,3 +825,30 @@ async def test_cancelled_streamed_copy_between_engines(azure_server: Any) -> Non
                 assert held[f"{prefix}/src/big.bin"] == body
     finally:
         await storage.close()
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_account_host_url_kwargs_for_adlfs(api: str) -> None:
+    """What adlfs gets for ``options.account_host``: a plain host as is; an https URL
+    without its scheme (adlfs adds https:// and keeps its own credential rules); an
+    http URL as a connection string naming that endpoint. None of it for another
+    endpoint than the one url() names."""
+    base = {"name": "az", "type": "azure", "container": "c", "account_name": "acct"}
+    cases = [
+        ("acct.example.net", {"account_host": "acct.example.net"}),
+        ("https://acct.example.net/", {"account_host": "acct.example.net"}),
+        ("HTTPS://Priv.example.net/x", {"account_host": "Priv.example.net/x"}),
+    ]
+    maker = StorageManager if api == "sync" else AsyncStorageManager
+    for host, expected in cases:
+        storage = maker([{**base, "options": {"account_host": host}}])
+        kwargs = storage._backend("az").logic._fs_kwargs()
+        assert {k: kwargs.get(k) for k in expected} == expected
+        assert "connection_string" not in kwargs
+    storage = maker(
+        [{**base, "account_key": "a2V5", "options": {"account_host": "http://h:1/acct"}}]
+    )
+    kwargs = storage._backend("az").logic._fs_kwargs()
+    assert "account_host" not in kwargs
+    assert kwargs["connection_string"].startswith("BlobEndpoint=http://h:1/acct;")
+    assert storage.node("az:f").url().startswith("http://h:1/acct/c/f?")

@@ -312,12 +312,16 @@ class AzureLogic(ObjectStoreLogic):
         extra = dict(opts.get("options") or {})
         host = extra.get("account_host")
         url_host = isinstance(host, str) and "://" in host and not opts.get("connection_string")
-        if url_host or opts.get("anon") is True:
-            # adlfs calls https://{account_host}: a URL there ('http://host:port/acct')
-            # would be another endpoint than the one url(), the physical identity and
-            # the obstore engine use; and it signs with a connection string's key even
-            # with anon. adlfs gets this mount's endpoint and credential (none for anon)
-            # as a connection string.
+        anon = opts.get("anon") is True
+        # adlfs calls https://{account_host}: a URL there ('http://host:port/acct') would
+        # be another endpoint than the one url(), the physical identity and the obstore
+        # engine use. An https URL loses its scheme (adlfs keeps its credential rules,
+        # DefaultAzureCredential without key or SAS); any other goes, with this mount's
+        # credential, as a connection string. So does anon (adlfs signs with a
+        # connection string's key even with anon): unsigned, no credential.
+        if url_host and not anon and self._endpoint.lower().startswith("https://"):
+            extra["account_host"] = self._endpoint.split("://", 1)[1]
+        elif url_host or anon:
             extra.pop("account_host", None)
             fields = [f"BlobEndpoint={self._endpoint}"]
             if self._account_name:
