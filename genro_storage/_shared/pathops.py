@@ -26,6 +26,7 @@ from .exceptions import (
     is_a_directory,
     not_a_directory,
     not_found,
+    read_only,
 )
 from .globbing import parse
 from .nodecore import B, NodeCore
@@ -161,6 +162,8 @@ def touch(node: N, exist_ok: bool) -> Logic[N]:
     left as it is (its mtime set to now where the store has a local file to set it on).
     Returns the node holding the file (a new node on a base64 mount)."""
     require(node.config, "write", f"touch '{node.fullpath}'")
+    if not node.capabilities.write:  # a read-only store (HTTP without 'writable'): as
+        raise read_only(node.mount, f"touch '{node.fullpath}'")  # a read-only mount
     found = yield from info_or_none(node)
     if found is not None:
         if not exist_ok:
@@ -177,7 +180,9 @@ def touch(node: N, exist_ok: bool) -> Logic[N]:
     try:
         made: N = yield from handle.g_close()
     except StorageExistsError:
-        if not exist_ok:
+        if not exist_ok or (yield from info_or_none(node)) is None:
+            # Refused as taken, yet nothing the store shows is there (a dangling
+            # symlink on a local disk): touch() must not report a file it did not make.
             raise
         return node
     return made

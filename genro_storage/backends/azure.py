@@ -21,7 +21,7 @@ from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.identity import endpoint_place
 from .._shared.info import FileInfo, unquote_etag
 from .._shared.metadata import AZURE as AZURE_METADATA
-from .._shared.sansio import Logic, blocking
+from .._shared.sansio import Call, Logic, blocking
 from .clients import detach_finalizers
 from .drivers import SyncDriver
 from .facts import md5_from_bytes, timestamp
@@ -66,6 +66,24 @@ async def _az_list(
     except StopAsyncIteration:
         return [], None
     return [item async for item in page], pages.continuation_token or None
+
+
+async def _az_get(
+    fs: Any, container: str, key: str, start: int | None = None, end: int | None = None
+) -> bytes:
+    """The blob's bytes, or bytes ``[start, end)``, by Get Blob on exactly ``key``.
+    Not adlfs's ``cat_file``: its path parsing (``urlsplit``) drops tabs and line
+    breaks, so the key ``'a\\tb'`` would read the blob ``'ab'``."""
+    offset = start or 0
+    length = None if end is None else end - offset
+    if length is not None and length <= 0:
+        return b""
+    kwargs: dict[str, Any] = {} if not offset and length is None else {"offset": offset}
+    if length is not None:
+        kwargs["length"] = length
+    downloader = await _blob(fs, container, key).download_blob(**kwargs)
+    data: bytes = await downloader.readall()
+    return data
 
 
 def _az_settings(content_type: str, md5: bytes | None) -> ContentSettings:
@@ -117,7 +135,9 @@ async def _az_commit(
     if only_new:  # If-None-Match: * (the commit fails where a blob exists)
         from azure.core import MatchConditions
 
-        condition = {"etag": "*", "match_condition": MatchConditions.IfMissing}
+        # IfMissing alone: the SDK pops 'etag' only for the other conditions, so an
+        # etag given here would reach the HTTP transport (a TypeError, nothing sent)
+        condition = {"match_condition": MatchConditions.IfMissing}
     await _blob(fs, container, key).commit_block_list(
         blocks, content_settings=settings, **condition
     )
@@ -265,6 +285,8 @@ class AzureLogic(ObjectStoreLogic):
         self._endpoint = endpoint.rstrip("/")
         if self._sas:
             self._sas = str(self._sas).lstrip("?")
+        if opts.get("anon") is True:  # unsigned on every path: obstore, the SDK, url()
+            self._account_key = self._sas = None
 
     def _fs_class(self) -> type[Any]:
         from adlfs import AzureBlobFileSystem
@@ -287,7 +309,29 @@ class AzureLogic(ObjectStoreLogic):
             for k in ("connection_string", "account_name", "account_key", "sas_token", "anon")
             if opts.get(k) is not None
         }
-        return {**kwargs, "use_listings_cache": False, **(opts.get("options") or {})}
+        extra = dict(opts.get("options") or {})
+        host = extra.get("account_host")
+        url_host = isinstance(host, str) and "://" in host and not opts.get("connection_string")
+        anon = opts.get("anon") is True
+        # adlfs calls https://{account_host}: a URL there ('http://host:port/acct') would
+        # be another endpoint than the one url(), the physical identity and the obstore
+        # engine use. An https URL loses its scheme (adlfs keeps its credential rules,
+        # DefaultAzureCredential without key or SAS); any other goes, with this mount's
+        # credential, as a connection string. So does anon (adlfs signs with a
+        # connection string's key even with anon): unsigned, no credential.
+        if url_host and not anon and self._endpoint.lower().startswith("https://"):
+            extra["account_host"] = self._endpoint.split("://", 1)[1]
+        elif url_host or anon:
+            extra.pop("account_host", None)
+            fields = [f"BlobEndpoint={self._endpoint}"]
+            if self._account_name:
+                fields.append(f"AccountName={self._account_name}")
+            if self._account_key:
+                fields.append(f"AccountKey={self._account_key}")
+            elif self._sas:
+                fields.append(f"SharedAccessSignature={self._sas}")
+            kwargs = {"connection_string": ";".join(fields) + ";"}
+        return {**kwargs, "use_listings_cache": False, **extra}
 
     def _endpoint_place(self) -> tuple[Any, ...]:
         return endpoint_place(self._endpoint)
@@ -326,6 +370,11 @@ class AzureLogic(ObjectStoreLogic):
             else:
                 items.append((item.name, None))
         return items, token
+
+    def _read_op(self, path: str, **kwargs: Any) -> Call:
+        return self._fs_coro(
+            _az_get, self.bucket, self.key(path), kwargs.get("start"), kwargs.get("end")
+        )
 
     def _g_put_small(
         self, key: str, data: bytes, content_type: str, only_new: bool = False

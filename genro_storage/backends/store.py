@@ -248,8 +248,9 @@ class StoreLogic:
                 return data
         except StorageError:
             # A range that starts at or past the end is empty, as for a local file
-            # (stores answer 416 "range not satisfiable").
-            found = (yield from self._g_info_or_none(path)) if start > 0 else None
+            # (stores answer 416 "range not satisfiable"); so is any range of an
+            # empty file, start 0 included.
+            found = yield from self._g_info_or_none(path)
             if found is not None and found.isfile and start >= (found.size or 0):
                 return b""
             raise
