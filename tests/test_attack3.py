@@ -17,7 +17,7 @@ from typing import Any
 
 import cloud_mounts
 import pytest
-from mounts import AZURE_OBSTORE, S3_OBSTORE, test_node
+from mounts import AZURE_FSSPEC, S3_FSSPEC, test_node
 
 from genro_storage import (
     StorageConfigError,
@@ -447,7 +447,7 @@ def test_bad_field_types_are_config_errors(
 
 # -- touch() on every backend ------------------------------------------------------------
 
-TOUCH_KINDS = ["local", "memory", "s3", S3_OBSTORE, "azure", AZURE_OBSTORE, "gcs"]
+TOUCH_KINDS = ["local", "memory", "s3", S3_FSSPEC, "azure", AZURE_FSSPEC, "gcs"]
 
 
 @pytest.mark.parametrize("kind", TOUCH_KINDS)
