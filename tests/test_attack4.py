@@ -131,6 +131,32 @@ async def test_pruning_a_page_prunes_only_its_folders(
     assert seen == ["", "", "d3", "d4"]
 
 
+@pytest.mark.parametrize("page_size", [None, 1, 5])
+async def test_a_name_added_twice_to_dir_names_enters_its_folder_once(
+    page_size: int | None,
+    api: str,
+    make_config: Callable[..., dict],
+    open_storage: Callable[..., Any],
+) -> None:
+    root = test_node(open_storage([make_config("memory")]), "m:")
+    await root.child("a").child("f").write_bytes(b"x")
+    await root.child("b").write_bytes(b"y")
+    seen = []
+
+    def edit(folder: Any, dirs: list[Any]) -> None:
+        seen.append(folder.path)
+        if folder.path == "" and "a" in dirs:
+            dirs += ["a", "a", "zz", 3, ["a"]]  # duplicates, unknown names, non-strings
+
+    if api == "sync":
+        for folder, dirs, _ in root.sync.walk(page_size=page_size):
+            edit(folder, dirs)
+    else:
+        async for folder, dirs, _ in root.walk(page_size=page_size):
+            edit(folder, dirs)
+    assert seen.count("a") == 1 and "zz" not in seen
+
+
 @pytest.mark.parametrize("bad", [True, False, 0, -1, 1.5, "10", b"1", [3]])
 async def test_bad_page_sizes_are_refused_before_any_listing(
     bad: Any, api: str, make_config: Callable[..., dict], open_storage: Callable[..., Any]
@@ -263,20 +289,28 @@ def test_a_page_listed_again_after_a_change_is_the_folder_as_it_is(tmp_path: Pat
 
 
 # ------------------------------------------------------ 3. local reads on a descriptor
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_bytes() of a FIFO in a local mount blocks forever in open() (O_RDONLY "
-    "without a writer); isfile is True and size 0 for it. Not new (open() blocked before "
-    "read_all too). Fix: open with O_NONBLOCK and refuse a file that is not regular.",
-)
-def test_a_fifo_in_the_mount_does_not_hang_a_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["read_bytes", "open", "read_range", "through_symlink"])
+def test_a_fifo_in_the_mount_is_refused_not_waited_on(tmp_path: Path, how: str) -> None:
+    """A FIFO without a writer blocked ``open()`` forever (read_bytes, open, and the
+    checked path under a symlink alike); it is refused at once now."""
     os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "real").mkdir()
+    os.mkfifo(tmp_path / "real" / "fifo")
+    (tmp_path / "alias").symlink_to("real")
     manager = StorageManager([{"name": "m", "type": "local", "path": str(tmp_path)}])
     outcome: list[Any] = []
 
     def read() -> None:
         try:
-            outcome.append(manager.node("m:fifo").read_bytes())
+            if how == "read_bytes":
+                outcome.append(manager.node("m:fifo").read_bytes())
+            elif how == "open":
+                with manager.node("m:fifo").open("rb") as f:
+                    outcome.append(f.read())
+            elif how == "read_range":
+                outcome.append(manager.node("m:fifo")._backend.read_range("fifo", 0, 10))
+            else:
+                outcome.append(manager.node("m:alias/fifo").read_bytes())
         except Exception as exc:
             outcome.append(exc)
 
@@ -286,8 +320,11 @@ def test_a_fifo_in_the_mount_does_not_hang_a_read(tmp_path: Path) -> None:
     hung = thread.is_alive()
     if hung:  # let the reader go: a writer that writes nothing
         os.close(os.open(tmp_path / "fifo", os.O_WRONLY))
+        os.close(os.open(tmp_path / "real" / "fifo", os.O_WRONLY))
         thread.join(5)
     assert not hung
+    assert isinstance(outcome[0], StoragePermissionError), outcome
+    assert "not a regular file" in str(outcome[0])
 
 
 async def test_proc_files_of_size_0_are_read_to_their_end(api: str, open_storage: Any) -> None:

@@ -239,6 +239,13 @@ class Globber:
         return True
 
 
+def kept_dirs(dir_names: list[str], enterable: frozenset[str]) -> list[str]:
+    """The subfolders a top-down walk enters after the caller edited ``dir_names``: the
+    names the listing gave as folders, each once (a name the caller added twice would
+    enter one physical folder twice), in the caller's order."""
+    return list(dict.fromkeys(d for d in dir_names if isinstance(d, str) and d in enterable))
+
+
 class Walker:
     """The state of one ``walk()``: folders in ``pathlib.Path.walk`` order (top-down:
     each folder before its subfolders, which the caller may prune by editing
@@ -275,7 +282,7 @@ class Walker:
         ``dir_names`` (names the listing did not give as folders are ignored)."""
         if not self.top_down:
             return
-        names = [d for d in dir_names if isinstance(d, str) and d in self.enterable]
+        names = kept_dirs(dir_names, self.enterable)
         self.stack += [paths.child_path(folder, d) for d in reversed(names)]
 
     def _g_list(self, folder: str) -> Logic[tuple[list[str], list[str], frozenset[str]] | None]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from . import paths
 from .exceptions import StorageConfigError, StorageError, StorageNotFoundError
+from .globbing import kept_dirs
 from .operations import AnyNode, WalkPage, info_or_none, walk_page
 from .sansio import Logic
 
@@ -98,7 +99,7 @@ class PagedWalker:
         folder's next page."""
         if not self.top_down:
             return
-        names = [d for d in dir_names if isinstance(d, str) and d in self.enterable]
+        names = kept_dirs(dir_names, self.enterable)
         self.stack += [_Next(paths.child_path(folder, d)) for d in reversed(names)]
 
     def _g_page(self, item: _Next) -> Logic[WalkPage | None]:
