@@ -15,7 +15,6 @@ bases, so that ``super()`` here reaches that logic.
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 from typing import Any, ClassVar
 
@@ -31,22 +30,6 @@ __all__ = ["RETRIES", "RETRY_TIMEOUT", "ObstoreLogic"]
 RETRIES = 3
 RETRY_TIMEOUT = datetime.timedelta(seconds=30)
 
-#: Whether this process made an obstore store, and whether it is a child forked after
-#: that. obstore's runtime (tokio, one per process) does not survive ``fork``: its
-#: threads are gone in the child, which shares the parent's epoll instance, so a call
-#: there hangs forever and can wedge the parent's next calls too. A forked child is
-#: refused with a clear error instead (``ObstoreLogic.store``).
-_fork_state = {"made": False, "forked": False}
-
-
-def _after_fork_in_child() -> None:
-    if _fork_state["made"]:
-        _fork_state["forked"] = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
 
 class ObstoreLogic(ObjectStoreLogic):
     """The primitives every obstore engine serves the same way (see the module)."""
@@ -61,7 +44,7 @@ class ObstoreLogic(ObjectStoreLogic):
     def store(self) -> Any:
         """The mount's obstore store, made on first use (no I/O). It belongs to no
         event loop, so both APIs and every loop share it."""
-        if _fork_state["forked"]:
+        if ops.FORK_STATE["forked"]:
             raise StorageBackendError(
                 "the obstore engine cannot be used in a process forked after this program "
                 "used it (its runtime does not survive fork): start processes with "
@@ -73,7 +56,7 @@ class ObstoreLogic(ObjectStoreLogic):
         with self._ob_lock:
             if self._ob_store is None:
                 self._ob_store = self._make_store()
-                _fork_state["made"] = True
+                ops.FORK_STATE["made"] = True
             return self._ob_store
 
     def _make_store(self) -> Any:
