@@ -574,6 +574,14 @@ if how == "sys-exit-in-loop":
         await asyncio.sleep(0)
         sys.exit(3)
     asyncio.run(main())
+if how == "interrupt-async":
+    async def main():
+        manager = AsyncStorageManager([config])
+        await manager.node("m:a").write_bytes(b"hello")
+        threading.Timer(0.3, _thread.interrupt_main).start()
+        while True:
+            await asyncio.gather(*(manager.node("m:a").read_bytes() for _ in range(16)))
+    asyncio.run(main())
 manager = StorageManager([config])
 manager.node("m:a").write_bytes(b"hello")
 if how == "os-exit":
@@ -626,7 +634,8 @@ def _exit_probe(config: dict, how: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("how", "code"), [("sys-exit-in-loop", 3), ("os-exit", 5), ("interrupt", -2)]
+    ("how", "code"),
+    [("sys-exit-in-loop", 3), ("os-exit", 5), ("interrupt", -2), ("interrupt-async", -2)],
 )
 def test_hostile_exits_after_obstore_calls_end_with_their_own_code(
     how: str, code: int, make_config: Callable[..., dict]
@@ -636,7 +645,7 @@ def test_hostile_exits_after_obstore_calls_end_with_their_own_code(
     done = _exit_probe(config, how)
     assert done.returncode == code, done.stderr[-2000:]
     assert "Fatal Python error" not in done.stderr
-    if how == "interrupt":
+    if how.startswith("interrupt"):
         assert "KeyboardInterrupt" in done.stderr
 
 
