@@ -131,6 +131,38 @@ async def test_pruning_a_page_prunes_only_its_folders(
     assert seen == ["", "", "d3", "d4"]
 
 
+@pytest.mark.parametrize("page_size", [None, 1])
+@pytest.mark.parametrize("kind", ["local", "memory"])
+async def test_a_subfolder_replaced_by_a_file_mid_walk_is_skipped_as_in_pathlib(
+    kind: str,
+    page_size: int | None,
+    api: str,
+    make_config: Callable[..., dict],
+    open_storage: Callable[..., Any],
+) -> None:
+    """A subfolder that vanished since its parent was listed was skipped, but one
+    replaced by a file raised StorageError ('Not a directory') out of the walk."""
+    root = test_node(open_storage([make_config(kind)]), "m:")
+    await root.child("a").child("f").write_bytes(b"x")
+    await root.child("b").write_bytes(b"y")
+    seen = []
+    if api == "sync":
+        for folder, dirs, _ in root.sync.walk(page_size=page_size):
+            seen.append(folder.path)
+            if "a" in dirs:
+                root.sync.child("a").child("f").unlink()
+                root.sync.child("a").rmdir()
+                root.sync.child("a").write_bytes(b"now a file")
+    else:
+        async for folder, dirs, _ in root.walk(page_size=page_size):
+            seen.append(folder.path)
+            if "a" in dirs:
+                await root.child("a").child("f").unlink()
+                await root.child("a").rmdir()
+                await root.child("a").write_bytes(b"now a file")
+    assert "a" not in seen and seen[0] == ""
+
+
 @pytest.mark.parametrize("page_size", [None, 1, 5])
 async def test_a_name_added_twice_to_dir_names_enters_its_folder_once(
     page_size: int | None,
