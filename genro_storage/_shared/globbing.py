@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 from . import paths
 from .exceptions import StorageConfigError, StorageError, StorageNotFoundError
+from .identity import Location
 from .info import FileInfo
-from .operations import AnyNode, info_or_none, walk_page
+from .operations import AnyNode, WalkPage, info_or_none, walk_page
 from .sansio import Logic
 
 #: The segment ``**``: zero or more folders.
@@ -239,6 +240,32 @@ class Globber:
         return True
 
 
+def g_walk_page(
+    node: AnyNode, folder: str, cursor: str | None, seen: set[Location], size: int = 1000
+) -> Logic[WalkPage | None]:
+    """``walk_page`` for the walks: ``None`` when ``folder`` is not a folder to walk
+    (gone, never there, or a file: the walked node, or a subfolder replaced by a file
+    since its parent was listed), as in ``pathlib``; a later page's failure raises."""
+    try:
+        return (yield from walk_page(node._backend, folder, cursor, seen, size))
+    except StorageNotFoundError:
+        return None  # gone, or never there: nothing to walk
+    except StorageError:
+        if cursor is not None:
+            raise
+        found = yield from info_or_none(node._at(folder))
+        if found is None or not found.isdir:
+            return None
+        raise
+
+
+def kept_dirs(dir_names: list[str], enterable: frozenset[str]) -> list[str]:
+    """The subfolders a top-down walk enters after the caller edited ``dir_names``: the
+    names the listing gave as folders, each once (a name the caller added twice would
+    enter one physical folder twice), in the caller's order."""
+    return list(dict.fromkeys(d for d in dir_names if isinstance(d, str) and d in enterable))
+
+
 class Walker:
     """The state of one ``walk()``: folders in ``pathlib.Path.walk`` order (top-down:
     each folder before its subfolders, which the caller may prune by editing
@@ -275,7 +302,7 @@ class Walker:
         ``dir_names`` (names the listing did not give as folders are ignored)."""
         if not self.top_down:
             return
-        names = [d for d in dir_names if isinstance(d, str) and d in self.enterable]
+        names = kept_dirs(dir_names, self.enterable)
         self.stack += [paths.child_path(folder, d) for d in reversed(names)]
 
     def _g_list(self, folder: str) -> Logic[tuple[list[str], list[str], frozenset[str]] | None]:
@@ -284,17 +311,9 @@ class Walker:
         enterable: set[str] = set()
         cursor = None
         while True:
-            try:
-                page = yield from walk_page(self.backend, folder, cursor, self.seen)
-            except StorageNotFoundError:
-                return None  # gone, or never there: nothing to walk
-            except StorageError:
-                if folder != self.root or cursor is not None:
-                    raise
-                found = yield from info_or_none(self.node._at(folder))
-                if found is None or not found.isdir:
-                    return None  # walking a file yields nothing, as in pathlib
-                raise
+            page = yield from g_walk_page(self.node, folder, cursor, self.seen)
+            if page is None:
+                return None
             file_names += [name_of(e) for e in page.files]
             dir_names += [name_of(e) for e in page.dirs + page.loops]
             enterable.update(name_of(e) for e in page.dirs)

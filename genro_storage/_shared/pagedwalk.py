@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import paths
-from .exceptions import StorageConfigError, StorageError, StorageNotFoundError
-from .operations import AnyNode, WalkPage, info_or_none, walk_page
+from .exceptions import StorageConfigError
+from .globbing import g_walk_page, kept_dirs
+from .operations import AnyNode, WalkPage
 from .sansio import Logic
 
 __all__ = ["PagedWalker", "check_walk_page_size"]
@@ -98,21 +99,10 @@ class PagedWalker:
         folder's next page."""
         if not self.top_down:
             return
-        names = [d for d in dir_names if isinstance(d, str) and d in self.enterable]
+        names = kept_dirs(dir_names, self.enterable)
         self.stack += [_Next(paths.child_path(folder, d)) for d in reversed(names)]
 
     def _g_page(self, item: _Next) -> Logic[WalkPage | None]:
-        try:
-            page: WalkPage = yield from walk_page(
-                self.backend, item.folder, item.cursor, self.seen, self.page_size
-            )
-        except StorageNotFoundError:
-            return None  # gone, or never there: nothing to walk
-        except StorageError:
-            if item.folder != self.root or item.cursor is not None:
-                raise
-            found = yield from info_or_none(self.node._at(item.folder))
-            if found is None or not found.isdir:
-                return None  # walking a file yields nothing, as in pathlib
-            raise
-        return page
+        return (
+            yield from g_walk_page(self.node, item.folder, item.cursor, self.seen, self.page_size)
+        )

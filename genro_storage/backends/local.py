@@ -28,8 +28,10 @@ from .._shared.temporaries import is_temp_name
 from .base import StorageBackend
 from .localdisk import (
     NoFollowRoot,
+    is_special,
     local_location,
     make_dirs,
+    open_checked,
     read_all,
     remove_empty,
     remove_tree,
@@ -210,21 +212,35 @@ class LocalBackend(StorageBackend):
     def _open(self, path: str) -> io.BufferedReader:
         """The file opened for reading: by the fast way when no symlink lies below the
         root on the way (``NoFollowRoot``), else through ``full()``'s checks."""
-        fd = self._nofollow.open(path) if path and self._nofollow is not None else -1
-        if fd < 0:
-            return open(self.full(path), "rb")  # noqa: SIM115 - the caller closes it
+        fd = self._read_fd(path)
         try:
             return open(fd, "rb")  # noqa: SIM115 - the caller closes it
         except BaseException:  # a folder (IsADirectoryError): the fd is still ours
             os.close(fd)
             raise
 
+    def _read_fd(self, path: str) -> int:
+        """A descriptor of the file at ``path`` for reading (the fast way, else through
+        ``full()``'s checks); a FIFO, socket or device is refused, never waited on."""
+        fd = self._nofollow.open(path) if path and self._nofollow is not None else -1
+        if fd < 0:
+            fd = open_checked(self.full(path))
+        try:
+            special = is_special(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if special:
+            os.close(fd)
+            raise StoragePermissionError(
+                f"'{self.where(path)}' is not a regular file (a FIFO, socket or device):"
+                " it is not read"
+            )
+        return fd
+
     def read_bytes(self, path: str) -> bytes:
         with errors_as_storage(self.where(path)):
-            fd = self._nofollow.open(path) if path and self._nofollow is not None else -1
-            if fd < 0:
-                with open(self.full(path), "rb") as f:
-                    return f.read()
+            fd = self._read_fd(path)
             try:  # the descriptor read directly: no file objects, fewer system calls
                 return read_all(fd)
             finally:

@@ -199,7 +199,10 @@ def unlink_quietly(path: str) -> None:
 # -- containment without realpath ---------------------------------------------------
 
 _WALK_DIR = _DIR_FLAGS | getattr(os, "O_CLOEXEC", 0)
-_WALK_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+#: A file opened for reading: ``O_NONBLOCK`` so that opening a FIFO does not wait forever
+#: for a writer (no effect on a regular file); ``read_fd`` then refuses what is not one.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_WALK_FILE = _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 _NOFOLLOW_OK = _FD_WALK and os.stat in os.supports_dir_fd
 
 
@@ -265,6 +268,19 @@ _SPECIAL_NAMES = frozenset(("", ".", ".."))
 _READ_MORE = 1 << 16
 #: Larger files are read by io's reader (one buffer, however the file changes).
 _DIRECT_MAX = 1 << 26
+
+
+def open_checked(path: str) -> int:
+    """A descriptor of ``path`` (an absolute path already checked) for reading, opened
+    as ``NoFollowRoot.open`` opens one (``O_NONBLOCK``: a FIFO does not block)."""
+    return os.open(path, _READ_FLAGS)
+
+
+def is_special(fd: int) -> bool:
+    """Whether ``fd`` is neither a regular file nor a folder (a FIFO, socket or device,
+    whose reading would block or never end)."""
+    mode = os.fstat(fd).st_mode
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def read_all(fd: int) -> bytes:

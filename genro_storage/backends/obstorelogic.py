@@ -18,6 +18,7 @@ import datetime
 import threading
 from typing import Any, ClassVar
 
+from .._shared.exceptions import StorageBackendError
 from .._shared.sansio import Call, Logic
 from . import obstoreops as ops
 from .objectstore import ObjectStoreLogic
@@ -43,12 +44,19 @@ class ObstoreLogic(ObjectStoreLogic):
     def store(self) -> Any:
         """The mount's obstore store, made on first use (no I/O). It belongs to no
         event loop, so both APIs and every loop share it."""
+        if ops.FORK_STATE["forked"]:
+            raise StorageBackendError(
+                "the obstore engine cannot be used in a process forked after this program "
+                "used it (its runtime does not survive fork): start processes with "
+                "'spawn' or 'forkserver', or mount with engine: fsspec"
+            )
         store = self._ob_store  # once made it never changes: no lock on the common path
         if store is not None:
             return store
         with self._ob_lock:
             if self._ob_store is None:
                 self._ob_store = self._make_store()
+                ops.FORK_STATE["made"] = True
             return self._ob_store
 
     def _make_store(self) -> Any:

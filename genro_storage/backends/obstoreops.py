@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,24 @@ from .._shared.exceptions import StorageConfigError
 if TYPE_CHECKING:
     from obstore import GetOptions
 
-__all__ = ["ENGINES", "chosen_engine", "key_ok"]
+__all__ = ["ENGINES", "FORK_STATE", "chosen_engine", "key_ok"]
+
+#: Whether this process made an obstore store, and whether it is a child forked after
+#: that. obstore's runtime (tokio, one per process) does not survive ``fork``: its
+#: threads are gone in the child, which shares the parent's epoll instance, so a call
+#: there hung forever and could wedge the parent's next calls too. In such a child a
+#: mount without an ``engine`` field gets the fsspec engine (``chosen_engine``), and a
+#: store made before the fork refuses every call (``ObstoreLogic.store``).
+FORK_STATE = {"made": False, "forked": False}
+
+
+def _after_fork_in_child() -> None:
+    if FORK_STATE["made"]:
+        FORK_STATE["forked"] = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 #: The values of a mount's ``engine`` field.
 ENGINES = ("obstore", "fsspec")
@@ -38,7 +56,8 @@ def obstore_installed() -> bool:
 def chosen_engine(config: MountConfig) -> str:
     """The engine serving ``config``: its ``engine`` field, else obstore where it is
     installed and the mount does not pass fsspec-only ``options`` (which only the
-    fsspec engine understands)."""
+    fsspec engine understands), nor is made in a child forked after obstore was used
+    (``FORK_STATE``)."""
     asked = config.options.get("engine")
     if asked == "obstore":
         if not obstore_installed():
@@ -49,7 +68,7 @@ def chosen_engine(config: MountConfig) -> str:
         return "obstore"
     if asked == "fsspec":
         return "fsspec"
-    if config.options.get("options") or not obstore_installed():
+    if config.options.get("options") or not obstore_installed() or FORK_STATE["forked"]:
         return "fsspec"
     return "obstore"
 

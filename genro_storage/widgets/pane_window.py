@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import fnmatch
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -62,12 +63,21 @@ _GONE = ["file", "(changed: reload the folder)", "", "", ""]
 @dataclass(slots=True)
 class PageMark:
     """Where one listed page is: the cursor that lists it, the page size asked, its
-    first row and how many entries it gave."""
+    first row, how many entries it gave and a digest of their names (``page_digest``)."""
 
     cursor: str | None
     size: int
     start: int
     count: int
+    digest: bytes = b""
+
+
+def page_digest(entries: Sequence[FileInfo]) -> bytes:
+    """8 bytes that change when the names of a page do: a page listed again whose rows
+    are not the ones shown (a file added or removed in it meanwhile shifts them) is
+    refused, so a row is never taken for its neighbour."""
+    names = "\0".join(entry.path for entry in entries)  # no path holds a NUL
+    return hashlib.blake2b(names.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 class RowView(Sequence[FileInfo]):
@@ -104,6 +114,10 @@ class PagedRows:
         self.pinned: dict[int, FileInfo] = {}
         #: Selected rows whose entries are still being listed again.
         self.pending = 0
+        #: Pages whose names changed when listed again, and the selected rows in them
+        #: (not acted on: the row numbers no longer name what was shown).
+        self.changed: set[int] = set()
+        self.lost = 0
         self._fetching: dict[int, asyncio.Task[list[FileInfo]]] = {}
 
     @property
@@ -114,7 +128,7 @@ class PagedRows:
 
     def add(self, cursor: str | None, size: int, entries: list[FileInfo]) -> None:
         """Append a page listed with ``cursor`` and page size ``size``."""
-        mark = PageMark(cursor, size, self.total, len(entries))
+        mark = PageMark(cursor, size, self.total, len(entries), page_digest(entries))
         self.marks.append(mark)
         self._starts.append(mark.start)
         self._hold(len(self.marks) - 1, entries)
@@ -170,8 +184,13 @@ class PagedRows:
         mark = self.marks[number]
         page = await self.folder.list(page_size=mark.size, cursor=mark.cursor)
         # A page that grew since keeps its rows where they were (later ones are the next
-        # page's); a shorter one shows its missing rows as changed.
+        # page's); a shorter one shows its missing rows as changed. Either way, when its
+        # names are not those listed first, its rows are no longer the ones the browser
+        # was shown at those offsets: none of them is acted on (``changed``) until the
+        # folder is listed again, so a row is never taken for its neighbour.
         entries = list(page.entries)[: mark.count]
+        if page_digest(entries) != mark.digest:
+            self.changed.add(number)
         self._hold(number, entries)
         return entries
 
@@ -276,7 +295,12 @@ def pin_selection(pane: BrowserPane) -> bool:
         rows = [*rows, pane.grid.focus_row]
     pinned: dict[int, FileInfo] = {}
     missing: list[int] = []
+    selected = set(pane.grid.selected_rows())
+    paged.lost = 0
     for row in rows:
+        if paged.page_of(row) in paged.changed:
+            paged.lost += int(row in selected)
+            continue
         entry = paged.entry(row)
         if entry is None:
             missing.append(row)
@@ -291,6 +315,7 @@ def pin_selection(pane: BrowserPane) -> bool:
 
 
 async def _resolve(pane: BrowserPane, paged: PagedRows, rows: list[int]) -> None:
+    selected = set(pane.grid.selected_rows())  # the focused row alone is not acted on
     by_page: dict[int, list[int]] = {}
     for row in rows:
         by_page.setdefault(paged.page_of(row), []).append(row)
@@ -298,20 +323,28 @@ async def _resolve(pane: BrowserPane, paged: PagedRows, rows: list[int]) -> None
         fetched = {number: await paged.fetch(number)}
         for row in wanted:
             entry = paged.entry(row, fetched)
-            if entry is not None:
+            if entry is not None and number not in paged.changed:
                 paged.pinned[row] = entry
+            elif row in selected:
+                paged.lost += 1
     paged.pending = 0
     if pane.paged is paged:
         pane.selection_resolved()
 
 
 def check_ready(pane: BrowserPane) -> None:
-    """Raise when the selection is still being read (a range over unlisted rows)."""
+    """Raise when the selection is still being read (a range over unlisted rows), or
+    when some of its rows were in a page that changed when it was listed again."""
     paged = pane.paged
     if paged is not None and paged.pending:
         raise StorageError(
             f"the selection is still being read ({paged.pending:,} entries to go): "
             "try again when it is shown"
+        )
+    if paged is not None and paged.lost:
+        raise StorageError(
+            f"{paged.lost:,} selected entries changed in the folder since they were listed: "
+            "reload the folder and select again"
         )
 
 
