@@ -98,7 +98,10 @@ def changed_while_read(where: str) -> StorageBackendError:
     """A file replaced between two requests of one reader (its version token, the ETag
     taken when it was opened, no longer matches): the reader stops rather than return
     the start of one version and the rest of another."""
-    return StorageBackendError(f"'{where}' changed while it was being read")
+    return StorageBackendError(
+        f"Backend error on '{where}': the file changed while it was read (it no longer"
+        " has the ETag it had when it was opened)"
+    )
 
 
 def unsupported(backend: str, feature: str) -> StorageUnsupportedError:

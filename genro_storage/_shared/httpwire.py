@@ -332,13 +332,13 @@ def read_range(
     end: int | None,
     headers: Mapping[str, str],
     where: str,
-    version: str | None = None,
+    etag: str | None = None,
 ) -> Logic[bytes]:
     """Bytes ``[start, end)`` of ``url`` (to the end when ``end`` is ``None``).
 
     A ``206`` must start where asked (``Content-Range``); a ``200`` is sliced here. At
     most ``end - start`` bytes are read, then the connection is closed; a range that
-    starts past the end is empty (``416``). ``version``: the reader's ETag; an answer
+    starts past the end is empty (``416``). ``etag``: the reader's ETag; an answer
     with another ETag, or none, is refused. Its own ETag is the check, not ``If-Match``
     (ignored by some servers, always refused on a weak ETag).
     """
@@ -350,7 +350,7 @@ def read_range(
     response = yield from open_url(transport, "GET", url, sent, where)
     try:
         tag = unquote_etag(response.header("etag"))
-        if version is not None and response.status in (200, 206) and tag != version:
+        if etag is not None and response.status in (200, 206) and tag != etag:
             raise changed_while_read(where)  # not the bytes of the version read so far
         if response.status == 416:
             return b""

@@ -206,13 +206,11 @@ class MemoryBackend(StorageBackend):
                 raise not_found(self.where(path))
             return entry.data
 
-    def read_range(
-        self, path: str, start: int, end: int | None, version: str | None = None
-    ) -> bytes:
-        if version is not None:  # the bytes of the version read so far, or an error
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
+        if etag is not None:  # the bytes of the version read so far, or an error
             with self._lock:
                 entry = self._files.get(path)
-                if entry is None or entry.tag != version:
+                if entry is None or entry.tag != etag:
                     raise changed_while_read(self.where(path))
                 return entry.data[start:end]
         return self.read_bytes(path)[start:end]

@@ -246,15 +246,15 @@ class StoreLogic:
     native_if_match: ClassVar[bool] = False
 
     def _g_read_range(
-        self, path: str, start: int, end: int | None, version: str | None = None
+        self, path: str, start: int, end: int | None, etag: str | None = None
     ) -> Logic[bytes]:
-        """Bytes ``[start, end)``. ``version``: the ETag the reader took when it was
+        """Bytes ``[start, end)``. ``etag``: the ETag the reader took when it was
         opened; a file that no longer has it raises ``changed_while_read``, never
         returns bytes of another version (the rule of every multi-request reader)."""
         if end is not None and end <= start:
             return b""
         where = self.where(path)
-        pinned = {} if version is None or not self.native_if_match else {"if_match": version}
+        pinned = {} if etag is None or not self.native_if_match else {"if_match": etag}
         try:
             with errors_as_storage(where):
                 data: bytes = yield self._read_op(path, start=start, end=end, **pinned)
@@ -267,16 +267,16 @@ class StoreLogic:
             # (stores answer 416 "range not satisfiable"); so is any range of an
             # empty file, start 0 included.
             found = yield from self._g_info_or_none(path)
-            if version is not None and (found is None or found.etag != version):
+            if etag is not None and (found is None or found.etag != etag):
                 raise changed_while_read(where) from None
             if found is not None and found.isfile and start >= (found.size or 0):
                 return b""
             raise
-        if version is not None and not pinned:
+        if etag is not None and not pinned:
             # Read, then look: the bytes came from the pinned version only if the file
             # still has it (its ETag changes with every replacement).
             now = yield from self._g_info_or_none(path)
-            if now is None or now.etag != version:
+            if now is None or now.etag != etag:
                 raise changed_while_read(where)
         return data
 

@@ -45,12 +45,12 @@ class AsyncRelativeBackend(RelativeCore, AsyncStorageBackend):  # type: ignore[o
             return bytes(await backend.read_bytes(full))
 
     async def read_range(
-        self, path: str, start: int, end: int | None, version: str | None = None
+        self, path: str, start: int, end: int | None, etag: str | None = None
     ) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
         with self._named():
             backend, full = self._target(path)
-            return bytes(await backend.read_range(full, start, end, version))
+            return bytes(await backend.read_range(full, start, end, etag))
 
     async def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""

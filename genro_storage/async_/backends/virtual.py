@@ -31,7 +31,7 @@ class AsyncVirtualBackend(VirtualStore, AsyncStorageBackend):
             await reader.close()
 
     async def read_range(
-        self, path: str, start: int, end: int | None, version: str | None = None
+        self, path: str, start: int, end: int | None, etag: str | None = None
     ) -> bytes:
         return (await self.read_bytes(path))[start:end]
 
