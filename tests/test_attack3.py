@@ -624,13 +624,6 @@ async def test_control_char_names_read_their_own_blob(
 # -- a streamed read across a replacement ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RangeReader (backends/streams.py) sizes the file once, then sends one ranged "
-    "GET per read(n) without pinning the ETag (no If-Match): a blob replaced by another "
-    "of the same size between two reads yields the first part of the old blob and the "
-    "rest of the new one, silently (both Azure engines; only a size change is detected)",
-)
 @pytest.mark.parametrize("engine", ["obstore", "fsspec"])
 async def test_streamed_read_never_mixes_two_versions(
     azure_server: Any, api: str, open_storage, engine: str

@@ -27,11 +27,11 @@ class RangeSpy(MemoryBackend):
     reads: ClassVar[list[tuple[str, int, int | None]]] = []
     inner = threading.local()
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         RangeSpy.reads.append((path, start, end))
         RangeSpy.inner.on = True  # the memory store reads a range out of its bytes
         try:
-            return super().read_range(path, start, end)
+            return super().read_range(path, start, end, etag)
         finally:
             RangeSpy.inner.on = False
 

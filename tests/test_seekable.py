@@ -266,14 +266,14 @@ def spy_read_range(backend: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[
     original = backend.read_range
     if inspect.iscoroutinefunction(original):
 
-        async def spy(path: str, start: int, end: int | None) -> bytes:
-            data = await original(path, start, end)
+        async def spy(path: str, start: int, end: int | None, etag: Any = None) -> bytes:
+            data = await original(path, start, end, etag)
             calls.append((start, len(data)))
             return data
     else:
 
-        def spy(path: str, start: int, end: int | None) -> bytes:  # type: ignore[misc]
-            data = original(path, start, end)
+        def spy(path: str, start: int, end: int | None, etag: Any = None) -> bytes:  # type: ignore[misc]
+            data = original(path, start, end, etag)
             calls.append((start, len(data)))
             return data
 
@@ -400,9 +400,9 @@ async def test_a_cancelled_read_leaves_the_file_where_it_was(kind, place, async_
     original = backend.read_range
     gate = asyncio.Event()
 
-    async def stuck(path: str, start: int, end: int | None) -> bytes:
+    async def stuck(path: str, start: int, end: int | None, etag: Any = None) -> bytes:
         await gate.wait()
-        return await original(path, start, end)
+        return await original(path, start, end, etag)
 
     async with node.open("rb") as f:
         assert await f.read(10) == RANDOM[:10]

@@ -70,11 +70,11 @@ class SpyMemory(MemoryBackend):
         finally:
             self._inner.on = False
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         self.calls.append(("read_range", path, start, end))
         self._inner.on = True
         try:
-            return super().read_range(path, start, end)
+            return super().read_range(path, start, end, etag)
         finally:
             self._inner.on = False
 
@@ -110,9 +110,9 @@ class SlowMemory(MemoryBackend):
     def open_read(self, path: str) -> Any:
         return _SlowReader(self.read_bytes(path), self.delay)
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         time.sleep(self.delay)
-        return super().read_range(path, start, end)
+        return super().read_range(path, start, end, etag)
 
     def list(self, path: str, page_size: int | None = None, cursor: str | None = None) -> Any:
         time.sleep(self.delay)

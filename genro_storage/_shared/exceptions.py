@@ -94,6 +94,16 @@ def read_only(mount: str, action: str) -> StoragePermissionError:
     return StoragePermissionError(f"Mount '{mount}' is read-only: cannot {action}")
 
 
+def changed_while_read(where: str) -> StorageBackendError:
+    """A file replaced between two requests of one reader (its version token, the ETag
+    taken when it was opened, no longer matches): the reader stops rather than return
+    the start of one version and the rest of another."""
+    return StorageBackendError(
+        f"Backend error on '{where}': the file changed while it was read (it no longer"
+        " has the ETag it had when it was opened)"
+    )
+
+
 def unsupported(backend: str, feature: str) -> StorageUnsupportedError:
     """A feature the backend does not have (see its ``capabilities``)."""
     return StorageUnsupportedError(f"The '{backend}' backend does not support {feature}")

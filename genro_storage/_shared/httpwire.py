@@ -45,9 +45,11 @@ from .exceptions import (
     StorageBackendError,
     StorageConfigError,
     StoragePermissionError,
+    changed_while_read,
     errors_as_storage,
     not_found,
 )
+from .info import unquote_etag
 from .paths import check_url
 from .redact import url_credentials
 from .sansio import Logic, call
@@ -330,12 +332,15 @@ def read_range(
     end: int | None,
     headers: Mapping[str, str],
     where: str,
+    etag: str | None = None,
 ) -> Logic[bytes]:
     """Bytes ``[start, end)`` of ``url`` (to the end when ``end`` is ``None``).
 
     A ``206`` must start where asked (``Content-Range``); a ``200`` is sliced here. At
     most ``end - start`` bytes are read, then the connection is closed; a range that
-    starts past the end is empty (``416``).
+    starts past the end is empty (``416``). ``etag``: the reader's ETag; an answer
+    with another ETag, or none, is refused. Its own ETag is the check, not ``If-Match``
+    (ignored by some servers, always refused on a weak ETag).
     """
     if start < 0 or (end is not None and end <= start):
         return b""
@@ -344,6 +349,9 @@ def read_range(
         sent["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
     response = yield from open_url(transport, "GET", url, sent, where)
     try:
+        tag = unquote_etag(response.header("etag"))
+        if etag is not None and response.status in (200, 206) and tag != etag:
+            raise changed_while_read(where)  # not the bytes of the version read so far
         if response.status == 416:
             return b""
         check_status(response, where)

@@ -142,6 +142,11 @@ def unquote_etag(etag: Any) -> str | None:
     return str(etag).strip().removeprefix("W/").strip('"')
 
 
+def quoted_etag(tag: str | None) -> str | None:
+    """``tag`` (as ``unquote_etag`` left it) quoted again for an ``If-Match`` header."""
+    return None if tag is None else f'"{tag}"'
+
+
 def md5_from_etag(etag: Any) -> str | None:
     """The MD5 hex digest an ETag holds, if it is one (not an S3 multipart '...-N')."""
     tag = unquote_etag(etag)

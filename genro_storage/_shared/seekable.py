@@ -366,8 +366,10 @@ def g_open_seekable(node: Any, read_ahead: int = READ_AHEAD) -> Logic[SeekLogic]
     if found.isdir and not found.has_content:
         raise is_a_directory(where)
 
+    etag = found.etag  # every block read is pinned to it: never two versions mixed
+
     def fetch(start: int, end: int | None) -> Call:
-        return call(backend.read_range, path, start, end)
+        return call(backend.read_range, path, start, end, etag)
 
     def open_stream() -> Call:
         return call(backend.open_read, path)

@@ -19,7 +19,7 @@ from .._shared import capabilities as caps
 from .._shared.config import MountConfig
 from .._shared.exceptions import StorageBackendError, StorageConfigError
 from .._shared.identity import endpoint_place
-from .._shared.info import FileInfo, unquote_etag
+from .._shared.info import FileInfo, quoted_etag, unquote_etag
 from .._shared.metadata import AZURE as AZURE_METADATA
 from .._shared.sansio import Call, Logic, blocking
 from .clients import detach_finalizers
@@ -69,7 +69,12 @@ async def _az_list(
 
 
 async def _az_get(
-    fs: Any, container: str, key: str, start: int | None = None, end: int | None = None
+    fs: Any,
+    container: str,
+    key: str,
+    start: int | None = None,
+    end: int | None = None,
+    if_match: str | None = None,
 ) -> bytes:
     """The blob's bytes, or bytes ``[start, end)``, by Get Blob on exactly ``key``.
     Not adlfs's ``cat_file``: its path parsing (``urlsplit``) drops tabs and line
@@ -81,6 +86,10 @@ async def _az_get(
     kwargs: dict[str, Any] = {} if not offset and length is None else {"offset": offset}
     if length is not None:
         kwargs["length"] = length
+    if if_match is not None:  # a changed blob: 412 (ResourceModifiedError), no bytes
+        from azure.core import MatchConditions
+
+        kwargs.update(etag=if_match, match_condition=MatchConditions.IfNotModified)
     downloader = await _blob(fs, container, key).download_blob(**kwargs)
     data: bytes = await downloader.readall()
     return data
@@ -237,6 +246,7 @@ class AzureLogic(ObjectStoreLogic):
     library = ("adlfs", "azure")
     writer = AzureBlockWriter
     metadata_rule = AZURE_METADATA
+    native_if_match = True  # Get Blob with If-Match (``_az_get``)
 
     @classmethod
     def for_config(cls, config: MountConfig) -> type[StoreLogic]:
@@ -372,8 +382,9 @@ class AzureLogic(ObjectStoreLogic):
         return items, token
 
     def _read_op(self, path: str, **kwargs: Any) -> Call:
+        tag = quoted_etag(kwargs.get("if_match"))
         return self._fs_coro(
-            _az_get, self.bucket, self.key(path), kwargs.get("start"), kwargs.get("end")
+            _az_get, self.bucket, self.key(path), kwargs.get("start"), kwargs.get("end"), tag
         )
 
     def _g_put_small(

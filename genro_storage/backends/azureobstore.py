@@ -39,6 +39,7 @@ import urllib.parse
 from typing import Any
 
 from .._shared.exceptions import StorageNotFoundError, errors_as_storage
+from .._shared.info import unquote_etag
 from .._shared.sansio import Logic
 from . import obstoreops as ops
 from .azure import AzureLogic
@@ -95,7 +96,7 @@ class AzureObstoreLogic(ObstoreLogic, AzureLogic):
             except StorageNotFoundError:
                 pass
             else:
-                return RangeReader(self, path, meta["size"])
+                return RangeReader(self, path, meta["size"], unquote_etag(meta.get("e_tag")))
         return (yield from super()._g_open_read(path))
 
     def _g_remove(self, keys: list[str]) -> Logic[None]:

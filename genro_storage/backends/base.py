@@ -152,8 +152,10 @@ class StorageBackend:
     def read_bytes(self, path: str) -> bytes:
         raise NotImplementedError
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
-        """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
+        """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end. ``etag``:
+        the ETag a reader took when it was opened (``FileInfo.etag``); a file that no
+        longer has it raises ``changed_while_read`` instead of returning its new bytes."""
         return self.read_bytes(path)[start:end]
 
     def write_bytes(self, path: str, data: bytes) -> str | None:

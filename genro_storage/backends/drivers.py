@@ -114,9 +114,9 @@ class SyncDriver(StorageBackend):
         """The whole file."""
         return drive_sync(self.logic._g_read_bytes(path))
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
-        return drive_sync(self.logic._g_read_range(path, start, end))
+        return drive_sync(self.logic._g_read_range(path, start, end, etag))
 
     def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""

@@ -393,12 +393,12 @@ class HTTPLogic(StoreLogic):
         finally:
             yield from wire.release(transport, response)
 
-    def _g_read_range(self, path: str, start: int, end: int | None) -> Logic[bytes]:
-        return (
-            yield from wire.read_range(
-                self._transport(), self.full(path), start, end, self._headers, self.where(path)
-            )
-        )
+    def _g_read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> Logic[bytes]:
+        where = self.where(path)
+        transport, url = self._transport(), self.full(path)
+        return (yield from wire.read_range(transport, url, start, end, self._headers, where, etag))
 
     def _g_open_read(self, path: str) -> Logic[ReaderLogic]:
         """One streamed GET: ``read(n)`` holds ``n`` bytes whatever the size."""

@@ -246,7 +246,7 @@ class LocalBackend(StorageBackend):
             finally:
                 os.close(fd)
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         with errors_as_storage(self.where(path)), self._open(path) as f:
             f.seek(start)
             return f.read(-1 if end is None else max(0, end - start))

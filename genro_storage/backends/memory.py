@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageError,
     already_exists,
+    changed_while_read,
     is_a_directory,
     not_a_directory,
     not_found,
@@ -23,12 +25,16 @@ from .._shared.info import FileInfo, Page, check_cursor, page_of
 from .._shared.paths import parent
 from .base import BufferWriter, StorageBackend
 
+#: Version tokens of memory files: each content written gets a new one (its ETag).
+_TAGS = itertools.count(1)
+
 
 @dataclass
 class _Entry:
     data: bytes
     mtime: float
     metadata: dict[str, str] = field(default_factory=dict)
+    tag: str = field(default_factory=lambda: f"mem-{next(_TAGS)}")
 
 
 class _SortedNames:
@@ -181,9 +187,8 @@ class MemoryBackend(StorageBackend):
         with self._lock:
             entry = self._files.get(path)
             if entry is not None:
-                return FileInfo(
-                    path, "file", len(entry.data), entry.mtime, metadata=dict(entry.metadata)
-                )
+                size, meta = len(entry.data), dict(entry.metadata)
+                return FileInfo(path, "file", size, entry.mtime, entry.tag, metadata=meta)
             if self._isdir(path):
                 return FileInfo(path, "directory")
         raise not_found(self.where(path))
@@ -201,7 +206,13 @@ class MemoryBackend(StorageBackend):
                 raise not_found(self.where(path))
             return entry.data
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
+        if etag is not None:  # the bytes of the version read so far, or an error
+            with self._lock:
+                entry = self._files.get(path)
+                if entry is None or entry.tag != etag:
+                    raise changed_while_read(self.where(path))
+                return entry.data[start:end]
         return self.read_bytes(path)[start:end]
 
     def write_bytes(self, path: str, data: bytes) -> None:

@@ -260,7 +260,7 @@ class ObjectStoreLogic(StoreLogic):
         """A reader over ranged reads of the object at ``path`` (a folder with content
         reads its content)."""
         found = yield from self._g_file(path)
-        return RangeReader(self, path, found.size)
+        return RangeReader(self, path, found.size, found.etag)
 
     def _g_read_bytes(self, path: str) -> Logic[bytes]:
         return (yield from self._g_read_whole(path, **self.whole_read))

@@ -19,6 +19,7 @@ import threading
 from typing import Any, ClassVar
 
 from .._shared.exceptions import StorageBackendError
+from .._shared.info import quoted_etag
 from .._shared.sansio import Call, Logic
 from . import obstoreops as ops
 from .objectstore import ObjectStoreLogic
@@ -72,8 +73,10 @@ class ObstoreLogic(ObjectStoreLogic):
         key = self.key(path)
         if not ops.key_ok(key):
             return super()._read_op(path, **kwargs)
-        start, end = kwargs.get("start"), kwargs.get("end")
-        return self._engine_op(ops.get, ops.get_async, self.store(), key, start, end)
+        start, end, tag = kwargs.get("start"), kwargs.get("end"), kwargs.get("if_match")
+        return self._engine_op(
+            ops.get, ops.get_async, self.store(), key, start, end, None, quoted_etag(tag)
+        )
 
     # -- writes and removals ------------------------------------------------------------
     def _g_put_small(

@@ -112,8 +112,12 @@ async def head_async(store: Any, key: str) -> dict[str, Any]:
     return _head_result(await obstore.get_async(store, key, options={"head": True}))
 
 
-def _options(start: int | None, end: int | None, version: str | None) -> GetOptions:
+def _options(
+    start: int | None, end: int | None, version: str | None, if_match: str | None = None
+) -> GetOptions:
     options: GetOptions = {}
+    if if_match is not None:  # the store answers 412 (PreconditionError) if it changed
+        options["if_match"] = if_match
     if start is not None or end is not None:
         first = start or 0
         options["range"] = (first, end) if end is not None else {"offset": first}
@@ -128,11 +132,12 @@ def get(
     start: int | None = None,
     end: int | None = None,
     version: str | None = None,
+    if_match: str | None = None,
 ) -> bytes:
     """The object's bytes, or bytes ``[start, end)`` (to the end when ``end`` is None)."""
     import obstore
 
-    result = obstore.get(store, key, options=_options(start, end, version))
+    result = obstore.get(store, key, options=_options(start, end, version, if_match))
     return bytes(result.bytes())
 
 
@@ -142,10 +147,11 @@ async def get_async(
     start: int | None = None,
     end: int | None = None,
     version: str | None = None,
+    if_match: str | None = None,
 ) -> bytes:
     import obstore
 
-    result = await obstore.get_async(store, key, options=_options(start, end, version))
+    result = await obstore.get_async(store, key, options=_options(start, end, version, if_match))
     return bytes(await result.bytes_async())
 
 

@@ -39,11 +39,11 @@ class RelativeBackend(RelativeCore, StorageBackend):  # type: ignore[override]
             backend, full = self._target(path)
             return bytes(backend.read_bytes(full))
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
         with self._named():
             backend, full = self._target(path)
-            return bytes(backend.read_range(full, start, end))
+            return bytes(backend.read_range(full, start, end, etag))
 
     def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""

@@ -55,10 +55,10 @@ class SnapshotBackend(SnapshotCore, StorageBackend):  # type: ignore[override]
             return self._inner.read_version(path, self._version_id())
         return self._inner.read_bytes(path)
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         """Bytes ``[start, end)`` of the version, streamed up to ``end``."""
         if path != self._pinned:
-            return self._inner.read_range(path, start, end)
+            return self._inner.read_range(path, start, end, etag)
         reader = self.open_read(path)
         try:
             skipped = 0

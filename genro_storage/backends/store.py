@@ -14,8 +14,10 @@ from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageConfigError,
     StorageError,
+    StorageExistsError,
     StorageNotFoundError,
     already_exists,
+    changed_while_read,
     errors_as_storage,
     is_a_directory,
     not_a_directory,
@@ -239,21 +241,44 @@ class StoreLogic:
         raise NotImplementedError
 
     # -- defaults that the stores override ------------------------------------------------
-    def _g_read_range(self, path: str, start: int, end: int | None) -> Logic[bytes]:
+    #: ``_read_op`` honours ``if_match`` (a read refused by the store, 412, when the
+    #: object's ETag differs); otherwise a pinned read is checked by a HEAD after it.
+    native_if_match: ClassVar[bool] = False
+
+    def _g_read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> Logic[bytes]:
+        """Bytes ``[start, end)``. ``etag``: the ETag the reader took when it was
+        opened; a file that no longer has it raises ``changed_while_read``, never
+        returns bytes of another version (the rule of every multi-request reader)."""
         if end is not None and end <= start:
             return b""
+        where = self.where(path)
+        pinned = {} if etag is None or not self.native_if_match else {"if_match": etag}
         try:
-            with errors_as_storage(self.where(path)):
-                data: bytes = yield self._read_op(path, start=start, end=end)
-                return data
+            with errors_as_storage(where):
+                data: bytes = yield self._read_op(path, start=start, end=end, **pinned)
+        except StorageExistsError:
+            if not pinned:
+                raise
+            raise changed_while_read(where) from None  # 412: the If-Match was refused
         except StorageError:
             # A range that starts at or past the end is empty, as for a local file
             # (stores answer 416 "range not satisfiable"); so is any range of an
             # empty file, start 0 included.
             found = yield from self._g_info_or_none(path)
+            if etag is not None and (found is None or found.etag != etag):
+                raise changed_while_read(where) from None
             if found is not None and found.isfile and start >= (found.size or 0):
                 return b""
             raise
+        if etag is not None and not pinned:
+            # Read, then look: the bytes came from the pinned version only if the file
+            # still has it (its ETag changes with every replacement).
+            now = yield from self._g_info_or_none(path)
+            if now is None or now.etag != etag:
+                raise changed_while_read(where)
+        return data
 
     def _g_read_whole(self, path: str, **kwargs: Any) -> Logic[bytes]:
         """The whole file; reading a folder says so, not "not found"."""
@@ -273,7 +298,7 @@ class StoreLogic:
         found = yield from self._g_info(path)
         if found.isdir:
             raise is_a_directory(self.where(path))
-        return RangeReader(self, path, found.size)
+        return RangeReader(self, path, found.size, found.etag)
 
     def _g_open_write(self, path: str) -> Logic[WriterLogic]:
         """A writer that spools locally and uploads on ``commit()``."""

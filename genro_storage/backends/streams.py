@@ -82,12 +82,17 @@ class WriterLogic(Protocol):
 class RangeReader:
     """Reads a file with ranged requests: memory holds one ``read(n)`` at a time."""
 
-    __slots__ = ("_backend", "_path", "_size", "_pos", "_closed", "_whole")
+    __slots__ = ("_backend", "_path", "_size", "_etag", "_pos", "_closed", "_whole")
 
-    def __init__(self, backend: StoreLogic, path: str, size: int | None) -> None:
+    def __init__(
+        self, backend: StoreLogic, path: str, size: int | None, etag: str | None = None
+    ) -> None:
         self._backend = backend
         self._path = path
         self._size = size
+        # The ETag taken with the size: every ranged read is pinned to it, so a file
+        # replaced between two reads raises instead of mixing two versions.
+        self._etag = etag
         self._pos = 0
         self._closed = False
         self._whole: bytes | None = None
@@ -110,7 +115,7 @@ class RangeReader:
         if self._whole is not None:
             data = self._whole[start:end]
         else:
-            data = yield from self._backend._g_read_range(self._path, start, end)
+            data = yield from self._backend._g_read_range(self._path, start, end, self._etag)
         self._pos += len(data)
         return data
 

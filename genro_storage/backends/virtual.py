@@ -27,7 +27,7 @@ class VirtualBackend(VirtualStore, StorageBackend):
         finally:
             reader.close()
 
-    def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         return self.read_bytes(path)[start:end]
 
     def open_read(self, path: str) -> Reader:

@@ -88,7 +88,9 @@ class AsyncStorageBackend:
     async def read_bytes(self, path: str) -> bytes:
         raise NotImplementedError
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         return (await self.read_bytes(path))[start:end]
 
     async def write_bytes(self, path: str, data: bytes) -> str | None:
@@ -289,11 +291,13 @@ class ThreadBackend(AsyncStorageBackend):
         ones, see ``_shared/batching.py``)."""
         return await self._hop(self._sync.read_bytes, path)
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
         small = end is not None and end - start <= LARGE_BYTES
         hop = self._hop if small else self._long_hop
-        return await hop(self._sync.read_range, path, start, end)
+        return await hop(self._sync.read_range, path, start, end, etag)
 
     async def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically (base64: returns the new path)."""

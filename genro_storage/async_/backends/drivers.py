@@ -135,9 +135,11 @@ class AsyncDriver(AsyncStorageBackend):
         """The whole file."""
         return await drive_async(self.logic._g_read_bytes(path))
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
-        return await drive_async(self.logic._g_read_range(path, start, end))
+        return await drive_async(self.logic._g_read_range(path, start, end, etag))
 
     async def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""

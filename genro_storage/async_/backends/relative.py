@@ -44,11 +44,13 @@ class AsyncRelativeBackend(RelativeCore, AsyncStorageBackend):  # type: ignore[o
             backend, full = self._target(path)
             return bytes(await backend.read_bytes(full))
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         """Bytes ``[start, end)`` of a file; ``end=None`` reads to the end."""
         with self._named():
             backend, full = self._target(path)
-            return bytes(await backend.read_range(full, start, end))
+            return bytes(await backend.read_range(full, start, end, etag))
 
     async def write_bytes(self, path: str, data: bytes) -> str | None:
         """Replace the file's content atomically."""

@@ -55,10 +55,12 @@ class AsyncSnapshotBackend(SnapshotCore, AsyncStorageBackend):  # type: ignore[o
             return await self._inner.read_version(path, await self._version_id())
         return await self._inner.read_bytes(path)
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         """Bytes ``[start, end)`` of the version, streamed up to ``end``."""
         if path != self._pinned:
-            return await self._inner.read_range(path, start, end)
+            return await self._inner.read_range(path, start, end, etag)
         reader = await self.open_read(path)
         try:
             skipped = 0

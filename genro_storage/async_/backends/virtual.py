@@ -30,7 +30,9 @@ class AsyncVirtualBackend(VirtualStore, AsyncStorageBackend):
         finally:
             await reader.close()
 
-    async def read_range(self, path: str, start: int, end: int | None) -> bytes:
+    async def read_range(
+        self, path: str, start: int, end: int | None, etag: str | None = None
+    ) -> bytes:
         return (await self.read_bytes(path))[start:end]
 
     async def open_read(self, path: str) -> AsyncReaderProtocol:
