@@ -845,3 +845,33 @@ def test_account_host_url_kwargs_for_adlfs(api: str) -> None:
     assert "account_host" not in kwargs
     assert kwargs["connection_string"].startswith("BlobEndpoint=http://h:1/acct;")
     assert storage.node("az:f").url().startswith("http://h:1/acct/c/f?")
+
+
+@pytest.mark.parametrize("engine", ["obstore", "fsspec"])
+async def test_a_connection_string_without_credential_is_anonymous_on_both_engines(
+    azure_server: Any, api: str, open_storage, engine: str
+) -> None:
+    """A connection string naming only the endpoint (no key, no SAS) is an anonymous
+    mount: the SDK half sends unsigned requests, and so must obstore's half (which
+    otherwise looked for a credential of its own and refused the reads while
+    ``exists()`` said True). A public container reads and lists on both engines."""
+    from azure.core.exceptions import ResourceExistsError
+
+    with azure_server.client() as service:
+        with contextlib.suppress(ResourceExistsError):
+            service.create_container(PUBLIC_CONTAINER, public_access="container")
+        prefix = unique()
+        service.get_container_client(PUBLIC_CONTAINER).upload_blob(f"{prefix}/a.txt", b"pub")
+    config = cloud_mounts.azure_mount(
+        azure_server, "m", prefix, container=PUBLIC_CONTAINER, engine=engine
+    )
+    fields = dict(part.split("=", 1) for part in azure_server.connection_string.split(";") if part)
+    config["connection_string"] = f"BlobEndpoint={fields['BlobEndpoint']};"
+    storage = open_storage([config])
+    node = test_node(storage, "m:a.txt")
+    assert await node.exists()
+    assert await node.read_bytes() == b"pub"
+    assert await node.read_range(1, 3) == b"ub"
+    assert await kids(test_node(storage, "m:")) == ["a.txt"]
+    with pytest.raises(StoragePermissionError):
+        await test_node(storage, "m:w.txt").write_bytes(b"x")

@@ -320,8 +320,7 @@ class AzureLogic(ObjectStoreLogic):
             if opts.get(k) is not None
         }
         extra = dict(opts.get("options") or {})
-        host = extra.get("account_host")
-        url_host = isinstance(host, str) and "://" in host and not opts.get("connection_string")
+        url_host = self._url_host()
         anon = opts.get("anon") is True
         # adlfs calls https://{account_host}: a URL there ('http://host:port/acct') would
         # be another endpoint than the one url(), the physical identity and the obstore
@@ -342,6 +341,28 @@ class AzureLogic(ObjectStoreLogic):
                 fields.append(f"SharedAccessSignature={self._sas}")
             kwargs = {"connection_string": ";".join(fields) + ";"}
         return {**kwargs, "use_listings_cache": False, **extra}
+
+    def _url_host(self) -> bool:
+        """Whether ``options.account_host`` gives the endpoint as a URL (not a host)."""
+        host = (self.config.options.get("options") or {}).get("account_host")
+        return (
+            isinstance(host, str)
+            and "://" in host
+            and not self.config.options.get("connection_string")
+        )
+
+    def unsigned(self) -> bool:
+        """Whether the SDK half sends unsigned requests, so that obstore's half does too:
+        ``anon``, or neither key nor SAS where the SDK is given a connection string (the
+        mount's own, or the one an http ``account_host`` URL becomes), which it then
+        uses without a credential. Elsewhere both look for a credential of their own."""
+        if self.config.options.get("anon") is True:
+            return True
+        if self._account_key or self._sas:
+            return False
+        return bool(self.config.options.get("connection_string")) or (
+            self._url_host() and not self._endpoint.lower().startswith("https://")
+        )
 
     def _endpoint_place(self) -> tuple[Any, ...]:
         return endpoint_place(self._endpoint)

@@ -64,14 +64,14 @@ class AzureObstoreLogic(ObstoreLogic, AzureLogic):
     def _make_store(self) -> Any:
         """The mount's ``obstore.store.AzureStore``: the endpoint the connection string
         (or ``account_name``/``account_host``) names, and the same credential the SDK
-        path uses (account key, else SAS, else unsigned for ``anon``)."""
+        path uses (account key, else SAS, else unsigned where the SDK is unsigned)."""
         from obstore.store import AzureStore
 
         config: dict[str, Any] = {
             "account_name": self._account_name or _account_of(self._endpoint),
             "endpoint": self._endpoint,
         }
-        if self.config.options.get("anon") is True:
+        if self.unsigned():  # as the SDK half (see AzureLogic.unsigned)
             config["skip_signature"] = True
         elif self._account_key:
             config["account_key"] = self._account_key
