@@ -17,36 +17,30 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_pages import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DOC_IMAGES,
+    REPO,
+    LoopbackOnly,
+    notebook_server,
+    pane,
+    shoot,
+)
 from cloud_mounts import S3_BUCKET, s3_mount
-from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
-from servers import free_port, port_is_free, stop_process_tree
+from playwright.sync_api import Locator, Page, expect, sync_playwright
+from servers import free_port
 
 from genro_storage.widgets.demo import sample_files
 
-REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO / "artifacts" / "explorer"
-DOC_IMAGES = REPO / "docs" / "img"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 30_000
 ARCHIVE_MIB = 32
 
@@ -116,7 +110,6 @@ def voila(notebook: Path, token: str) -> Iterator[str]:
     """Serve ``notebook`` with Voilà on a free loopback port; yields the page URL.
     The server, its kernels and the port are released whatever happens."""
     port = free_port()
-    log_path = notebook.parent / "voila.log"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
         "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
@@ -124,54 +117,13 @@ def voila(notebook: Path, token: str) -> Iterator[str]:
     ]  # fmt: skip
     env = dict(os.environ)  # the kernel imports this checkout's genro_storage
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=notebook.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        base = f"http://127.0.0.1:{port}"
-        while not _answers(f"{base}/voila/static/") and process.poll() is None:
-            assert time.monotonic() < deadline, "Voilà did not start:\n" + log_path.read_text()
-            time.sleep(0.1)
-        assert process.poll() is None, "Voilà exited:\n" + log_path.read_text()
+    base = f"http://127.0.0.1:{port}"
+    ready = f"{base}/voila/static/"
+    with notebook_server(command, notebook.parent, env, port, ready, "Voila", 60):
         yield f"{base}/?token={token}"
-    finally:
-        _stop_tree(process)
-        deadline = time.monotonic() + 10
-        while not port_is_free(port) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert port_is_free(port), f"port {port} still bound after Voilà stopped"
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            response.read()
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _stop_tree(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server (it shuts its kernels down), then kill whatever is left of its
-    process tree, kernels included (they run in sessions of their own)."""
-    stop_process_tree(process, timeout=15)
 
 
 # ---------------------------------------------------------------- page helpers
-def pane(page: Page, index: int) -> Locator:
-    return page.locator(".gs-pane").nth(index)
-
-
 def entry_names(grid: Locator) -> list[str]:
     """The names of the rows the file grid draws, top to bottom (folders end with '/')."""
     return list(
@@ -216,13 +168,6 @@ def open_folder(page: Page, index: int, name: str) -> None:
     expect(crumbs.last).to_have_text(name, timeout=WAIT_MS)
 
 
-def shoot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.locator(".gs-explorer").screenshot(path=str(path))
-    return path
-
-
 def bar_percent(job: Locator) -> float:
     style = job.locator(".progress-bar").first.evaluate("e => e.style.width || '0%'")
     return float(style.rstrip("%") or 0)
@@ -233,24 +178,15 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
     prefix = f"t-browser-{uuid.uuid4().hex[:10]}"
     notebook = write_notebook(tmp_path, s3_mount(s3_server, "s3", prefix))
     token = secrets.token_hex(16)
-    blocked: list[str] = []
+    loopback_only = LoopbackOnly()
     dialogs: list[str] = []
     shots: dict[str, Path] = {}
-    t0 = time.monotonic()
-
-    def only_loopback(route: Route) -> None:
-        host = urllib.parse.urlsplit(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
 
     with voila(notebook, token) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.route("**/*", only_loopback)
+            page.route("**/*", loopback_only)
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(url, timeout=WAIT_MS)
             page.wait_for_selector(".gs-explorer", timeout=90_000)  # the kernel runs the cell
@@ -338,7 +274,9 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
         "archive.bin": ARCHIVE_MIB << 20,
     }
     assert dialogs == []  # no alert() from any previewed HTML, SVG or CSV
-    assert all(re.match(r"https?://", u) for u in blocked)  # only remote fetches blocked
+    assert all(
+        re.match(r"https?://", u) for u in loopback_only.blocked
+    )  # only remote fetches blocked
 
     for path in shots.values():
         assert path.stat().st_size < 300_000, (path, path.stat().st_size)
@@ -347,4 +285,3 @@ def test_explorer_in_chromium_over_memory_and_s3(s3_server, tmp_path):
         for key, name in (("listing", "explorer-listing"), ("preview", "explorer-preview"),
                           ("copy", "explorer-copy")):  # fmt: skip
             shutil.copyfile(shots[key], DOC_IMAGES / f"{name}.png")
-    assert time.monotonic() - t0 < 180

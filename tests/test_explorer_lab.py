@@ -19,25 +19,25 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
-from servers import free_port, port_is_free, stop_process_tree
+from browser_pages import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DOC_IMAGES,
+    REPO,
+    LoopbackOnly,
+    notebook_server,
+    pane,
+    shoot,
+)
+from playwright.sync_api import Locator, Page, expect, sync_playwright
+from servers import free_port
 
-REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO / "artifacts" / "explorer"
-DOC_IMAGES = REPO / "docs" / "img"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 WAIT_MS = 60_000
 BIG = 100_000
 
@@ -111,44 +111,13 @@ def jupyterlab(root: Path, token: str) -> Iterator[str]:
     ]  # fmt: skip
     if os.geteuid() == 0:  # containers often run tests as root
         command.append("--allow-root")
-    log_path = root / "jupyterlab.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while not _answers(f"{base}/api/status?token={token}") and process.poll() is None:
-            assert time.monotonic() < deadline, "JupyterLab did not start:\n" + log_path.read_text()
-            time.sleep(0.2)
-        assert process.poll() is None, "JupyterLab exited:\n" + log_path.read_text()
+    ready = f"{base}/api/status?token={token}"
+    with notebook_server(command, root, env, port, ready, "JupyterLab", 90):
         yield base
-    finally:
-        stop_process_tree(process, timeout=15)
-        deadline = time.monotonic() + 10
-        while not port_is_free(port) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert port_is_free(port), f"port {port} still bound after JupyterLab stopped"
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            response.read()
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- page helpers
-def pane(page: Page, index: int) -> Locator:
-    return page.locator(".gs-pane").nth(index)
-
-
 def body(page: Page, index: int) -> Locator:
     return pane(page, index).locator(".gs-grid-body")
 
@@ -198,13 +167,6 @@ def go_up_to(page: Page, index: int, crumb: str) -> None:
     expect(pane(page, index).locator(".gs-crumbs button").last).to_have_text(crumb)
 
 
-def shoot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.locator(".gs-explorer").screenshot(path=str(path))
-    return path
-
-
 def set_theme(page: Page, theme: str) -> None:
     page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', "
                   f"{{theme: {json.dumps(theme)}}})")  # fmt: skip
@@ -220,7 +182,7 @@ def test_file_grid_in_jupyterlab(tmp_path):
     disk.mkdir()
     write_notebook(tmp_path, disk)
     token = secrets.token_hex(16)
-    blocked: list[str] = []
+    loopback_only = LoopbackOnly()
     dialogs: list[str] = []
     shots: dict[str, Path] = {}
     upload_a = tmp_path / "from-desktop.txt"
@@ -228,20 +190,12 @@ def test_file_grid_in_jupyterlab(tmp_path):
     upload_b = tmp_path / "picked.bin"
     upload_b.write_bytes(os.urandom(3 * 1024 * 1024 + 17))  # several 1 MiB chunks
 
-    def only_loopback(route: Route) -> None:
-        host = urllib.parse.urlsplit(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with jupyterlab(tmp_path, token) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1300})
             page = context.new_page()
-            page.route("**/*", only_loopback)
+            page.route("**/*", loopback_only)
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}", timeout=WAIT_MS)
             page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=WAIT_MS)
@@ -400,7 +354,9 @@ def test_file_grid_in_jupyterlab(tmp_path):
             browser.close()
 
     assert dialogs == []
-    assert all(re.match(r"(https?|wss?)://", u) for u in blocked), blocked
+    assert all(re.match(r"(https?|wss?)://", u) for u in loopback_only.blocked), (
+        loopback_only.blocked
+    )
     for path in shots.values():
         assert path.stat().st_size < 400_000, (path, path.stat().st_size)
     if os.environ.get("GENRO_STORAGE_UPDATE_SCREENSHOTS") == "1":
