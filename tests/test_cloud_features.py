@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import inspect
 import os
-import time
 import urllib.request
 import uuid
 from typing import Any
@@ -434,10 +433,8 @@ def test_async_mounts_work_on_several_event_loops(s3_server, azure_server, gcs_s
         await storage.close()
         return out
 
-    started = time.monotonic()
     assert asyncio.run(round_trip("first")) == [b"first"] * 3
     assert asyncio.run(round_trip("second")) == [b"second"] * 3
-    assert time.monotonic() - started < 60
     sync = StorageManager(configs)
     assert sync.node("gcs:first.txt").read_text() == "first"
     sync.close()
