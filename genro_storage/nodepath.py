@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from ._shared import operations as ops
 from ._shared import pathops
-from ._shared.globbing import Globber, Walker, parse, parse_recursive
-from ._shared.pagedwalk import PagedWalker, check_walk_page_size
+from ._shared.globbing import Globber, parse, parse_recursive
+from ._shared.pagedwalk import Walker, check_walk_page_size
 from ._shared.pathops import PurePathMixin
 from ._shared.sansio import drive_sync
 from .backends.base import StorageBackend
@@ -54,10 +54,10 @@ class PathMixin(PurePathMixin[StorageBackend]):
         O(N x depth) however big the folders (see ``_shared/pagedwalk.py``)."""
         flag = pathops.flag("walk", "top_down", top_down)
         size = check_walk_page_size(page_size)
-        walker = Walker(self, flag) if size is None else PagedWalker(self, flag, size)
+        walker = Walker(self, flag, size)
         return self._walk(walker)
 
-    def _walk(self, walker: Walker | PagedWalker) -> Iterator[tuple[Self, list[str], list[str]]]:
+    def _walk(self, walker: Walker) -> Iterator[tuple[Self, list[str], list[str]]]:
         while (item := drive_sync(walker.g_next())) is not None:
             folder, dir_names, file_names = item
             yield self._at(folder), dir_names, file_names

@@ -27,7 +27,7 @@ from .globbing import g_walk_page, kept_dirs
 from .operations import AnyNode, WalkPage
 from .sansio import Logic
 
-__all__ = ["PagedWalker", "check_walk_page_size"]
+__all__ = ["Walker", "check_walk_page_size"]
 
 
 def check_walk_page_size(page_size: object) -> int | None:
@@ -52,11 +52,15 @@ class _Next:
 _Ready = tuple[str, list[str], list[str]]
 
 
-class PagedWalker:
-    """The state of one ``walk(page_size=N)``; the same interface as ``globbing.Walker``
-    (``g_next`` for the next tuple, ``descend`` after the caller's turn)."""
+class Walker:
+    """The state of one ``walk()``, in ``pathlib.Path.walk`` order (top-down: each folder
+    before its subfolders, which the caller may prune by editing ``dir_names`` in place;
+    bottom-up: each folder after them). ``page_size=None`` gives one tuple per folder
+    (its pages listed and joined first); ``page_size=N`` one tuple per page (see the
+    module). Both forms are this one class: ``g_next`` for the next tuple, ``descend``
+    after the caller's turn."""
 
-    def __init__(self, node: AnyNode, top_down: bool, page_size: int) -> None:
+    def __init__(self, node: AnyNode, top_down: bool, page_size: int | None = None) -> None:
         self.node = node
         self.backend = node._backend
         self.top_down = top_down
@@ -95,7 +99,7 @@ class PagedWalker:
 
     def descend(self, folder: str, dir_names: list[str]) -> None:
         """Top-down, after the caller's turn: walk the subfolders still named in
-        ``dir_names`` (names the page did not give as folders are ignored) before the
+        ``dir_names`` (names the listing did not give as folders are ignored) before the
         folder's next page."""
         if not self.top_down:
             return
@@ -103,6 +107,21 @@ class PagedWalker:
         self.stack += [_Next(paths.child_path(folder, d)) for d in reversed(names)]
 
     def _g_page(self, item: _Next) -> Logic[WalkPage | None]:
-        return (
-            yield from g_walk_page(self.node, item.folder, item.cursor, self.seen, self.page_size)
-        )
+        """The next page of ``item``'s folder; without a page size, all its pages as one."""
+        if self.page_size is not None:
+            return (
+                yield from g_walk_page(
+                    self.node, item.folder, item.cursor, self.seen, self.page_size
+                )
+            )
+        whole = WalkPage()
+        cursor = None
+        while True:
+            page = yield from g_walk_page(self.node, item.folder, cursor, self.seen)
+            if page is None:
+                return None
+            whole.files += page.files
+            whole.dirs += page.dirs
+            whole.loops += page.loops
+            if (cursor := page.cursor) is None:
+                return whole

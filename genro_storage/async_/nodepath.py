@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from .._shared import operations as ops
 from .._shared import pathops
-from .._shared.globbing import Globber, Walker, parse, parse_recursive
-from .._shared.pagedwalk import PagedWalker, check_walk_page_size
+from .._shared.globbing import Globber, parse, parse_recursive
+from .._shared.pagedwalk import Walker, check_walk_page_size
 from .._shared.pathops import PurePathMixin
 from .._shared.sansio import drive_async
 from .backends.base import AsyncStorageBackend
@@ -54,12 +54,10 @@ class AsyncPathMixin(PurePathMixin[AsyncStorageBackend]):
         O(N x depth) however big the folders (see ``_shared/pagedwalk.py``)."""
         flag = pathops.flag("walk", "top_down", top_down)
         size = check_walk_page_size(page_size)
-        walker = Walker(self, flag) if size is None else PagedWalker(self, flag, size)
+        walker = Walker(self, flag, size)
         return self._walk(walker)
 
-    async def _walk(
-        self, walker: Walker | PagedWalker
-    ) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
+    async def _walk(self, walker: Walker) -> AsyncIterator[tuple[Self, list[str], list[str]]]:
         while (item := await drive_async(walker.g_next())) is not None:
             folder, dir_names, file_names = item
             yield self._at(folder), dir_names, file_names
