@@ -74,9 +74,14 @@ class VersionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_range(start: object, end: object) -> None:
+def check_range(start: object, end: object, etag: object = None) -> None:
     """``read_range`` arguments, checked once for both APIs: ``start`` an int >= 0,
-    ``end`` an int >= 0 or ``None`` (booleans refused); else ``StorageConfigError``."""
+    ``end`` an int >= 0 or ``None`` (booleans refused), ``etag`` a non-empty string or
+    ``None``; else ``StorageConfigError``."""
+    if etag is not None and (not isinstance(etag, str) or not etag):
+        raise StorageConfigError(
+            f"read_range(): etag must be a non-empty string or None, not {etag!r}"
+        )
     for name, value, optional in (("start", start, False), ("end", end, True)):
         if optional and value is None:
             continue
