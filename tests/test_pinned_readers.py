@@ -4,8 +4,8 @@ serving handler's ranged body, the fsspec file (block by block), the explorer's 
 (an image in two reads, a table through pyarrow) and the seekable file's stream fallback.
 A file replaced by another of the SAME size between two calls gives the old bytes whole
 or the library's "changed while it was read" error, never a mix; an unchanged file
-reads whole. Memory and S3 (obstore) carry ETags; local disk has none (see the last
-tests: its readers stay unpinned)."""
+reads whole. Memory, S3 (obstore) and local disk (an ETag from device, inode, size
+and mtime) on both APIs."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from genro_storage.serving import rules
 from genro_storage.widgets.preview import load_preview
 from genro_storage.widgets.preview_data import load_table
 
-PINNED = ["memory", "s3"]  # stores with an ETag (s3: the default engine, obstore)
+PINNED = ["memory", "s3", "local"]  # s3: the default engine, obstore
 CHANGED = "the file changed while it was read"
 SIZE = 2 * rules.CHUNK + 4321  # the served range spans three chunks: three reads
 
@@ -91,10 +91,11 @@ def swap(monkeypatch: pytest.MonkeyPatch) -> Swap:
 # ------------------------------------------------------------------ the node API
 
 
+@pytest.mark.parametrize("kind", PINNED)
 async def test_read_range_takes_an_etag_and_refuses_another_version(
-    api: str, make_config: Any, open_storage: Any
+    kind: str, api: str, make_config: Any, open_storage: Any
 ) -> None:
-    storage = open_storage([make_config("memory")])
+    storage = open_storage([make_config(kind)])
     node = test_node(storage, "m:f.bin")
     await node.write_bytes(b"A" * 100)
     tag = (await node.info()).etag
@@ -103,9 +104,11 @@ async def test_read_range_takes_an_etag_and_refuses_another_version(
     await node.write_bytes(b"B" * 100)
     with pytest.raises(StorageError, match=CHANGED):
         await node.read_range(10, 20, etag=tag)
-    for bad in (5, b"x", ""):
+    for bad in (5, b"x", "", 'x"\r\nX-Injected: 1', "a\x00b", True):
         with pytest.raises(StorageConfigError, match="etag"):
             await node.read_range(0, 5, etag=bad)
+    with pytest.raises(StorageError, match=CHANGED):  # odd but legal: another version
+        await node.read_range(0, 5, etag="ü *%\\..")
 
 
 # ------------------------------------------------------------------ serving
@@ -303,10 +306,10 @@ def test_a_seek_back_on_the_stream_is_checked_against_the_etag_seen_first() -> N
         f.read(10)
 
 
-# ------------------------------------------------------------------ local disk
+# ------------------------------------------------------------------ unchanged files
 
 
-@pytest.mark.parametrize("kind", ["local", *PINNED])
+@pytest.mark.parametrize("kind", PINNED)
 async def test_an_unchanged_file_reads_whole_through_every_reader(
     kind: str, api: str, make_config: Any, open_storage: Any
 ) -> None:

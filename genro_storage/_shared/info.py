@@ -76,11 +76,15 @@ class VersionInfo:
 
 def check_range(start: object, end: object, etag: object = None) -> None:
     """``read_range`` arguments, checked once for both APIs: ``start`` an int >= 0,
-    ``end`` an int >= 0 or ``None`` (booleans refused), ``etag`` a non-empty string or
-    ``None``; else ``StorageConfigError``."""
-    if etag is not None and (not isinstance(etag, str) or not etag):
+    ``end`` an int >= 0 or ``None`` (booleans refused), ``etag`` a non-empty string
+    without control characters or ``None``; else ``StorageConfigError``."""
+    # an ETag goes into a request header (If-Match): no control character, ever
+    if etag is not None and (
+        not isinstance(etag, str) or not etag or any(c < " " or c == "\x7f" for c in etag)
+    ):
         raise StorageConfigError(
-            f"read_range(): etag must be a non-empty string or None, not {etag!r}"
+            "read_range(): etag must be a non-empty string without control characters"
+            f" (as info().etag gives it) or None, not {etag!r}"
         )
     for name, value, optional in (("start", start, False), ("end", end, True)):
         if optional and value is None:
