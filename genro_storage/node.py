@@ -91,10 +91,15 @@ class StorageNode(PathMixin, NodeProcessing, NodeCompat, NodeCore[StorageBackend
         """The whole content decoded with ``encoding`` (``errors`` as in ``bytes.decode``)."""
         return self.read_bytes().decode(encoding, errors)
 
-    def read_range(self, start: int, end: int | None = None) -> bytes:
-        """Bytes ``[start, end)`` without reading the whole file where the store allows."""
-        check_range(start, end)
-        return self._backend.read_range(self._path, start, end)
+    def read_range(self, start: int, end: int | None = None, *, etag: str | None = None) -> bytes:
+        """Bytes ``[start, end)`` without reading the whole file where the store allows.
+
+        ``etag``: pin the read to the version that had this ETag (``info().etag``, taken
+        when a reader made of several ranged calls started). If the file no longer has
+        it, ``StorageBackendError`` ("the file changed while it was read") is raised,
+        never bytes of another version; pass the same ETag on every call of one read."""
+        check_range(start, end, etag)
+        return self._backend.read_range(self._path, start, end, etag)
 
     def write_bytes(self, data: bytes) -> StorageNode:
         """Replace the content atomically (never a half-written file).

@@ -108,9 +108,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         for name in ("info", "read_range", "read_bytes"):
             original = getattr(cls, name)
 
-            def spy(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+            def spy(
+                self: Any, *args: Any, _original: Any = original, _name: str = name, **kw: Any
+            ) -> Any:
                 counts[_name] += 1
-                return _original(self, *args)
+                return _original(self, *args, **kw)
 
             monkeypatch.setattr(cls, name, spy)
     return counts

@@ -74,9 +74,18 @@ class VersionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_range(start: object, end: object) -> None:
+def check_range(start: object, end: object, etag: object = None) -> None:
     """``read_range`` arguments, checked once for both APIs: ``start`` an int >= 0,
-    ``end`` an int >= 0 or ``None`` (booleans refused); else ``StorageConfigError``."""
+    ``end`` an int >= 0 or ``None`` (booleans refused), ``etag`` a non-empty string
+    without control characters or ``None``; else ``StorageConfigError``."""
+    # an ETag goes into a request header (If-Match): no control character, ever
+    if etag is not None and (
+        not isinstance(etag, str) or not etag or any(c < " " or c == "\x7f" for c in etag)
+    ):
+        raise StorageConfigError(
+            "read_range(): etag must be a non-empty string without control characters"
+            f" (as info().etag gives it) or None, not {etag!r}"
+        )
     for name, value, optional in (("start", start, False), ("end", end, True)):
         if optional and value is None:
             continue

@@ -24,7 +24,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import StorageBackendError, errors_as_storage, is_a_directory
+from .exceptions import (
+    StorageBackendError,
+    StorageNotFoundError,
+    changed_while_read,
+    errors_as_storage,
+    is_a_directory,
+)
 from .sansio import Call, Logic, blocking, call, drive_sync
 
 if TYPE_CHECKING:
@@ -45,7 +51,7 @@ class SeekLogic:
 
     __slots__ = (
         "_fetch", "_where", "_size", "_pos", "_block", "_block_at", "_ahead", "closed",
-        "_open_stream", "_stream", "_stream_pos", "_release", "_seen",
+        "_open_stream", "_stream", "_stream_pos", "_release", "_seen", "_look", "_etag",
     )  # fmt: skip
 
     def __init__(
@@ -56,8 +62,15 @@ class SeekLogic:
         read_ahead: int = READ_AHEAD,
         open_stream: Callable[[], Call] | None = None,
         release: Callable[[], Call] | None = None,
+        look: Callable[[], Call] | None = None,
+        etag: str | None = None,
     ) -> None:
         self._fetch = fetch
+        #: With ``open_stream``: the op giving the file's facts now (``info``) and the
+        #: ETag seen at open; every (re)opened stream is checked against it, so a seek
+        #: back never reads another version (the pinned-read rule of the ranged reads).
+        self._look = look
+        self._etag = etag
         self._release = release  # the op closing what ``fetch`` reads, if anything
         #: Where the size is unknown, the store may not answer ranges either (an HTTP
         #: server without Content-Length nor Range): bytes then come from one sequential
@@ -224,6 +237,15 @@ class SeekLogic:
             if self._stream is None:
                 self._stream = yield self._open_stream()  # type: ignore[misc]
                 self._stream_pos = 0
+                if self._etag is not None and self._look is not None:
+                    # opened, then looked: its bytes are the pinned version's only if
+                    # the file still has that ETag
+                    try:
+                        now = yield self._look()
+                    except StorageNotFoundError:
+                        now = None  # gone since: changed too
+                    if getattr(now, "etag", None) != self._etag:
+                        raise changed_while_read(self._where)
             while self._stream_pos < start:
                 skipped = yield call(self._stream.read, min(start - self._stream_pos, READ_AHEAD))
                 if not skipped:  # the file ends before ``start``
@@ -374,8 +396,13 @@ def g_open_seekable(node: Any, read_ahead: int = READ_AHEAD) -> Logic[SeekLogic]
     def open_stream() -> Call:
         return call(backend.open_read, path)
 
+    def look() -> Call:
+        return call(backend.info, path)
+
     unknown = found.size is None  # no size: maybe no ranges either (see SeekLogic)
-    return SeekLogic(fetch, found.size, where, read_ahead, open_stream if unknown else None)
+    if not unknown:
+        return SeekLogic(fetch, found.size, where, read_ahead)
+    return SeekLogic(fetch, None, where, read_ahead, open_stream, look=look, etag=etag)
 
 
 class SeekableFile(io.BufferedIOBase):

@@ -87,10 +87,17 @@ class AsyncStorageNode(
         """The whole content decoded with ``encoding`` (``errors`` as in ``bytes.decode``)."""
         return (await self.read_bytes()).decode(encoding, errors)
 
-    async def read_range(self, start: int, end: int | None = None) -> bytes:
-        """Bytes ``[start, end)`` without reading the whole file where the store allows."""
-        check_range(start, end)
-        return await self._backend.read_range(self._path, start, end)
+    async def read_range(
+        self, start: int, end: int | None = None, *, etag: str | None = None
+    ) -> bytes:
+        """Bytes ``[start, end)`` without reading the whole file where the store allows.
+
+        ``etag``: pin the read to the version that had this ETag (``info().etag``, taken
+        when a reader made of several ranged calls started). If the file no longer has
+        it, ``StorageBackendError`` ("the file changed while it was read") is raised,
+        never bytes of another version; pass the same ETag on every call of one read."""
+        check_range(start, end, etag)
+        return await self._backend.read_range(self._path, start, end, etag)
 
     async def write_bytes(self, data: bytes) -> AsyncStorageNode:
         """Replace the content atomically; a cancelled write leaves the old content.

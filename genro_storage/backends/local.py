@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import os
 import shutil
@@ -20,6 +21,7 @@ from .._shared.config import MountConfig
 from .._shared.exceptions import (
     StorageError,
     StoragePermissionError,
+    changed_while_read,
     errors_as_storage,
 )
 from .._shared.identity import Location
@@ -195,7 +197,7 @@ class LocalBackend(StorageBackend):
     def _info(self, path: str, st: os.stat_result) -> FileInfo:
         if _isdir(st):
             return FileInfo(path, "directory", None, st.st_mtime)
-        return FileInfo(path, "file", st.st_size, st.st_mtime)
+        return FileInfo(path, "file", st.st_size, st.st_mtime, etag=_version_tag(st))
 
     def info(self, path: str) -> FileInfo:
         st = self._nofollow.lstat(path) if path and self._nofollow is not None else None
@@ -248,6 +250,10 @@ class LocalBackend(StorageBackend):
 
     def read_range(self, path: str, start: int, end: int | None, etag: str | None = None) -> bytes:
         with errors_as_storage(self.where(path)), self._open(path) as f:
+            # pinned: the file opened must be the version tagged (an atomic replace makes
+            # a new inode; a write in place changes the mtime); read from that same file
+            if etag is not None and _version_tag(os.fstat(f.fileno())) != etag:
+                raise changed_while_read(self.where(path))
             f.seek(start)
             return f.read(-1 if end is None else max(0, end - start))
 
@@ -429,3 +435,12 @@ def _isdir(st: os.stat_result) -> bool:
     import stat
 
     return stat.S_ISDIR(st.st_mode)
+
+
+def _version_tag(st: os.stat_result) -> str:
+    """A local file's ETag, from device, inode, size and mtime (ns): any replacement (a
+    new inode) or rewrite (a new mtime) changes it; what pinned readers compare. Hashed,
+    so that no inode number is shown (served ETags), and never 32 hex digits, so that it
+    is never taken for an MD5 of the content (``md5_from_etag``)."""
+    facts = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}".encode()
+    return "lf-" + hashlib.blake2b(facts, digest_size=12).hexdigest()

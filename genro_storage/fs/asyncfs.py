@@ -41,9 +41,14 @@ class AsyncGenroFileSystem(GenroCore, AsyncFileSystem):  # type: ignore[misc]  #
         return await run_async(self._g_info(path))
 
     async def _cat_file(
-        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+        self,
+        path: str,
+        start: int | None = None,
+        end: int | None = None,
+        etag: str | None = None,
+        **kwargs: Any,
     ) -> bytes:
-        return await run_async(self._g_cat_file(path, start, end))
+        return await run_async(self._g_cat_file(path, start, end, etag))
 
     async def _pipe_file(
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
@@ -109,7 +114,9 @@ class AsyncGenroFileSystem(GenroCore, AsyncFileSystem):  # type: ignore[misc]  #
             info = await self._info(path)
             if info["type"] != "file":
                 raise is_a_directory(f"{PROTOCOL}://{path}")
-            return AsyncGenroFile(self, path, mode, block_size, size=info["size"])
+            return AsyncGenroFile(
+                self, path, mode, block_size, size=info["size"], etag=info.get("etag")
+            )
         if mode == "wb":
             writer = self._node(path).open("wb")  # a read-only mount refuses here
             await writer.__aenter__()

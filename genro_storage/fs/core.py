@@ -189,19 +189,24 @@ class GenroCore:
                 entries = [self._entry(mount, info)]
         return entries if detail else [e["name"] for e in entries]
 
-    def _g_cat_file(self, path: str, start: int | None, end: int | None) -> Step[bytes]:
+    def _g_cat_file(
+        self, path: str, start: int | None, end: int | None, etag: str | None = None
+    ) -> Step[bytes]:
+        """``etag``: the ETag an open file saw (fsspec reads it block by block); a file
+        replaced since then raises the library's "changed while it was read" error."""
         node = self._node(path)
         start = start or 0
         if start < 0 or (end is not None and end < 0):  # from the end: needs the size
             size = (yield node.info()).size or 0
             start = max(0, size + start) if start < 0 else start
             end = max(0, size + end) if end is not None and end < 0 else end
-        if start == 0 and end is None:
+        if start == 0 and end is None and etag is None:
             whole: bytes = yield node.read_bytes()
             return whole
         if end is not None and end <= start:
             return b""
-        part: bytes = yield node.read_range(start, end)  # one ranged GET, no HEAD first
+        # one ranged GET, no HEAD first (pinned to ``etag`` when given)
+        part: bytes = yield node.read_range(start, end, etag=etag)
         return part
 
     def _g_pipe_file(self, path: str, value: Any, mode: str) -> Step[None]:

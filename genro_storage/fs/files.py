@@ -139,9 +139,12 @@ class GenroFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec ships no 
         if self._details is not None and self._details["type"] != "file":
             self.closed = True  # a folder has no bytes to read
             raise is_a_directory(f"{PROTOCOL}://{path}")
+        # Every block is pinned to the ETag of the info() taken at open: a file replaced
+        # while read raises instead of mixing blocks of two versions.
+        self._etag: str | None = self.details.get("etag") if mode == "rb" else None
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        data: bytes = self.fs.cat_file(self.path, start=start, end=end)
+        data: bytes = self.fs.cat_file(self.path, start=start, end=end, etag=self._etag)
         return data
 
     def _upload_chunk(self, final: bool = False) -> bool:
@@ -206,13 +209,15 @@ class AsyncGenroFile(AbstractAsyncStreamedFile):  # type: ignore[misc]  # untype
         block_size: int | None,
         size: int | None = None,
         writer: Any = None,
+        etag: str | None = None,
     ) -> None:
         _check_mode(mode)
         self._writer = writer
+        self._etag = etag  # the ETag seen at open: every ranged read is pinned to it
         super().__init__(fs, path, mode, block_size, cache_type="none", size=size)
 
     async def _fetch_range(self, start: int, end: int) -> bytes:
-        data: bytes = await self.fs._cat_file(self.path, start=start, end=end)
+        data: bytes = await self.fs._cat_file(self.path, start=start, end=end, etag=self._etag)
         return data
 
     async def _upload_chunk(self, final: bool = False) -> bool:

@@ -48,10 +48,16 @@ class GenroFileSystem(GenroCore, AbstractFileSystem):  # type: ignore[misc]  # u
         return run_sync(self._g_info(path))
 
     def cat_file(
-        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+        self,
+        path: str,
+        start: int | None = None,
+        end: int | None = None,
+        etag: str | None = None,
+        **kwargs: Any,
     ) -> bytes:
-        """Bytes ``[start, end)`` in one request (negative offsets count from the end)."""
-        return run_sync(self._g_cat_file(path, start, end))
+        """Bytes ``[start, end)`` in one request (negative offsets count from the end).
+        ``etag``: pin the read to that version (see ``node.read_range``)."""
+        return run_sync(self._g_cat_file(path, start, end, etag))
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Replace the file's content atomically."""

@@ -101,7 +101,7 @@ def _file_reply(node: Any, request: Request, info: FileInfo, options: FileOption
         return Reply(200, headers, FileBody(node, 0, info.size, ranged=False))
     headers.append(("Content-Range", span.content_range()))
     headers.append(("Content-Length", str(span.length)))
-    return Reply(206, headers, FileBody(node, span.start, span.end, ranged=True))
+    return Reply(206, headers, FileBody(node, span.start, span.end, ranged=True, etag=info.etag))
 
 
 class FileBody:
@@ -109,10 +109,16 @@ class FileBody:
     ``node.read_range()``, a whole file through one ``node.open('rb')`` stream. Never
     more than the length announced; a file that ends sooner fails the response (the
     server then drops the connection: the client sees a short body, never a wrong one).
+    A range read in several calls is pinned to ``etag`` (the ETag of the ``info()`` the
+    headers came from): a file replaced meanwhile fails the response the same way,
+    never sends bytes of two versions.
     """
 
-    def __init__(self, node: Any, start: int, end: int | None, ranged: bool) -> None:
+    def __init__(
+        self, node: Any, start: int, end: int | None, ranged: bool, etag: str | None = None
+    ) -> None:
         self._node = node
+        self._etag = etag
         self._pos = start
         self._end = end
         self._ranged = ranged
@@ -125,7 +131,9 @@ class FileBody:
             return b""
         want = rules.CHUNK if end is None else min(rules.CHUNK, end - self._pos)
         if self._ranged:
-            data: bytes = yield call(self._node.read_range, self._pos, self._pos + want)
+            data: bytes = yield call(
+                self._node.read_range, self._pos, self._pos + want, etag=self._etag
+            )
         else:
             if self._handle is None:
                 self._handle = yield call(self._node.open, "rb")

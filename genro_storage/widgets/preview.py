@@ -330,7 +330,7 @@ async def load_preview(
     table = TABLE_SUFFIXES.get(suffix)
     if table and size:
         try:
-            html, note = await load_table(node, size, table)
+            html, note = await load_table(node, size, table, info.etag)
         except Exception as exc:  # not a table after all: show its first bytes, say why
             failed = f"not read as a table ({type(exc).__name__}: {exc}); "
         else:
@@ -339,10 +339,13 @@ async def load_preview(
         failed = ""
     if suffix == ".ipynb" and size is not None and size <= NOTEBOOK_BYTES:
         limit = max(limit, size)  # a notebook is summarised from its whole JSON
-    data = (await node.read_range(0, limit))[:limit]  # never more than asked, whatever
+    # Every read is pinned to the ETag of ``info``: a file replaced meanwhile raises the
+    # "changed while it was read" error instead of showing parts of two versions.
+    etag = info.etag
+    data = (await node.read_range(0, limit, etag=etag))[:limit]  # never more than asked
     truncated = len(data) < size if size is not None else len(data) >= limit
     if truncated and size is not None and size <= image_limit and sniff_image(data):
-        data = (data + await node.read_range(len(data), size))[:image_limit]
+        data = (data + await node.read_range(len(data), size, etag=etag))[:image_limit]
         truncated = len(data) < size
     preview = render(data, node.basename, size, truncated, info.content_type)
     preview = await thumbnail_mod.for_browser(preview)

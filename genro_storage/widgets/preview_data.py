@@ -184,12 +184,19 @@ def markdown_html(text: str) -> str:
 class RangeFile:
     """A read-only file object over a node for pyarrow, used from a worker thread: each
     ``read`` fetches exactly the asked range with ``node.read_range`` on ``loop``.
-    ``bytes_read`` counts what was fetched; more than ``limit`` raises."""
+    ``bytes_read`` counts what was fetched; more than ``limit`` raises. Every read is
+    pinned to ``etag`` (the file's ETag when the preview started): never two versions."""
 
     def __init__(
-        self, node: AsyncStorageNode, size: int, loop: asyncio.AbstractEventLoop, limit: int
+        self,
+        node: AsyncStorageNode,
+        size: int,
+        loop: asyncio.AbstractEventLoop,
+        limit: int,
+        etag: str | None = None,
     ) -> None:
         self.node, self.size, self.loop, self.limit = node, size, loop, limit
+        self.etag = etag
         self.pos = 0
         self.bytes_read = 0
         self.closed = False
@@ -217,7 +224,9 @@ class RangeFile:
             return b""
         if self.bytes_read + end - self.pos > self.limit:
             raise ValueError(f"the preview would read more than {human_size(self.limit)}")
-        future = asyncio.run_coroutine_threadsafe(self.node.read_range(self.pos, end), self.loop)
+        future = asyncio.run_coroutine_threadsafe(
+            self.node.read_range(self.pos, end, etag=self.etag), self.loop
+        )
         data = future.result()[: end - self.pos]
         self.bytes_read += len(data)
         self.pos += len(data)
@@ -266,13 +275,16 @@ def _read_table(source: RangeFile, kind: str) -> tuple[Any, Any, int, str]:
     return reader.schema, first, rows, f"Arrow IPC: {batches:,} record batches"
 
 
-async def load_table(node: AsyncStorageNode, size: int, kind: str) -> tuple[str, str]:
+async def load_table(
+    node: AsyncStorageNode, size: int, kind: str, etag: str | None = None
+) -> tuple[str, str]:
     """``(html, note)`` of a Parquet or Arrow file: schema, row count, first rows,
-    reading only the ranges pyarrow needs (the footer and the first row group)."""
+    reading only the ranges pyarrow needs (the footer and the first row group), all
+    pinned to ``etag`` (``info().etag``) when given."""
     if importlib.util.find_spec("pyarrow") is None:  # optional: the widgets extra
         raise ValueError("pyarrow is not installed (pip install 'genro-storage[widgets]')")
 
-    source = RangeFile(node, size, asyncio.get_running_loop(), TABLE_READ_BYTES)
+    source = RangeFile(node, size, asyncio.get_running_loop(), TABLE_READ_BYTES, etag)
     schema, first, rows, detail = await asyncio.to_thread(_read_table, source, kind)
     parts = [f"<div><b>{esc(detail)}</b>, {len(schema):,} columns</div>", _schema_html(schema)]
     if first is not None:
