@@ -13,6 +13,7 @@ from servers import (
     S3Server,
     StdlibHTTPServer,
 )
+from serving_servers import UvicornServer, WSGIRefServer
 
 # ------------------------------------------------------------ real test servers
 # Each is started once per session, on a free 127.0.0.1 port, and stopped at the end.
@@ -58,6 +59,28 @@ def hostile_server() -> Iterator[HostileHTTPServer]:
     """An aiohttp server that lies (see ``servers.HostileHTTPServer``), on two origins."""
     with HostileHTTPServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def asgi_server() -> Iterator[UvicornServer]:
+    """The serving app under uvicorn (ASGI), on a loopback port (``serving_servers``)."""
+    server = UvicornServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.alive()
+
+
+@pytest.fixture(scope="session")
+def wsgi_server() -> Iterator[WSGIRefServer]:
+    """The serving app under wsgiref (WSGI), on a loopback port (``serving_servers``)."""
+    server = WSGIRefServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.alive()
 
 
 # ------------------------------------------------------------ mounts over both APIs

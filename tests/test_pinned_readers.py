@@ -13,13 +13,11 @@ import asyncio
 import http.client
 import io
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 from mounts import test_node
-from serving_servers import UvicornServer, WSGIRefServer
 
 from genro_storage import StorageConfigError, StorageError, StorageManager
 from genro_storage._shared import sansio, seekable
@@ -112,24 +110,6 @@ async def test_read_range_takes_an_etag_and_refuses_another_version(
 
 
 # ------------------------------------------------------------------ serving
-
-
-@pytest.fixture(scope="module")
-def asgi_server() -> Iterator[UvicornServer]:
-    server = UvicornServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def wsgi_server() -> Iterator[WSGIRefServer]:
-    server = WSGIRefServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def ranged_get(url: str, path: str, first: int, last: int) -> tuple[int, bytes | None]:

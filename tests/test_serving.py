@@ -45,26 +45,6 @@ def pattern(size: int) -> bytes:
 # ------------------------------------------------------------------ servers and clients
 
 
-@pytest.fixture(scope="session")
-def asgi_server() -> Iterator[UvicornServer]:
-    server = UvicornServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.alive()
-
-
-@pytest.fixture(scope="session")
-def wsgi_server() -> Iterator[WSGIRefServer]:
-    server = WSGIRefServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.alive()
-
-
 @dataclass
 class Resp:
     status: int
